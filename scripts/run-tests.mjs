@@ -1,0 +1,41 @@
+// Runs every compiled test (out/test/**/*.test.js) with Node's built-in runner and prints "N passed, N failed".
+// Arguments filter test files by substring: `npm test -- codec log-file`.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const testDir = join(root, 'out', 'test');
+
+function walk(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...walk(p));
+    else if (name.endsWith('.test.js')) out.push(p);
+  }
+  return out;
+}
+
+const filters = process.argv.slice(2);
+const files = walk(testDir)
+  .filter((f) => filters.length === 0 || filters.some((x) => relative(testDir, f).includes(x)))
+  .sort();
+if (files.length === 0) {
+  console.error(`no test files matched under ${testDir}`);
+  process.exit(2);
+}
+const r = spawnSync(
+  process.execPath,
+  [
+    '--test',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${join(root, 'scripts', 'summary-reporter.mjs')}`,
+    '--test-reporter-destination=stdout',
+    ...files,
+  ],
+  { stdio: 'inherit', cwd: root },
+);
+process.exit(r.status ?? 1);

@@ -1,0 +1,221 @@
+// Little-endian byte writer and bounds-checked reader used by the record codec.
+// The reader never reads past its end and never allocates more than the bytes it holds: a length field that points
+// past the end is a JournalError('truncated'), not a huge allocation.
+
+import { JournalError } from './errors';
+
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+
+export class ByteWriter {
+  private buf: Buffer;
+  private pos = 0;
+
+  constructor(initialCapacity = 256) {
+    this.buf = Buffer.allocUnsafe(initialCapacity);
+  }
+
+  get length(): number {
+    return this.pos;
+  }
+
+  /** Forget what was written, keeping the allocation for reuse. */
+  reset(): void {
+    this.pos = 0;
+  }
+
+  private ensure(extra: number): void {
+    const need = this.pos + extra;
+    if (need <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < need) cap *= 2;
+    const next = Buffer.allocUnsafe(cap);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+
+  u16(v: number): void {
+    this.ensure(2);
+    this.buf.writeUInt16LE(v, this.pos);
+    this.pos += 2;
+  }
+
+  u32(v: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32LE(v, this.pos);
+    this.pos += 4;
+  }
+
+  i32(v: number): void {
+    this.ensure(4);
+    this.buf.writeInt32LE(v, this.pos);
+    this.pos += 4;
+  }
+
+  u64(v: bigint): void {
+    this.ensure(8);
+    this.buf.writeBigUInt64LE(v, this.pos);
+    this.pos += 8;
+  }
+
+  i64(v: bigint): void {
+    this.ensure(8);
+    this.buf.writeBigInt64LE(v, this.pos);
+    this.pos += 8;
+  }
+
+  raw(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  /** Length-prefixed (u32) bytes. */
+  bytes(bytes: Uint8Array): void {
+    this.u32(bytes.length);
+    this.raw(bytes);
+  }
+
+  /** Length-prefixed (u32) UTF-8 string. */
+  string(s: string): void {
+    const n = Buffer.byteLength(s, 'utf8');
+    this.u32(n);
+    this.ensure(n);
+    this.buf.write(s, this.pos, 'utf8');
+    this.pos += n;
+  }
+
+  /** Zero bytes up to the next multiple of `alignment`. */
+  pad(alignment: number): void {
+    const rem = this.pos % alignment;
+    if (rem === 0) return;
+    const n = alignment - rem;
+    this.ensure(n);
+    this.buf.fill(0, this.pos, this.pos + n);
+    this.pos += n;
+  }
+
+  /** A view of the bytes written so far (valid until the next write). */
+  view(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  /** A copy of the bytes written so far. */
+  toBuffer(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.pos));
+  }
+}
+
+export class ByteReader {
+  private pos: number;
+  private readonly view: DataView;
+
+  constructor(
+    private readonly buf: Uint8Array,
+    start = 0,
+    private readonly end = buf.length,
+    /** Added to positions in error messages, so they name file offsets. */
+    private readonly baseOffset = 0,
+  ) {
+    this.pos = start;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  get offset(): number {
+    return this.pos;
+  }
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  private need(n: number, what: string): void {
+    if (n > this.end - this.pos) {
+      throw new JournalError(
+        'truncated',
+        `${what} needs ${n} bytes at byte ${this.baseOffset + this.pos} but only ${this.end - this.pos} remain`,
+        this.baseOffset + this.pos,
+      );
+    }
+  }
+
+  u8(what = 'u8'): number {
+    this.need(1, what);
+    return this.buf[this.pos++];
+  }
+
+  u16(what = 'u16'): number {
+    this.need(2, what);
+    const v = this.view.getUint16(this.pos, true);
+    this.pos += 2;
+    return v;
+  }
+
+  u32(what = 'u32'): number {
+    this.need(4, what);
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  i32(what = 'i32'): number {
+    this.need(4, what);
+    const v = this.view.getInt32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  u64(what = 'u64'): bigint {
+    this.need(8, what);
+    const v = this.view.getBigUint64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  i64(what = 'i64'): bigint {
+    this.need(8, what);
+    const v = this.view.getBigInt64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  /** `n` raw bytes, copied (so the result does not pin the whole input). */
+  raw(n: number, what = 'bytes'): Uint8Array {
+    this.need(n, what);
+    const out = this.buf.slice(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  bytes(what = 'bytes'): Uint8Array {
+    const n = this.u32(`${what} length`);
+    return this.raw(n, what);
+  }
+
+  string(what = 'string'): string {
+    const n = this.u32(`${what} length`);
+    this.need(n, what);
+    const at = this.pos;
+    try {
+      const s = textDecoder.decode(this.buf.subarray(this.pos, this.pos + n));
+      this.pos += n;
+      return s;
+    } catch {
+      throw new JournalError('bad-field', `${what} at byte ${this.baseOffset + at} is not valid UTF-8`, this.baseOffset + at);
+    }
+  }
+
+  expectEnd(what: string): void {
+    if (this.pos !== this.end) {
+      throw new JournalError(
+        'bad-field',
+        `${what} has ${this.end - this.pos} unexpected trailing bytes at byte ${this.baseOffset + this.pos}`,
+        this.baseOffset + this.pos,
+      );
+    }
+  }
+}

@@ -1,0 +1,129 @@
+// The byte layout of a journal file (docs/journal-format.md): file header, record framing, checksums, alignment.
+// This file knows nothing about what the records mean; codec.ts turns payloads into entries.
+
+import { crc32c } from './checksum';
+import { JournalError } from './errors';
+import { lz4CompressPrependSize } from './compression';
+
+/** "\x89WJNL\r\n\x1a": a non-ASCII first byte, then CR LF and Ctrl-Z, to detect text-mode mangling (like PNG). */
+export const MAGIC = Buffer.from([0x89, 0x57, 0x4a, 0x4e, 0x4c, 0x0d, 0x0a, 0x1a]);
+export const FORMAT_VERSION = 1;
+export const FILE_HEADER_SIZE = 32;
+export const RECORD_HEADER_SIZE = 16;
+export const ALIGNMENT = 8;
+/** No record payload is larger than this; writers split larger memory regions. A bigger length field is corruption. */
+export const MAX_PAYLOAD = 256 * 1024 * 1024;
+
+/** Record flag: the payload is LZ4-compressed, prefixed with its uncompressed size (u32 LE). */
+export const FLAG_LZ4 = 0x01;
+const KNOWN_FLAGS = FLAG_LZ4;
+
+/** Payloads of compressible kinds at least this long are compressed when that makes them smaller. */
+export const COMPRESS_THRESHOLD = 256;
+
+export interface FileHeader {
+  version: number;
+  flags: number;
+  /** Milliseconds since the Unix epoch when the file (or this concatenated part) was started. */
+  createdMs: bigint;
+}
+
+export function encodeFileHeader(createdMs: bigint = BigInt(Date.now())): Buffer {
+  const b = Buffer.alloc(FILE_HEADER_SIZE);
+  MAGIC.copy(b, 0);
+  b.writeUInt16LE(FORMAT_VERSION, 8);
+  b.writeUInt16LE(FILE_HEADER_SIZE, 10);
+  b.writeUInt32LE(0, 12);
+  b.writeBigUInt64LE(createdMs, 16);
+  b.writeUInt32LE(0, 24);
+  b.writeUInt32LE(crc32c(b.subarray(0, 28)), 28);
+  return b;
+}
+
+export function hasMagicAt(buf: Uint8Array, at: number): boolean {
+  if (at + MAGIC.length > buf.length) return false;
+  for (let i = 0; i < MAGIC.length; i++) if (buf[at + i] !== MAGIC[i]) return false;
+  return true;
+}
+
+/**
+ * Parses a header whose magic is already known to be at `at`. Returns undefined when its checksum fails (a damaged
+ * header is treated like a damaged record); throws for a valid header of a version we cannot read.
+ */
+export function decodeFileHeader(buf: Uint8Array, at: number, fileOffset: number, file: string): FileHeader | undefined {
+  const b = Buffer.from(buf.buffer, buf.byteOffset + at, FILE_HEADER_SIZE);
+  if (b.readUInt32LE(28) !== crc32c(b.subarray(0, 28))) return undefined;
+  const version = b.readUInt16LE(8);
+  const size = b.readUInt16LE(10);
+  if (version > FORMAT_VERSION || version === 0 || size !== FILE_HEADER_SIZE) {
+    throw new JournalError(
+      'bad-header',
+      `${file}: journal header at byte ${fileOffset} has format version ${version}; this wasm-journal reads version ${FORMAT_VERSION}`,
+      fileOffset,
+    );
+  }
+  return { version, flags: b.readUInt32LE(12), createdMs: b.readBigUInt64LE(16) };
+}
+
+export function paddedLength(n: number): number {
+  return (n + ALIGNMENT - 1) & ~(ALIGNMENT - 1);
+}
+
+/** Total bytes a record with this stored payload length occupies in the file. */
+export function recordSize(storedLength: number): number {
+  return RECORD_HEADER_SIZE + paddedLength(storedLength);
+}
+
+/**
+ * Frames one record: header, payload (LZ4-compressed when `compressible` and worthwhile), zero padding, and the
+ * CRC32C over everything after the checksum field.
+ */
+export function encodeRecord(kind: number, payload: Uint8Array, compressible: boolean): Buffer {
+  let stored = payload;
+  let flags = 0;
+  if (compressible && payload.length >= COMPRESS_THRESHOLD) {
+    const c = lz4CompressPrependSize(payload);
+    if (c.length < payload.length - (payload.length >>> 4)) {
+      stored = c;
+      flags |= FLAG_LZ4;
+    }
+  }
+  if (stored.length > MAX_PAYLOAD) {
+    throw new JournalError('too-large', `record of kind ${kind} has a ${stored.length}-byte payload; the limit is ${MAX_PAYLOAD}`);
+  }
+  const total = recordSize(stored.length);
+  const b = Buffer.allocUnsafe(total);
+  b.writeUInt16LE(kind, 4);
+  b[6] = flags;
+  b[7] = 0;
+  b.writeUInt32LE(stored.length, 8);
+  b.writeUInt32LE(0, 12);
+  b.set(stored, RECORD_HEADER_SIZE);
+  b.fill(0, RECORD_HEADER_SIZE + stored.length, total);
+  b.writeUInt32LE(crc32c(b.subarray(4, total)), 0);
+  return b;
+}
+
+export interface RecordHeader {
+  crc: number;
+  kind: number;
+  flags: number;
+  storedLength: number;
+}
+
+/** Reads the 16-byte header at `at`, or undefined when its fixed fields are impossible (reserved bits, zero kind). */
+export function decodeRecordHeader(buf: Uint8Array, at: number): RecordHeader | undefined {
+  const b = Buffer.from(buf.buffer, buf.byteOffset + at, RECORD_HEADER_SIZE);
+  const kind = b.readUInt16LE(4);
+  const flags = b[6];
+  if (kind === 0 || (flags & ~KNOWN_FLAGS) !== 0 || b[7] !== 0 || b.readUInt32LE(12) !== 0) return undefined;
+  const storedLength = b.readUInt32LE(8);
+  if (storedLength > MAX_PAYLOAD) return undefined;
+  return { crc: b.readUInt32LE(0), kind, flags, storedLength };
+}
+
+/** True when the record whose header is at `at` (with all its bytes present in `buf`) has a matching checksum. */
+export function recordChecksumOk(buf: Uint8Array, at: number, h: RecordHeader): boolean {
+  const end = at + recordSize(h.storedLength);
+  return crc32c(buf.subarray(at + 4, end)) === h.crc;
+}

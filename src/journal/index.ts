@@ -1,0 +1,18 @@
+// The journal library: what other layers import.
+
+export * from './entries';
+export * from './errors';
+export * from './journal';
+export { LogFileJournal, writeJournalAtomically, type LogFileOptions, type SyncPolicy } from './log-file';
+export { UnsupportedJournal, NullJournal, MemoryJournal } from './simple-journals';
+export { FilteredJournal, passesFilter, FILTER_NAMES, FILTER_ALIASES, type FilterConfig, type FilterName } from './filtered';
+export { CountingJournal } from './counting';
+export { CompactingJournal, CompactingLogFileJournal, type CompactionResult } from './compacting';
+export { CompactionPlanner, compactEntries, writeCompacted } from './compaction';
+export { StateModel, type SnapshotMark } from './state';
+export { SparseBytes } from './sparse-bytes';
+export { entryToJson, entryToJsonText, parseJsonEntries, entryFromJson } from './json';
+export { entryText } from './text';
+export { RecordScanner, type ScanEnd, type RawRecord } from './scanner';
+export { crc32cBackend } from './checksum';
+export * from './wasi-types';

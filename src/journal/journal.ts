@@ -1,0 +1,65 @@
+// The journal interfaces. Like Wasmer's lib/journal: a writable side (write an entry, get its byte offsets; flush;
+// commit; rollback), a readable side (next entry; restart from the beginning), and journals that wrap an inner journal
+// and forward everything but their own concern. All calls are synchronous: the runtime calls them from WASI host
+// functions, which cannot await.
+
+import type { JournalEntry } from './entries';
+
+export interface WriteResult {
+  /** Byte offset of the record in the underlying file (0 for journals without a file). */
+  recordStart: number;
+  /** Byte offset just past the record. */
+  recordEnd: number;
+}
+
+export const NO_OFFSETS: WriteResult = Object.freeze({ recordStart: 0, recordEnd: 0 });
+
+export interface LogRecord {
+  entry: JournalEntry;
+  /** Position of the entry in the journal, from 0. */
+  index: number;
+  /** Byte offset of the record in the file, when there is one. */
+  offset: number;
+  /** Bytes the record occupies in the file (0 without a file). */
+  size: number;
+}
+
+export interface WritableJournal {
+  write(entry: JournalEntry): WriteResult;
+  /** Hands buffered records to the operating system. */
+  flush(): void;
+  /** Makes everything written so far durable (fdatasync for files); returns the bytes written so far. */
+  commit(): number;
+  /** Forgets what was written since the last commit, when the journal can; returns the bytes removed. */
+  rollback(): number;
+  close(): void;
+}
+
+export interface ReadableJournal {
+  /** The next entry, or undefined at the end. */
+  read(): LogRecord | undefined;
+  /** Starts reading again from the first entry. */
+  restart(): void;
+}
+
+export interface Journal extends WritableJournal, ReadableJournal {}
+
+/** Every entry of a readable journal, from the start. */
+export function* readAll(j: ReadableJournal): Generator<LogRecord> {
+  j.restart();
+  for (;;) {
+    const r = j.read();
+    if (!r) return;
+    yield r;
+  }
+}
+
+/** Copies every entry of `from` into `to`; returns the number copied. */
+export function copyJournal(from: ReadableJournal, to: WritableJournal): number {
+  let n = 0;
+  for (const r of readAll(from)) {
+    to.write(r.entry);
+    n++;
+  }
+  return n;
+}

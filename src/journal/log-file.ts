@@ -1,0 +1,412 @@
+// The log-file journal: entries appended to a file as checksummed records (format.ts), read back with torn-tail
+// detection (scanner.ts). Crash safety:
+//  - every record reaches the operating system as soon as it is written (unless `buffered`), so killing the process
+//    loses nothing that was written; only power loss can lose data since the last sync;
+//  - data is fdatasync'ed at every snapshot marker and on close (`sync: 'snapshot'`, the default), at every record
+//    (`'always'`), or never;
+//  - a writer that opens an existing journal first cuts off a torn tail (a crash mid-record), so it never appends
+//    after garbage; a journal damaged in the middle is refused for writing ("repair" it first);
+//  - one writer at a time: a `<journal>.lock` file holds the writer's process id; a lock left by a dead process is
+//    taken over.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { decodeEntry, encodeEntryRecord } from './codec';
+import { kindByTag, type JournalEntry } from './entries';
+import { JournalError } from './errors';
+import { encodeFileHeader, FILE_HEADER_SIZE, RECORD_HEADER_SIZE } from './format';
+import type { Journal, LogRecord, WriteResult } from './journal';
+import { RecordScanner, type ScanEnd } from './scanner';
+
+export type SyncPolicy = 'never' | 'snapshot' | 'always';
+
+export interface LogFileOptions {
+  /** When data is fdatasync'ed (default 'snapshot': at snapshot markers, commits and close). */
+  sync?: SyncPolicy;
+  /**
+   * Collect records in memory and write them in large blocks (for tools writing whole journals that are renamed into
+   * place when complete: compact, import, filter). Default false: each record goes to the OS at once.
+   */
+  buffered?: boolean;
+  /** Called for each warning (unknown record kinds from a newer version). Default: collected in `warnings`. */
+  onWarning?: (message: string) => void;
+  /** Creation time written in a new file's header (default: now); for reproducible files. */
+  createdMs?: bigint;
+}
+
+const BUFFER_LIMIT = 1 << 20;
+
+function ioError(what: string, file: string, e: unknown): JournalError {
+  const err = e as NodeJS.ErrnoException;
+  const reason =
+    err.code === 'ENOENT'
+      ? 'no such file'
+      : err.code === 'EACCES' || err.code === 'EPERM'
+        ? 'permission denied'
+        : err.code === 'EISDIR'
+          ? 'is a directory'
+          : err.code === 'ENOSPC'
+            ? 'no space left on the device'
+            : (err.message ?? String(e));
+  return new JournalError('io', `${file}: cannot ${what}: ${reason}`);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Takes the writer lock of a journal; returns a function that releases it. */
+function lockJournal(file: string): () => void {
+  const lock = `${file}.lock`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = fs.openSync(lock, 'wx');
+      fs.writeSync(fd, `${process.pid}\n`);
+      fs.closeSync(fd);
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        process.removeListener('exit', release);
+        try {
+          fs.unlinkSync(lock);
+        } catch {
+          // already gone
+        }
+      };
+      process.on('exit', release);
+      return release;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError('create the lock file', lock, e);
+      let pid = NaN;
+      try {
+        pid = Number.parseInt(fs.readFileSync(lock, 'utf8'), 10);
+      } catch {
+        continue; // removed meanwhile
+      }
+      if (Number.isInteger(pid) && pid !== process.pid && pidAlive(pid)) {
+        throw new JournalError('io', `${file}: the journal is being written by process ${pid} (${lock})`);
+      }
+      try {
+        fs.unlinkSync(lock); // a stale lock from a process that died
+      } catch {
+        // someone else took it over
+      }
+    }
+  }
+  throw new JournalError('io', `${file}: cannot take the writer lock ${lock}`);
+}
+
+export interface OpenInfo {
+  /** Bytes of a torn tail cut off when the journal was opened for writing. */
+  truncatedBytes: number;
+  /** Records in the journal when it was opened. */
+  records: number;
+}
+
+export class LogFileJournal implements Journal {
+  private fd: number;
+  private readonly writable: boolean;
+  private size: number;
+  private committed: number;
+  private readonly sync: SyncPolicy;
+  private readonly buffered: boolean;
+  private pendingBuffers: Buffer[] = [];
+  private pendingBytes = 0;
+  private scanner: RecordScanner | undefined;
+  private readIndex = 0;
+  private closed = false;
+  private releaseLock: (() => void) | undefined;
+  readonly warnings: string[] = [];
+  private readonly onWarning: (m: string) => void;
+  private readonly createdMs: bigint | undefined;
+  /** What opening found. */
+  readonly opened: OpenInfo = { truncatedBytes: 0, records: 0 };
+  /** How the last full read ended (torn bytes, headers seen); set when read() reaches the end. */
+  lastScan: ScanEnd | undefined;
+
+  private constructor(
+    readonly file: string,
+    fd: number,
+    writable: boolean,
+    size: number,
+    options: LogFileOptions,
+  ) {
+    this.fd = fd;
+    this.writable = writable;
+    this.size = size;
+    this.committed = size;
+    this.sync = options.sync ?? 'snapshot';
+    this.buffered = options.buffered ?? false;
+    this.onWarning = options.onWarning ?? ((m) => this.warnings.push(m));
+    this.createdMs = options.createdMs;
+  }
+
+  /** Opens a journal for reading only. */
+  static openRead(file: string, options: LogFileOptions = {}): LogFileJournal {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+      if (fs.fstatSync(fd).isDirectory()) {
+        fs.closeSync(fd);
+        throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      }
+    } catch (e) {
+      throw ioError('open the journal', file, e);
+    }
+    const j = new LogFileJournal(file, fd, false, fs.fstatSync(fd).size, options);
+    // Check the header now, so a file that is not a journal is refused at once.
+    j.restart();
+    return j;
+  }
+
+  /**
+   * Opens a journal for appending (creating it when missing). A torn tail is cut off first; a journal damaged in the
+   * middle is refused.
+   */
+  static openAppend(file: string, options: LogFileOptions = {}): LogFileJournal {
+    const release = lockJournal(file);
+    try {
+      let fd: number;
+      try {
+        fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+      } catch (e) {
+        throw ioError('open the journal for writing', file, e);
+      }
+      const j = new LogFileJournal(file, fd, true, fs.fstatSync(fd).size, options);
+      j.releaseLock = release;
+      try {
+        j.prepareForAppend();
+      } catch (e) {
+        fs.closeSync(fd);
+        throw e;
+      }
+      return j;
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  /** Creates an empty journal, replacing any file at `file`. */
+  static create(file: string, options: LogFileOptions = {}): LogFileJournal {
+    const release = lockJournal(file);
+    try {
+      let fd: number;
+      try {
+        fd = fs.openSync(file, 'w+', 0o644);
+      } catch (e) {
+        throw ioError('create the journal', file, e);
+      }
+      const j = new LogFileJournal(file, fd, true, 0, options);
+      j.releaseLock = release;
+      j.appendRaw(encodeFileHeader(options.createdMs));
+      return j;
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  private prepareForAppend(): void {
+    const scanner = new RecordScanner(this.fd, this.size, { name: this.file });
+    let records = 0;
+    while (scanner.next()) records++;
+    const end = scanner.end;
+    this.opened.records = records;
+    if (end.tornBytes > 0) {
+      fs.ftruncateSync(this.fd, end.validEnd);
+      fs.fdatasyncSync(this.fd);
+      this.opened.truncatedBytes = end.tornBytes;
+      this.size = end.validEnd;
+    }
+    this.committed = this.size;
+    if (this.size < FILE_HEADER_SIZE) {
+      // Empty, or a header torn while being written.
+      fs.ftruncateSync(this.fd, 0);
+      this.size = 0;
+      this.appendRaw(encodeFileHeader(this.createdMs));
+      this.flush();
+      fs.fdatasyncSync(this.fd);
+      this.committed = this.size;
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new JournalError('usage', `${this.file}: the journal is closed`);
+  }
+
+  private appendRaw(b: Buffer): void {
+    if (this.buffered) {
+      this.pendingBuffers.push(b);
+      this.pendingBytes += b.length;
+      if (this.pendingBytes >= BUFFER_LIMIT) this.flush();
+    } else this.writeAll(b, this.size);
+    this.size += b.length;
+  }
+
+  private writeAll(b: Buffer, position: number): void {
+    let done = 0;
+    try {
+      while (done < b.length) done += fs.writeSync(this.fd, b, done, b.length - done, position + done);
+    } catch (e) {
+      // Never leave half a record: cut the file back to where this write began.
+      try {
+        fs.ftruncateSync(this.fd, position);
+      } catch {
+        // the reader will see a torn tail and ignore it
+      }
+      throw ioError('write the journal', this.file, e);
+    }
+  }
+
+  write(entry: JournalEntry): WriteResult {
+    this.checkOpen();
+    if (!this.writable) throw new JournalError('usage', `${this.file}: the journal is open for reading only`);
+    const record = encodeEntryRecord(entry);
+    const recordStart = this.size;
+    this.appendRaw(record);
+    if (this.sync === 'always' || (this.sync === 'snapshot' && entry.kind === 'SnapshotV1')) this.commit();
+    return { recordStart, recordEnd: this.size };
+  }
+
+  flush(): void {
+    if (this.pendingBytes === 0) return;
+    const b = this.pendingBuffers.length === 1 ? this.pendingBuffers[0] : Buffer.concat(this.pendingBuffers, this.pendingBytes);
+    const position = this.size - this.pendingBytes;
+    this.pendingBuffers = [];
+    this.pendingBytes = 0;
+    this.writeAll(b, position);
+  }
+
+  commit(): number {
+    this.checkOpen();
+    if (!this.writable) return this.size;
+    this.flush();
+    if (this.sync !== 'never') {
+      try {
+        fs.fdatasyncSync(this.fd);
+      } catch (e) {
+        throw ioError('sync the journal', this.file, e);
+      }
+    }
+    this.committed = this.size;
+    return this.size;
+  }
+
+  rollback(): number {
+    this.checkOpen();
+    if (!this.writable) return 0;
+    this.pendingBuffers = [];
+    this.pendingBytes = 0;
+    const removed = this.size - this.committed;
+    if (removed > 0) {
+      fs.ftruncateSync(this.fd, this.committed);
+      this.size = this.committed;
+    }
+    return removed;
+  }
+
+  /** Bytes in the journal (including records not yet handed to the OS). */
+  get byteLength(): number {
+    return this.size;
+  }
+
+  restart(): void {
+    this.checkOpen();
+    if (this.writable) this.flush();
+    this.scanner = new RecordScanner(this.fd, this.size, { name: this.file });
+    this.readIndex = 0;
+    this.lastScan = undefined;
+  }
+
+  read(): LogRecord | undefined {
+    this.checkOpen();
+    if (!this.scanner) this.restart();
+    const scanner = this.scanner!;
+    for (;;) {
+      const raw = scanner.next();
+      if (!raw) {
+        this.lastScan = scanner.end;
+        return undefined;
+      }
+      const kind = kindByTag(raw.kind);
+      if (!kind) {
+        this.onWarning(
+          `${this.file}: skipped a record of unknown kind ${raw.kind} at byte ${raw.offset} (written by a newer wasm-journal?)`,
+        );
+        continue;
+      }
+      const entry = decodeEntry(kind, raw.flags, raw.payload, raw.offset);
+      return { entry, index: this.readIndex++, offset: raw.offset, size: raw.size };
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    try {
+      if (this.writable) {
+        this.flush();
+        if (this.sync !== 'never') fs.fdatasyncSync(this.fd);
+      }
+    } finally {
+      this.closed = true;
+      fs.closeSync(this.fd);
+      this.releaseLock?.();
+    }
+  }
+}
+
+/** The header of every record is this long; exported for tools that describe damage. */
+export { RECORD_HEADER_SIZE };
+
+/**
+ * Writes a journal to `target` atomically: `build` fills a temporary file next to it, which is synced and renamed
+ * over `target` only when `build` succeeds, so a failure never destroys an existing journal.
+ */
+export function writeJournalAtomically<T>(
+  target: string,
+  build: (j: LogFileJournal) => T,
+  options: LogFileOptions & { targetLocked?: boolean } = {},
+): T {
+  const dir = path.dirname(path.resolve(target));
+  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.tmp`);
+  // Hold the target's writer lock, so a journal being written by a running program is never replaced under it.
+  const release = options.targetLocked ? undefined : lockJournal(target);
+  let j: LogFileJournal | undefined;
+  try {
+    j = LogFileJournal.create(tmp, { buffered: true, ...options });
+    const result = build(j);
+    j.commit();
+    j.close();
+    j = undefined;
+    fs.renameSync(tmp, target);
+    try {
+      const dfd = fs.openSync(dir, 'r');
+      fs.fsyncSync(dfd);
+      fs.closeSync(dfd);
+    } catch {
+      // syncing a folder is not supported everywhere
+    }
+    return result;
+  } catch (e) {
+    try {
+      j?.close();
+    } catch {
+      // already failing
+    }
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      // never created
+    }
+    throw e;
+  } finally {
+    release?.();
+  }
+}

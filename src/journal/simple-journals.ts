@@ -1,0 +1,89 @@
+// The small journals: unsupported (refuses writes, restores nothing), null (accepts and forgets), and in-memory.
+
+import type { JournalEntry } from './entries';
+import { JournalError } from './errors';
+import { NO_OFFSETS, type Journal, type LogRecord, type WriteResult } from './journal';
+
+/** Writing is an error; reading finds nothing (so restoring from it restores nothing, without error). */
+export class UnsupportedJournal implements Journal {
+  write(entry: JournalEntry): WriteResult {
+    throw new JournalError('usage', `this journal does not support writing (tried to write ${entry.kind})`);
+  }
+  flush(): void {}
+  commit(): number {
+    return 0;
+  }
+  rollback(): number {
+    return 0;
+  }
+  close(): void {}
+  read(): LogRecord | undefined {
+    return undefined;
+  }
+  restart(): void {}
+}
+
+/** Accepts every entry and keeps none. */
+export class NullJournal implements Journal {
+  write(_entry: JournalEntry): WriteResult {
+    return NO_OFFSETS;
+  }
+  flush(): void {}
+  commit(): number {
+    return 0;
+  }
+  rollback(): number {
+    return 0;
+  }
+  close(): void {}
+  read(): LogRecord | undefined {
+    return undefined;
+  }
+  restart(): void {}
+}
+
+/** Keeps entries in memory, in order. Commit marks a point rollback returns to. */
+export class MemoryJournal implements Journal {
+  private readonly entries: JournalEntry[] = [];
+  private cursor = 0;
+  private committed = 0;
+
+  constructor(initial: Iterable<JournalEntry> = []) {
+    for (const e of initial) this.entries.push(e);
+    this.committed = this.entries.length;
+  }
+
+  get length(): number {
+    return this.entries.length;
+  }
+
+  /** The entries, in order (not a copy). */
+  all(): readonly JournalEntry[] {
+    return this.entries;
+  }
+
+  write(entry: JournalEntry): WriteResult {
+    this.entries.push(entry);
+    return NO_OFFSETS;
+  }
+  flush(): void {}
+  commit(): number {
+    this.committed = this.entries.length;
+    return this.committed;
+  }
+  rollback(): number {
+    const n = this.entries.length - this.committed;
+    this.entries.length = this.committed;
+    this.cursor = Math.min(this.cursor, this.committed);
+    return n;
+  }
+  close(): void {}
+  read(): LogRecord | undefined {
+    if (this.cursor >= this.entries.length) return undefined;
+    const index = this.cursor++;
+    return { entry: this.entries[index], index, offset: 0, size: 0 };
+  }
+  restart(): void {
+    this.cursor = 0;
+  }
+}

@@ -1,0 +1,36 @@
+// Bundles the Node entry points (extension host code and the CLI) into dist/. `vscode` is provided by the editor;
+// native addons (lz4-napi, @node-rs/crc32) stay in node_modules and are required at run time.
+'use strict';
+const path = require('node:path');
+const webpack = require('webpack');
+
+/** @type {import('webpack').Configuration} */
+const nodeConfig = {
+  target: 'node20',
+  entry: {
+    extension: './src/extension/extension.ts',
+    cli: './src/cli/bin.ts',
+  },
+  output: {
+    path: path.resolve(__dirname, 'dist'),
+    filename: '[name].js',
+    libraryTarget: 'commonjs2',
+    clean: true,
+  },
+  devtool: 'source-map',
+  externals: {
+    vscode: 'commonjs vscode',
+    'lz4-napi': 'commonjs lz4-napi',
+    '@node-rs/crc32': 'commonjs @node-rs/crc32',
+  },
+  resolve: { extensions: ['.ts', '.js'] },
+  module: {
+    rules: [{ test: /\.ts$/, exclude: /node_modules/, use: [{ loader: 'ts-loader', options: { transpileOnly: true } }] }],
+  },
+  plugins: [new webpack.BannerPlugin({ banner: '#!/usr/bin/env node', raw: true, entryOnly: true, test: /cli\.js$/ })],
+  optimization: { minimize: false },
+  performance: { hints: false },
+  stats: 'errors-warnings',
+};
+
+module.exports = [nodeConfig];
