@@ -475,21 +475,16 @@ const extract: Command = {
     if (at !== undefined && (!Number.isInteger(at) || at < 0)) throw new UsageError('--at needs a snapshot number (0, 1, ...)');
     const j = openJournal(file, io);
     try {
+      let count = 0;
+      for (const r of readAll(j)) if (r.entry.kind === 'SnapshotV1') count++;
+      if (count === 0) throw new JournalError('usage', `${file}: the journal has no snapshot`);
+      const found = at ?? count - 1;
+      if (found >= count) throw new JournalError('usage', `${file}: there is no snapshot ${found}; the journal has ${count} (0-${count - 1})`);
+      // Replay up to that snapshot's marker: the memory it committed is the image.
       const model = new StateModel();
-      let found = -1;
       for (const r of readAll(j)) {
         model.apply(r.entry);
-        if (r.entry.kind === 'SnapshotV1' && model.snapshots.length - 1 === at) {
-          found = at;
-          break;
-        }
-      }
-      const count = model.snapshots.length;
-      if (at === undefined) {
-        if (count === 0) throw new JournalError('usage', `${file}: the journal has no snapshot`);
-        found = count - 1;
-      } else if (found < 0) {
-        throw new JournalError('usage', `${file}: there is no snapshot ${at}; the journal has ${count} (0-${count - 1})`);
+        if (r.entry.kind === 'SnapshotV1' && model.snapshots.length - 1 === found) break;
       }
       const mem = model.committedMemory;
       const size = Math.ceil(mem.end / WASM_PAGE) * WASM_PAGE;

@@ -183,10 +183,11 @@ export class ByteReader {
     return v;
   }
 
-  /** `n` raw bytes, copied (so the result does not pin the whole input). */
+  /** `n` raw bytes, copied into a plain Uint8Array (so the result does not pin the whole input). */
   raw(n: number, what = 'bytes'): Uint8Array {
     this.need(n, what);
-    const out = this.buf.slice(this.pos, this.pos + n);
+    const out = new Uint8Array(n);
+    out.set(this.buf.subarray(this.pos, this.pos + n));
     this.pos += n;
     return out;
   }

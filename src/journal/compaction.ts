@@ -16,7 +16,7 @@ import type { FsNode } from './state';
 import { StateModel } from './state';
 import { IntervalSet } from './intervals';
 import { SparseBytes } from './sparse-bytes';
-import { FDFLAG_APPEND, OFLAG_TRUNC } from './wasi-types';
+import { FDFLAG_APPEND, OFLAG_CREATE, OFLAG_TRUNC } from './wasi-types';
 
 /** Memory regions emitted by compaction are at most this long. */
 export const MAX_MERGED_REGION = 4 * 1024 * 1024;
@@ -30,6 +30,8 @@ type ContentEvent =
 
 interface NodeInfo {
   events: ContentEvent[];
+  /** Opens and path operations that reached this node, in order (sessions' own reads and writes excluded). */
+  touches: { index: number; truncCreate: boolean }[];
 }
 
 interface Session {
@@ -90,7 +92,7 @@ export class CompactionPlanner {
   private info(node: FsNode): NodeInfo {
     let n = this.nodes.get(node);
     if (!n) {
-      n = { events: [] };
+      n = { events: [], touches: [] };
       this.nodes.set(node, n);
     }
     return n;
@@ -142,7 +144,9 @@ export class CompactionPlanner {
         this.threadIndex.clear();
         this.memory = new SparseBytes();
         this.lastSnapshot = -1;
-        for (const key of [...this.lastOf.keys()]) if (key !== 'module') this.lastOf.delete(key);
+        // The restart resets clocks, tty and the working directory too.
+        for (const idx of this.lastOf.values()) this.mark(idx);
+        this.lastOf.clear();
         for (const fd of [...this.sessions.keys()]) this.endSession(fd);
         return;
       case 'ClearEtherealV1':
@@ -208,7 +212,11 @@ export class CompactionPlanner {
         };
         this.sessions.set(e.fd, s);
         this.allSessions.push(s);
-        if (fx.node && s.truncated) this.info(fx.node).events.push({ index: i, t: 'size', size: 0 });
+        if (fx.node) {
+          const info = this.info(fx.node);
+          if (s.truncated) info.events.push({ index: i, t: 'size', size: 0 });
+          info.touches.push({ index: i, truncCreate: (e.o_flags & (OFLAG_CREATE | OFLAG_TRUNC)) === (OFLAG_CREATE | OFLAG_TRUNC) });
+        }
         return;
       }
       case 'CloseFileDescriptorV1': {
@@ -276,6 +284,7 @@ export class CompactionPlanner {
       }
       case 'PathSetTimesV1':
         this.pin(e.fd);
+        if (fx.node) this.info(fx.node).touches.push({ index: i, truncCreate: false });
         if (fx.node) {
           this.info(fx.node).events.push({ index: i, t: 'times' });
           this.pathEvents.push({ index: i, node: fx.node, t: 'times' });
@@ -289,20 +298,25 @@ export class CompactionPlanner {
       case 'RemoveDirectoryV1':
       case 'UnlinkFileV1':
         this.pin(e.fd);
+        if (fx.node) this.info(fx.node).touches.push({ index: i, truncCreate: false });
         return;
       case 'CreateHardLinkV1':
-        this.pin(e.old_fd);
-        this.pin(e.new_fd);
-        return;
       case 'PathRenameV1':
         this.pin(e.old_fd);
         this.pin(e.new_fd);
+        if (fx.node) this.info(fx.node).touches.push({ index: i, truncCreate: false });
         return;
       default:
         // Sockets, pipes, events, epoll, virtual NIC: kept as they are. A descriptor they create ends any session.
         for (const fd of createdFds(e)) this.endSession(fd);
         return;
     }
+  }
+
+  private nextTouchIsTruncCreate(node: FsNode, after: number): boolean {
+    const touches = this.nodes.get(node)?.touches ?? [];
+    const next = touches.find((t) => t.index > after);
+    return next !== undefined && next.truncCreate;
   }
 
   /** Decides what to drop, given everything fed so far. */
@@ -383,10 +397,13 @@ export class CompactionPlanner {
       }
       const node = s.node;
       const gone = !reachable(node);
+      // Superseded: the next thing to reach the file after this open is an open that creates and truncates it,
+      // which makes whatever this open made or learned of the file irrelevant.
+      const superseded = node !== undefined && this.nextTouchIsTruncCreate(node, s.openIndex);
       const openDead =
-        (!s.created || gone) &&
-        (!s.truncated || gone || deadContent.has(s.openIndex)) &&
-        (!s.discovered || gone || (node !== undefined && this.model.isUntouchedHostNode(node, refs)));
+        (!s.created || gone || superseded) &&
+        (!s.truncated || gone || superseded || deadContent.has(s.openIndex)) &&
+        (!s.discovered || gone || superseded || (node !== undefined && this.model.isUntouchedHostNode(node, refs)));
       if (s.closed && !s.pinned && everyEventDead && openDead) {
         drop[s.openIndex] = 1;
         for (const idx of withSession) drop[idx] = 1;
@@ -397,7 +414,6 @@ export class CompactionPlanner {
       if (p.t === 'made' ? !reachable(p.node) : deadContent.has(p.index)) drop[p.index] = 1;
     }
 
-    // ClearEthereal markers before the last snapshot did their work through the merge; later ones stay.
     return { drop, entries: this.count, lastSnapshot: this.lastSnapshot, memory: this.memory };
   }
 }

@@ -89,7 +89,7 @@ function lockJournal(file: string): () => void {
       } catch {
         continue; // removed meanwhile
       }
-      if (Number.isInteger(pid) && pid !== process.pid && pidAlive(pid)) {
+      if (Number.isInteger(pid) && pidAlive(pid)) {
         throw new JournalError('io', `${file}: the journal is being written by process ${pid} (${lock})`);
       }
       try {

@@ -355,6 +355,11 @@ function base64Bytes(n: JsonNode, what: string): Buffer {
   return Buffer.from(n.value, 'base64');
 }
 
+/** Entries hold plain Uint8Arrays (not Buffers), whatever produced the bytes. */
+function plain(b: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(b) === Uint8Array.prototype ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
 function wrapCompression<T>(n: JsonNode, what: string, f: () => T): T {
   try {
     return f();
@@ -391,10 +396,10 @@ export function fromJson(f: FieldType, n: JsonNode, what: string): unknown {
       if (n.type !== 'string' || !isSocketAddress(n.value)) throw jsonError(n, `${what}: expected a socket address like "1.2.3.4:80" or "[::1]:80"`);
       return n.value;
     case 'blob':
-      return wrapCompression(n, what, () => lz4DecompressPrependSize(base64Bytes(n, what), what));
+      return plain(wrapCompression(n, what, () => lz4DecompressPrependSize(base64Bytes(n, what), what)));
     case 'memblob':
-      return wrapCompression(n, what, () =>
-        lz4DecompressPrependSize(lz4DecompressPrependSize(base64Bytes(n, what), what), what),
+      return plain(
+        wrapCompression(n, what, () => lz4DecompressPrependSize(lz4DecompressPrependSize(base64Bytes(n, what), what), what)),
       );
     case 'bytearray':
       if (n.type !== 'array') throw jsonError(n, `${what}: expected an array of bytes`);

@@ -3,8 +3,10 @@
 
 import { kindOf, type JournalEntry } from './entries';
 
-/** One line of text describing the entry (control characters in paths are escaped). */
+/** One line of text describing the entry (control characters and line separators in paths are escaped). */
 export function entryText(e: JournalEntry): string {
-  // eslint-disable-next-line no-control-regex
-  return kindOf(e).text(e).replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return kindOf(e).text(e).replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16)}`;
+  });
 }

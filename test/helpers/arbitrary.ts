@@ -50,7 +50,7 @@ export function arbitraryOf(f: FieldType): fc.Arbitrary<unknown> {
     case 'struct': {
       const rec: Record<string, fc.Arbitrary<unknown>> = {};
       for (const [k, ft] of Object.entries(f.fields)) rec[k] = arbitraryOf(ft);
-      return fc.record(rec);
+      return fc.record(rec).map((o) => ({ ...o })); // plain objects, as the decoders make
     }
     case 'exitcode':
       return fc.oneof(

@@ -1,0 +1,14 @@
+// Child process of the crash test: appends the deterministic sequence (helpers/journals.ts) to a journal, continuing
+// from the records already there, until it is killed or reaches the target count.
+//   node crash-writer.js JOURNAL TARGET
+
+import { LogFileJournal } from '../../src/journal/log-file';
+import { sequenceEntry } from '../helpers/journals';
+
+const [file, target] = [process.argv[2], Number(process.argv[3])];
+const j = LogFileJournal.openAppend(file);
+let i = j.opened.records;
+process.stdout.write(`ready ${i}\n`);
+for (; i < target; i++) j.write(sequenceEntry(i));
+j.close();
+process.stdout.write('done\n');
