@@ -99,6 +99,28 @@ export class ByteWriter {
     this.pos += n;
   }
 
+  /** Forgets everything written after the first `length` bytes. */
+  truncate(length: number): void {
+    this.pos = Math.min(this.pos, length);
+  }
+
+  setU8At(at: number, v: number): void {
+    this.buf[at] = v;
+  }
+
+  setU16At(at: number, v: number): void {
+    this.buf.writeUInt16LE(v, at);
+  }
+
+  setU32At(at: number, v: number): void {
+    this.buf.writeUInt32LE(v, at);
+  }
+
+  /** A view of bytes [start, end) written so far (valid until the next write). */
+  range(start: number, end: number): Buffer {
+    return this.buf.subarray(start, end);
+  }
+
   /** A view of the bytes written so far (valid until the next write). */
   view(): Buffer {
     return this.buf.subarray(0, this.pos);

@@ -1,7 +1,8 @@
 // The log-file journal: entries appended to a file as checksummed records (format.ts), read back with torn-tail
 // detection (scanner.ts). Crash safety:
-//  - every record reaches the operating system as soon as it is written (unless `buffered`), so killing the process
-//    loses nothing that was written; only power loss can lose data since the last sync;
+//  - records are batched (64 KiB by default) and handed to the operating system when the batch fills, at every
+//    snapshot marker, on flush/commit/close and before reading; killing the process loses at most the last batch,
+//    and what is in the file is always a valid prefix. `batchBytes: 0` writes every record at once;
 //  - data is fdatasync'ed at every snapshot marker and on close (`sync: 'snapshot'`, the default), at every record
 //    (`'always'`), or never;
 //  - a writer that opens an existing journal first cuts off a torn tail (a crash mid-record), so it never appends
@@ -11,7 +12,8 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { decodeEntry, encodeEntryRecord } from './codec';
+import { ByteWriter } from './bytes';
+import { appendEntryRecord, decodeEntry } from './codec';
 import { kindByTag, type JournalEntry } from './entries';
 import { JournalError } from './errors';
 import { encodeFileHeader, FILE_HEADER_SIZE, RECORD_HEADER_SIZE } from './format';
@@ -24,17 +26,17 @@ export interface LogFileOptions {
   /** When data is fdatasync'ed (default 'snapshot': at snapshot markers, commits and close). */
   sync?: SyncPolicy;
   /**
-   * Collect records in memory and write them in large blocks (for tools writing whole journals that are renamed into
-   * place when complete: compact, import, filter). Default false: each record goes to the OS at once.
+   * Bytes of records collected before they are written to the file (default 64 KiB; 0 writes every record at once;
+   * tools writing whole journals that are renamed into place use more).
    */
-  buffered?: boolean;
+  batchBytes?: number;
   /** Called for each warning (unknown record kinds from a newer version). Default: collected in `warnings`. */
   onWarning?: (message: string) => void;
   /** Creation time written in a new file's header (default: now); for reproducible files. */
   createdMs?: bigint;
 }
 
-const BUFFER_LIMIT = 1 << 20;
+export const DEFAULT_BATCH_BYTES = 64 * 1024;
 
 function ioError(what: string, file: string, e: unknown): JournalError {
   const err = e as NodeJS.ErrnoException;
@@ -60,27 +62,43 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** Lock files this process holds; removed if the process exits without closing its journals. */
+const heldLocks = new Set<string>();
+let exitHookInstalled = false;
+
+function removeHeldLocks(): void {
+  for (const lock of heldLocks) {
+    try {
+      fs.unlinkSync(lock);
+    } catch {
+      // already gone
+    }
+  }
+  heldLocks.clear();
+}
+
 /** Takes the writer lock of a journal; returns a function that releases it. */
 function lockJournal(file: string): () => void {
-  const lock = `${file}.lock`;
+  const lock = `${path.resolve(file)}.lock`;
+  if (heldLocks.has(lock)) throw new JournalError('io', `${file}: the journal is already open for writing in this process`);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = fs.openSync(lock, 'wx');
       fs.writeSync(fd, `${process.pid}\n`);
       fs.closeSync(fd);
-      let released = false;
-      const release = (): void => {
-        if (released) return;
-        released = true;
-        process.removeListener('exit', release);
+      heldLocks.add(lock);
+      if (!exitHookInstalled) {
+        process.on('exit', removeHeldLocks);
+        exitHookInstalled = true;
+      }
+      return () => {
+        if (!heldLocks.delete(lock)) return;
         try {
           fs.unlinkSync(lock);
         } catch {
           // already gone
         }
       };
-      process.on('exit', release);
-      return release;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError('create the lock file', lock, e);
       let pid = NaN;
@@ -115,9 +133,9 @@ export class LogFileJournal implements Journal {
   private size: number;
   private committed: number;
   private readonly sync: SyncPolicy;
-  private readonly buffered: boolean;
-  private pendingBuffers: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly batchBytes: number;
+  /** Records framed but not yet written; pending[0] is at file offset size - pending.length. */
+  private readonly pending = new ByteWriter(1 << 16);
   private scanner: RecordScanner | undefined;
   private readIndex = 0;
   private closed = false;
@@ -142,7 +160,7 @@ export class LogFileJournal implements Journal {
     this.size = size;
     this.committed = size;
     this.sync = options.sync ?? 'snapshot';
-    this.buffered = options.buffered ?? false;
+    this.batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
     this.onWarning = options.onWarning ?? ((m) => this.warnings.push(m));
     this.createdMs = options.createdMs;
   }
@@ -242,12 +260,9 @@ export class LogFileJournal implements Journal {
   }
 
   private appendRaw(b: Buffer): void {
-    if (this.buffered) {
-      this.pendingBuffers.push(b);
-      this.pendingBytes += b.length;
-      if (this.pendingBytes >= BUFFER_LIMIT) this.flush();
-    } else this.writeAll(b, this.size);
+    this.pending.raw(b);
     this.size += b.length;
+    if (this.pending.length > this.batchBytes) this.flush();
   }
 
   private writeAll(b: Buffer, position: number): void {
@@ -268,20 +283,27 @@ export class LogFileJournal implements Journal {
   write(entry: JournalEntry): WriteResult {
     this.checkOpen();
     if (!this.writable) throw new JournalError('usage', `${this.file}: the journal is open for reading only`);
-    const record = encodeEntryRecord(entry);
     const recordStart = this.size;
-    this.appendRaw(record);
-    if (this.sync === 'always' || (this.sync === 'snapshot' && entry.kind === 'SnapshotV1')) this.commit();
+    const { start, end } = appendEntryRecord(this.pending, entry);
+    this.size += end - start;
+    const snapshot = entry.kind === 'SnapshotV1';
+    if (this.sync === 'always' || (this.sync === 'snapshot' && snapshot)) this.commit();
+    else if (snapshot || this.pending.length > this.batchBytes) this.flush();
     return { recordStart, recordEnd: this.size };
   }
 
   flush(): void {
-    if (this.pendingBytes === 0) return;
-    const b = this.pendingBuffers.length === 1 ? this.pendingBuffers[0] : Buffer.concat(this.pendingBuffers, this.pendingBytes);
-    const position = this.size - this.pendingBytes;
-    this.pendingBuffers = [];
-    this.pendingBytes = 0;
-    this.writeAll(b, position);
+    const n = this.pending.length;
+    if (n === 0) return;
+    const position = this.size - n;
+    try {
+      this.writeAll(this.pending.view(), position);
+    } catch (e) {
+      this.size = position; // the batch is lost; the file ends where it did
+      throw e;
+    } finally {
+      this.pending.reset();
+    }
   }
 
   commit(): number {
@@ -302,13 +324,10 @@ export class LogFileJournal implements Journal {
   rollback(): number {
     this.checkOpen();
     if (!this.writable) return 0;
-    this.pendingBuffers = [];
-    this.pendingBytes = 0;
+    this.pending.reset();
     const removed = this.size - this.committed;
-    if (removed > 0) {
-      fs.ftruncateSync(this.fd, this.committed);
-      this.size = this.committed;
-    }
+    if (removed > 0) fs.ftruncateSync(this.fd, this.committed);
+    this.size = this.committed;
     return removed;
   }
 
@@ -380,7 +399,7 @@ export function writeJournalAtomically<T>(
   const release = options.targetLocked ? undefined : lockJournal(target);
   let j: LogFileJournal | undefined;
   try {
-    j = LogFileJournal.create(tmp, { buffered: true, ...options });
+    j = LogFileJournal.create(tmp, { batchBytes: 1 << 20, ...options });
     const result = build(j);
     j.commit();
     j.close();

@@ -142,150 +142,179 @@ function readRepr(r: ByteReader, repr: IntRepr, what: string): number {
   return repr === 'u8' ? r.u8(what) : repr === 'u16' ? r.u16(what) : r.u32(what);
 }
 
-/** Appends the binary form of `v` (already validated by the type system or by `validate`). */
-export function encodeValue(w: ByteWriter, f: FieldType, v: unknown, what: string): void {
+export type Encoder = (w: ByteWriter, v: unknown) => void;
+export type Decoder = (r: ByteReader) => unknown;
+
+/**
+ * Compiles the binary encoder of a field type into closures, once per field (see codec.ts), so that writing an entry
+ * does no dispatch on descriptors. Values are range-checked; `what` names the field in errors.
+ */
+export function compileEncoder(f: FieldType, what: string): Encoder {
   switch (f.t) {
     case 'u8':
+      return (w, v) => w.u8(checkInt(v, 0, 0xff, what));
     case 'u16':
+      return (w, v) => w.u16(checkInt(v, 0, 0xffff, what));
     case 'u32':
-      writeRepr(w, f.t, checkInt(v, 0, INT_LIMITS[f.t], what));
-      return;
+      return (w, v) => w.u32(checkInt(v, 0, 0xffffffff, what));
     case 'i32':
-      w.i32(checkInt(v, -0x80000000, 0x7fffffff, what));
-      return;
+      return (w, v) => w.i32(checkInt(v, -0x80000000, 0x7fffffff, what));
     case 'u64':
-      w.u64(checkBig(v, 0n, U64_MAX, what));
-      return;
+      return (w, v) => w.u64(checkBig(v, 0n, U64_MAX, what));
     case 'i64':
-      w.i64(checkBig(v, I64_MIN, I64_MAX, what));
-      return;
+      return (w, v) => w.i64(checkBig(v, I64_MIN, I64_MAX, what));
     case 'bool':
-      if (typeof v !== 'boolean') throw new JournalError('bad-field', `${what}: expected a boolean`);
-      w.u8(v ? 1 : 0);
-      return;
+      return (w, v) => {
+        if (typeof v !== 'boolean') throw new JournalError('bad-field', `${what}: expected a boolean`);
+        w.u8(v ? 1 : 0);
+      };
     case 'string':
     case 'ip':
     case 'sockaddr':
-      if (typeof v !== 'string') throw new JournalError('bad-field', `${what}: expected a string`);
-      w.string(v);
-      return;
+      return (w, v) => {
+        if (typeof v !== 'string') throw new JournalError('bad-field', `${what}: expected a string`);
+        w.string(v);
+      };
     case 'blob':
     case 'memblob':
     case 'bytearray':
-      if (!(v instanceof Uint8Array)) throw new JournalError('bad-field', `${what}: expected bytes`);
-      w.bytes(v);
-      return;
+      return (w, v) => {
+        if (!(v instanceof Uint8Array)) throw new JournalError('bad-field', `${what}: expected bytes`);
+        w.bytes(v);
+      };
     case 'enum': {
-      const i = f.names.indexOf(v as string);
-      if (i < 0) throw new JournalError('bad-field', `${what}: "${String(v)}" is not one of ${f.names.join(', ')}`);
-      writeRepr(w, f.repr, f.codes[i]);
-      return;
+      const codes = new Map(f.names.map((n, i) => [n, f.codes[i]]));
+      const repr = f.repr;
+      return (w, v) => {
+        const code = codes.get(v as string);
+        if (code === undefined) throw new JournalError('bad-field', `${what}: "${String(v)}" is not one of ${f.names.join(', ')}`);
+        writeRepr(w, repr, code);
+      };
     }
     case 'flags':
-      if (f.repr === 'u64') w.u64(checkBig(v, 0n, U64_MAX, what));
-      else writeRepr(w, f.repr, checkInt(v, 0, INT_LIMITS[f.repr], what));
-      return;
-    case 'option':
-      if (v === null || v === undefined) w.u8(0);
-      else {
-        w.u8(1);
-        encodeValue(w, f.inner, v, what);
-      }
-      return;
+      if (f.repr === 'u64') return (w, v) => w.u64(checkBig(v, 0n, U64_MAX, what));
+      return f.repr === 'u16' ? (w, v) => w.u16(checkInt(v, 0, 0xffff, what)) : (w, v) => w.u32(checkInt(v, 0, 0xffffffff, what));
+    case 'option': {
+      const inner = compileEncoder(f.inner, what);
+      return (w, v) => {
+        if (v === null || v === undefined) w.u8(0);
+        else {
+          w.u8(1);
+          inner(w, v);
+        }
+      };
+    }
     case 'struct': {
-      if (typeof v !== 'object' || v === null) throw new JournalError('bad-field', `${what}: expected an object`);
-      const o = v as Record<string, unknown>;
-      for (const [k, ft] of Object.entries(f.fields)) encodeValue(w, ft, o[k], `${what}.${k}`);
-      return;
+      const fields = Object.entries(f.fields).map(([k, ft]) => [k, compileEncoder(ft, `${what}.${k}`)] as const);
+      return (w, v) => {
+        if (typeof v !== 'object' || v === null) throw new JournalError('bad-field', `${what}: expected an object`);
+        const o = v as Record<string, unknown>;
+        for (const [k, enc] of fields) enc(w, o[k]);
+      };
     }
-    case 'exitcode': {
-      const e = v as ExitCode;
-      if ('Errno' in e) {
-        const i = ERRNO_NAMES.indexOf(e.Errno as (typeof ERRNO_NAMES)[number]);
-        if (i < 0) throw new JournalError('bad-field', `${what}: unknown errno "${e.Errno}"`);
-        w.u8(0);
-        w.u16(i);
-      } else {
-        w.u8(1);
-        w.i32(checkInt(e.Other, -0x80000000, 0x7fffffff, what));
-      }
-      return;
-    }
-    case 'threadstart': {
-      const s = v as ThreadStart;
-      if (s === 'main_thread') w.u8(0);
-      else {
-        w.u8(1);
-        w.u64(checkBig(s.thread_spawn.start_ptr, 0n, U64_MAX, what));
-      }
-      return;
-    }
+    case 'exitcode':
+      return (w, v) => {
+        const e = v as ExitCode;
+        if (typeof e === 'object' && e !== null && 'Errno' in e) {
+          const i = ERRNO_NAMES.indexOf(e.Errno as (typeof ERRNO_NAMES)[number]);
+          if (i < 0) throw new JournalError('bad-field', `${what}: unknown errno "${e.Errno}"`);
+          w.u8(0);
+          w.u16(i);
+        } else if (typeof e === 'object' && e !== null && 'Other' in e) {
+          w.u8(1);
+          w.i32(checkInt(e.Other, -0x80000000, 0x7fffffff, what));
+        } else throw new JournalError('bad-field', `${what}: expected {Errno} or {Other}`);
+      };
+    case 'threadstart':
+      return (w, v) => {
+        const s = v as ThreadStart;
+        if (s === 'main_thread') w.u8(0);
+        else if (typeof s === 'object' && s !== null && 'thread_spawn' in s) {
+          w.u8(1);
+          w.u64(checkBig(s.thread_spawn.start_ptr, 0n, U64_MAX, what));
+        } else throw new JournalError('bad-field', `${what}: expected "main_thread" or {thread_spawn}`);
+      };
   }
 }
 
-export function decodeValue(r: ByteReader, f: FieldType, what: string): unknown {
+/** Compiles the binary decoder of a field type (the inverse of compileEncoder). */
+export function compileDecoder(f: FieldType, what: string): Decoder {
   switch (f.t) {
     case 'u8':
-      return r.u8(what);
+      return (r) => r.u8(what);
     case 'u16':
-      return r.u16(what);
+      return (r) => r.u16(what);
     case 'u32':
-      return r.u32(what);
+      return (r) => r.u32(what);
     case 'i32':
-      return r.i32(what);
+      return (r) => r.i32(what);
     case 'u64':
-      return r.u64(what);
+      return (r) => r.u64(what);
     case 'i64':
-      return r.i64(what);
-    case 'bool': {
-      const at = r.offset;
-      const b = r.u8(what);
-      if (b > 1) throw new JournalError('bad-field', `${what}: boolean byte ${b} at payload byte ${at}`);
-      return b === 1;
-    }
+      return (r) => r.i64(what);
+    case 'bool':
+      return (r) => {
+        const at = r.offset;
+        const b = r.u8(what);
+        if (b > 1) throw new JournalError('bad-field', `${what}: boolean byte ${b} at payload byte ${at}`);
+        return b === 1;
+      };
     case 'string':
     case 'ip':
     case 'sockaddr':
-      return r.string(what);
+      return (r) => r.string(what);
     case 'blob':
     case 'memblob':
     case 'bytearray':
-      return r.bytes(what);
+      return (r) => r.bytes(what);
     case 'enum': {
-      const code = readRepr(r, f.repr, what);
-      const i = f.codes.indexOf(code);
-      if (i < 0) throw new JournalError('bad-field', `${what}: unknown value ${code}`);
-      return f.names[i];
+      const names = new Map(f.codes.map((c, i) => [c, f.names[i]]));
+      const repr = f.repr;
+      return (r) => {
+        const code = readRepr(r, repr, what);
+        const name = names.get(code);
+        if (name === undefined) throw new JournalError('bad-field', `${what}: unknown value ${code}`);
+        return name;
+      };
     }
     case 'flags':
-      return f.repr === 'u64' ? r.u64(what) : readRepr(r, f.repr, what);
+      if (f.repr === 'u64') return (r) => r.u64(what);
+      return f.repr === 'u16' ? (r) => r.u16(what) : (r) => r.u32(what);
     case 'option': {
-      const tag = r.u8(what);
-      if (tag === 0) return null;
-      if (tag !== 1) throw new JournalError('bad-field', `${what}: option tag ${tag}`);
-      return decodeValue(r, f.inner, what);
+      const inner = compileDecoder(f.inner, what);
+      return (r) => {
+        const tag = r.u8(what);
+        if (tag === 0) return null;
+        if (tag !== 1) throw new JournalError('bad-field', `${what}: option tag ${tag}`);
+        return inner(r);
+      };
     }
     case 'struct': {
-      const o: Record<string, unknown> = {};
-      for (const [k, ft] of Object.entries(f.fields)) o[k] = decodeValue(r, ft, `${what}.${k}`);
-      return o;
+      const fields = Object.entries(f.fields).map(([k, ft]) => [k, compileDecoder(ft, `${what}.${k}`)] as const);
+      return (r) => {
+        const o: Record<string, unknown> = {};
+        for (const [k, dec] of fields) o[k] = dec(r);
+        return o;
+      };
     }
-    case 'exitcode': {
-      const tag = r.u8(what);
-      if (tag === 0) {
-        const n = r.u16(what);
-        if (n >= ERRNO_NAMES.length) throw new JournalError('bad-field', `${what}: unknown errno ${n}`);
-        return { Errno: ERRNO_NAMES[n] };
-      }
-      if (tag === 1) return { Other: r.i32(what) };
-      throw new JournalError('bad-field', `${what}: exit code tag ${tag}`);
-    }
-    case 'threadstart': {
-      const tag = r.u8(what);
-      if (tag === 0) return 'main_thread';
-      if (tag === 1) return { thread_spawn: { start_ptr: r.u64(what) } };
-      throw new JournalError('bad-field', `${what}: thread start tag ${tag}`);
-    }
+    case 'exitcode':
+      return (r) => {
+        const tag = r.u8(what);
+        if (tag === 0) {
+          const n = r.u16(what);
+          if (n >= ERRNO_NAMES.length) throw new JournalError('bad-field', `${what}: unknown errno ${n}`);
+          return { Errno: ERRNO_NAMES[n] };
+        }
+        if (tag === 1) return { Other: r.i32(what) };
+        throw new JournalError('bad-field', `${what}: exit code tag ${tag}`);
+      };
+    case 'threadstart':
+      return (r) => {
+        const tag = r.u8(what);
+        if (tag === 0) return 'main_thread';
+        if (tag === 1) return { thread_spawn: { start_ptr: r.u64(what) } };
+        throw new JournalError('bad-field', `${what}: thread start tag ${tag}`);
+      };
   }
 }
 

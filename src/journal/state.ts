@@ -132,8 +132,8 @@ export class StateModel {
   // Immediate state.
   readonly paths = new Map<string, FsNode | 'absent'>();
   fds = initialFds();
-  /** Terminal text, as written: consecutive writes to the same stream are merged. */
-  readonly terminal: { fd: 1 | 2; data: Buffer }[] = [];
+  /** Terminal text, as written: a run of consecutive writes to the same stream is one element. */
+  readonly terminal: { fd: 1 | 2; chunks: Uint8Array[] }[] = [];
   cwd: string | undefined;
   clocks = new Map<string, bigint>();
   tty: EntryByKind<'TtySetV1'> | undefined;
@@ -358,8 +358,8 @@ export class StateModel {
         if (f.kind === 'stdout' || f.kind === 'stderr') {
           const stream = f.kind === 'stdout' ? 1 : 2;
           const last = this.terminal[this.terminal.length - 1];
-          if (last && last.fd === stream) last.data = Buffer.concat([last.data, e.data]);
-          else this.terminal.push({ fd: stream, data: Buffer.from(e.data) });
+          if (last && last.fd === stream) last.chunks.push(e.data);
+          else this.terminal.push({ fd: stream, chunks: [e.data] });
           return;
         }
         const node = f.node as FileNode;
@@ -521,7 +521,7 @@ export class StateModel {
 
   /** stdout and stderr text as one stream, in the order it was written. */
   terminalText(): Buffer {
-    return Buffer.concat(this.terminal.map((t) => t.data));
+    return Buffer.concat(this.terminal.flatMap((t) => t.chunks));
   }
 
   /**
@@ -590,7 +590,7 @@ export class StateModel {
           `rights=${desc.rightsBase}/${desc.rightsInheriting}) fdflags=${f.fdFlags}`,
       );
     }
-    out.push(`terminal: ${this.terminal.map((t) => `${t.fd}:${t.data.length}:${h(t.data)}`).join(' ')}`);
+    out.push(`terminal: ${this.terminal.map((t) => Buffer.concat(t.chunks)).map((d, i) => `${this.terminal[i].fd}:${d.length}:${h(d)}`).join(' ')}`);
     out.push(`memory: ${[...this.memory.runs()].map((r) => `${r.start}+${r.data.length}:${h(r.data)}`).join(',')}`);
     out.push(`threads: ${[...this.threads.keys()].sort((a, b) => a - b).map((id) => `${id}:${h(encodePayload(this.threads.get(id)!).payload)}`).join(',')}`);
     out.push(`snapshot: ${this.lastSnapshot ? `${this.lastSnapshot.when.secs_since_epoch}.${this.lastSnapshot.when.nanos_since_epoch}/${this.lastSnapshot.trigger}` : 'none'}`);
