@@ -17,7 +17,7 @@ import { crc32cBackend } from '../src/journal/checksum';
 import { lz4CompressPrependSize, lz4DecompressPrependSize } from '../src/journal/compression';
 import { CompactionPlanner, writeCompacted } from '../src/journal/compaction';
 import { LogFileJournal } from '../src/journal/log-file';
-import { readAll } from '../src/journal/journal';
+import { readAll, readEntries } from '../src/journal/journal';
 import type { JournalEntry } from '../src/journal/entries';
 
 const quick = process.argv.includes('--quick');
@@ -247,10 +247,7 @@ function benchCompaction(file: string): { mbps: number; before: number; after: n
         for (const r of readAll(j)) planner.feed(r.entry);
         const plan = planner.plan();
         const w = LogFileJournal.create(out, { batchBytes: 1 << 20 });
-        const gen = (function* () {
-          for (const r of readAll(j)) yield r.entry;
-        })();
-        entriesAfter = writeCompacted(gen, plan, (e) => w.write(e));
+        entriesAfter = writeCompacted(readEntries(j), plan, (e) => w.write(e));
         entriesBefore = plan.entries;
         w.close();
         j.close();

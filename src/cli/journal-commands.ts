@@ -15,6 +15,7 @@ import {
   entryToJsonText,
   parseJsonEntries,
   readAll,
+  readEntries,
   writeCompacted,
   writeJournalAtomically,
   type FilterConfig,
@@ -47,12 +48,6 @@ function reportTail(j: LogFileJournal, io: Io): void {
         `the journal ends at byte ${end.validEnd}`,
     );
   }
-}
-
-function entries(j: LogFileJournal): Generator<JournalEntry> {
-  return (function* () {
-    for (const r of readAll(j)) yield r.entry;
-  })();
 }
 
 function checkDistinct(input: string, output: string): void {
@@ -102,7 +97,7 @@ const exportCmd: Command = {
         try {
           let buf: string[] = [];
           let size = 0;
-          for (const e of entries(j)) {
+          for (const e of readEntries(j)) {
             const t = entryToJsonText(e);
             buf.push(t);
             size += t.length;
@@ -122,7 +117,7 @@ const exportCmd: Command = {
         fs.closeSync(fd);
         fs.renameSync(tmp, outFile);
       } else {
-        for (const e of entries(j)) io.out.write(entryToJsonText(e));
+        for (const e of readEntries(j)) io.out.write(entryToJsonText(e));
       }
       reportTail(j, io);
     } finally {
@@ -255,12 +250,12 @@ const compact: Command = {
     const j = openJournal(src, io);
     try {
       const planner = new CompactionPlanner();
-      for (const e of entries(j)) planner.feed(e);
+      for (const e of readEntries(j)) planner.feed(e);
       reportTail(j, io);
       const plan = planner.plan();
       const before = fs.statSync(src).size;
       const after = writeJournalAtomically(dst, (out) => {
-        writeCompacted(entries(j), plan, (e) => out.write(e));
+        writeCompacted(readEntries(j), plan, (e) => out.write(e));
         out.flush();
         return out.byteLength;
       });

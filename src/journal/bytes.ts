@@ -134,17 +134,17 @@ export class ByteWriter {
 
 export class ByteReader {
   private pos: number;
-  private readonly view: DataView;
+  private readonly buf: Buffer;
 
   constructor(
-    private readonly buf: Uint8Array,
+    bytes: Uint8Array,
     start = 0,
-    private readonly end = buf.length,
+    private readonly end = bytes.length,
     /** Added to positions in error messages, so they name file offsets. */
     private readonly baseOffset = 0,
   ) {
     this.pos = start;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   get offset(): number {
@@ -172,35 +172,35 @@ export class ByteReader {
 
   u16(what = 'u16'): number {
     this.need(2, what);
-    const v = this.view.getUint16(this.pos, true);
+    const v = this.buf.readUInt16LE(this.pos);
     this.pos += 2;
     return v;
   }
 
   u32(what = 'u32'): number {
     this.need(4, what);
-    const v = this.view.getUint32(this.pos, true);
+    const v = this.buf.readUInt32LE(this.pos);
     this.pos += 4;
     return v;
   }
 
   i32(what = 'i32'): number {
     this.need(4, what);
-    const v = this.view.getInt32(this.pos, true);
+    const v = this.buf.readInt32LE(this.pos);
     this.pos += 4;
     return v;
   }
 
   u64(what = 'u64'): bigint {
     this.need(8, what);
-    const v = this.view.getBigUint64(this.pos, true);
+    const v = this.buf.readBigUInt64LE(this.pos);
     this.pos += 8;
     return v;
   }
 
   i64(what = 'i64'): bigint {
     this.need(8, what);
-    const v = this.view.getBigInt64(this.pos, true);
+    const v = this.buf.readBigInt64LE(this.pos);
     this.pos += 8;
     return v;
   }
@@ -224,7 +224,10 @@ export class ByteReader {
     this.need(n, what);
     const at = this.pos;
     try {
-      const s = textDecoder.decode(this.buf.subarray(this.pos, this.pos + n));
+      // Short ASCII strings (most paths) decode faster by hand than through TextDecoder.
+      let ascii = n <= 64;
+      for (let i = this.pos; ascii && i < this.pos + n; i++) if (this.buf[i] >= 0x80) ascii = false;
+      const s = ascii ? this.buf.toString('latin1', this.pos, this.pos + n) : textDecoder.decode(this.buf.subarray(this.pos, this.pos + n));
       this.pos += n;
       return s;
     } catch {

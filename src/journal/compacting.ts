@@ -6,7 +6,7 @@
 
 import { CompactionPlanner, writeCompacted } from './compaction';
 import type { JournalEntry } from './entries';
-import { readAll, type Journal, type LogRecord, type WritableJournal, type WriteResult } from './journal';
+import { readEntries, WrappingJournal, type Journal, type WritableJournal, type WriteResult } from './journal';
 import { LogFileJournal, writeJournalAtomically, type LogFileOptions } from './log-file';
 
 export interface CompactionResult {
@@ -14,15 +14,16 @@ export interface CompactionResult {
   entriesAfter: number;
 }
 
-export class CompactingJournal implements Journal {
+export class CompactingJournal extends WrappingJournal {
   private planner = new CompactionPlanner();
 
-  constructor(protected inner: Journal) {
+  constructor(inner: Journal) {
+    super(inner);
     // Learn what the inner journal already holds.
-    for (const r of readAll(inner)) this.planner.feed(r.entry);
+    for (const e of readEntries(inner)) this.planner.feed(e);
   }
 
-  write(entry: JournalEntry): WriteResult {
+  override write(entry: JournalEntry): WriteResult {
     this.planner.feed(entry);
     return this.inner.write(entry);
   }
@@ -30,36 +31,14 @@ export class CompactingJournal implements Journal {
   /** Writes the compacted form of everything written so far into `target`. */
   compactTo(target: WritableJournal): CompactionResult {
     const plan = this.planner.plan();
-    const entries = (function* (j: Journal) {
-      for (const r of readAll(j)) yield r.entry;
-    })(this.inner);
-    const after = writeCompacted(entries, plan, (e) => target.write(e));
+    const after = writeCompacted(readEntries(this.inner), plan, (e) => target.write(e));
     return { entriesBefore: plan.entries, entriesAfter: after };
   }
 
   /** Starts learning afresh (after the inner journal was replaced by its compacted form). */
   protected relearn(): void {
     this.planner = new CompactionPlanner();
-    for (const r of readAll(this.inner)) this.planner.feed(r.entry);
-  }
-
-  flush(): void {
-    this.inner.flush();
-  }
-  commit(): number {
-    return this.inner.commit();
-  }
-  rollback(): number {
-    return this.inner.rollback();
-  }
-  close(): void {
-    this.inner.close();
-  }
-  read(): LogRecord | undefined {
-    return this.inner.read();
-  }
-  restart(): void {
-    this.inner.restart();
+    for (const e of readEntries(this.inner)) this.planner.feed(e);
   }
 }
 

@@ -3,17 +3,19 @@
 
 import { encodeEntryRecord } from './codec';
 import type { JournalEntry } from './entries';
-import type { Journal, LogRecord, WriteResult } from './journal';
+import { WrappingJournal, type Journal, type WriteResult } from './journal';
 import { NullJournal } from './simple-journals';
 
-export class CountingJournal implements Journal {
+export class CountingJournal extends WrappingJournal {
   entries = 0;
   bytes = 0;
   readonly byKind = new Map<string, { entries: number; bytes: number }>();
 
-  constructor(private readonly inner: Journal = new NullJournal()) {}
+  constructor(inner: Journal = new NullJournal()) {
+    super(inner);
+  }
 
-  write(entry: JournalEntry): WriteResult {
+  override write(entry: JournalEntry): WriteResult {
     const size = encodeEntryRecord(entry).length;
     this.entries++;
     this.bytes += size;
@@ -22,23 +24,5 @@ export class CountingJournal implements Journal {
     k.bytes += size;
     this.byKind.set(entry.kind, k);
     return this.inner.write(entry);
-  }
-  flush(): void {
-    this.inner.flush();
-  }
-  commit(): number {
-    return this.inner.commit();
-  }
-  rollback(): number {
-    return this.inner.rollback();
-  }
-  close(): void {
-    this.inner.close();
-  }
-  read(): LogRecord | undefined {
-    return this.inner.read();
-  }
-  restart(): void {
-    this.inner.restart();
   }
 }

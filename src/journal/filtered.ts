@@ -2,7 +2,7 @@
 // indices, in both directions: on write (before the inner journal) and on read (from it).
 
 import { entryFd, kindOf, type JournalEntry } from './entries';
-import { NO_OFFSETS, type Journal, type LogRecord, type WriteResult } from './journal';
+import { NO_OFFSETS, WrappingJournal, type Journal, type LogRecord, type WriteResult } from './journal';
 
 export interface FilterConfig {
   memory?: boolean;
@@ -57,39 +57,30 @@ export function passesFilter(config: FilterConfig, e: JournalEntry): boolean {
   }
 }
 
-export class FilteredJournal implements Journal {
+export class FilteredJournal extends WrappingJournal {
   private writeIndex = 0;
   private readIndex = 0;
   private passedIndex = 0;
 
   constructor(
-    private readonly inner: Journal,
+    inner: Journal,
     private readonly config: FilterConfig,
-  ) {}
+  ) {
+    super(inner);
+  }
 
   private passes(e: JournalEntry, index: number): boolean {
     if (this.config.onlyIndices && !this.config.onlyIndices.has(index)) return false;
     return passesFilter(this.config, e);
   }
 
-  write(entry: JournalEntry): WriteResult {
+  override write(entry: JournalEntry): WriteResult {
     const index = this.writeIndex++;
     if (!this.passes(entry, index)) return NO_OFFSETS;
     return this.inner.write(entry);
   }
-  flush(): void {
-    this.inner.flush();
-  }
-  commit(): number {
-    return this.inner.commit();
-  }
-  rollback(): number {
-    return this.inner.rollback();
-  }
-  close(): void {
-    this.inner.close();
-  }
-  read(): LogRecord | undefined {
+
+  override read(): LogRecord | undefined {
     for (;;) {
       const r = this.inner.read();
       if (!r) return undefined;
@@ -97,7 +88,7 @@ export class FilteredJournal implements Journal {
       if (this.passes(r.entry, index)) return { ...r, index: this.passedIndex++ };
     }
   }
-  restart(): void {
+  override restart(): void {
     this.inner.restart();
     this.readIndex = 0;
     this.passedIndex = 0;

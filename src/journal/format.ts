@@ -112,14 +112,14 @@ export interface RecordHeader {
 }
 
 /** Reads the 16-byte header at `at`, or undefined when its fixed fields are impossible (reserved bits, zero kind). */
-export function decodeRecordHeader(buf: Uint8Array, at: number): RecordHeader | undefined {
-  const b = Buffer.from(buf.buffer, buf.byteOffset + at, RECORD_HEADER_SIZE);
-  const kind = b.readUInt16LE(4);
-  const flags = b[6];
-  if (kind === 0 || (flags & ~KNOWN_FLAGS) !== 0 || b[7] !== 0 || b.readUInt32LE(12) !== 0) return undefined;
-  const storedLength = b.readUInt32LE(8);
+export function decodeRecordHeader(b: Uint8Array, at: number): RecordHeader | undefined {
+  const u32 = (i: number): number => (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)) >>> 0;
+  const kind = b[at + 4] | (b[at + 5] << 8);
+  const flags = b[at + 6];
+  if (kind === 0 || (flags & ~KNOWN_FLAGS) !== 0 || b[at + 7] !== 0 || u32(at + 12) !== 0) return undefined;
+  const storedLength = u32(at + 8);
   if (storedLength > MAX_PAYLOAD) return undefined;
-  return { crc: b.readUInt32LE(0), kind, flags, storedLength };
+  return { crc: u32(at), kind, flags, storedLength };
 }
 
 /** True when the record whose header is at `at` (with all its bytes present in `buf`) has a matching checksum. */

@@ -44,6 +44,33 @@ export interface ReadableJournal {
 
 export interface Journal extends WritableJournal, ReadableJournal {}
 
+/** A journal that wraps an inner one and forwards everything to it; subclasses override their own concern. */
+export abstract class WrappingJournal implements Journal {
+  constructor(protected inner: Journal) {}
+
+  write(entry: JournalEntry): WriteResult {
+    return this.inner.write(entry);
+  }
+  flush(): void {
+    this.inner.flush();
+  }
+  commit(): number {
+    return this.inner.commit();
+  }
+  rollback(): number {
+    return this.inner.rollback();
+  }
+  close(): void {
+    this.inner.close();
+  }
+  read(): LogRecord | undefined {
+    return this.inner.read();
+  }
+  restart(): void {
+    this.inner.restart();
+  }
+}
+
 /** Every entry of a readable journal, from the start. */
 export function* readAll(j: ReadableJournal): Generator<LogRecord> {
   j.restart();
@@ -52,6 +79,11 @@ export function* readAll(j: ReadableJournal): Generator<LogRecord> {
     if (!r) return;
     yield r;
   }
+}
+
+/** The entries of a readable journal, from the start (without their positions). */
+export function* readEntries(j: ReadableJournal): Generator<JournalEntry> {
+  for (const r of readAll(j)) yield r.entry;
 }
 
 /** Copies every entry of `from` into `to`; returns the number copied. */

@@ -4,25 +4,6 @@ import type { JournalEntry } from './entries';
 import { JournalError } from './errors';
 import { NO_OFFSETS, type Journal, type LogRecord, type WriteResult } from './journal';
 
-/** Writing is an error; reading finds nothing (so restoring from it restores nothing, without error). */
-export class UnsupportedJournal implements Journal {
-  write(entry: JournalEntry): WriteResult {
-    throw new JournalError('usage', `this journal does not support writing (tried to write ${entry.kind})`);
-  }
-  flush(): void {}
-  commit(): number {
-    return 0;
-  }
-  rollback(): number {
-    return 0;
-  }
-  close(): void {}
-  read(): LogRecord | undefined {
-    return undefined;
-  }
-  restart(): void {}
-}
-
 /** Accepts every entry and keeps none. */
 export class NullJournal implements Journal {
   write(_entry: JournalEntry): WriteResult {
@@ -40,6 +21,13 @@ export class NullJournal implements Journal {
     return undefined;
   }
   restart(): void {}
+}
+
+/** Writing is an error; reading finds nothing (so restoring from it restores nothing, without error). */
+export class UnsupportedJournal extends NullJournal {
+  override write(entry: JournalEntry): WriteResult {
+    throw new JournalError('usage', `this journal does not support writing (tried to write ${entry.kind})`);
+  }
 }
 
 /** Keeps entries in memory, in order. Commit marks a point rollback returns to. */
