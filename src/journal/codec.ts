@@ -2,11 +2,10 @@
 // records are framed straight into the caller's buffer (no copy per record).
 
 import { ByteReader, ByteWriter } from './bytes';
-import { crc32c } from './checksum';
-import { lz4CompressPrependSize, lz4DecompressPrependSize } from './compression';
+import { lz4DecompressPrependSize } from './compression';
 import { ALL_KINDS, kindByTag, kindOf, type JournalEntry, type KindInfo } from './entries';
 import { JournalError } from './errors';
-import { ALIGNMENT, COMPRESS_THRESHOLD, FLAG_LZ4, MAX_PAYLOAD, RECORD_HEADER_SIZE } from './format';
+import { beginRecord, finishRecord, FLAG_LZ4, MAX_PAYLOAD } from './format';
 import { compileDecoder, compileEncoder, type Decoder, type Encoder } from './schema';
 
 interface CompiledKind {
@@ -63,38 +62,14 @@ export function encodePayload(e: JournalEntry): { kind: KindInfo; payload: Uint8
  */
 export function appendEntryRecord(w: ByteWriter, e: JournalEntry): { start: number; end: number } {
   const k = kindFor(e);
-  const start = w.length;
-  w.u32(0);
-  w.u32(0);
-  w.u32(0);
-  w.u32(0);
+  const start = beginRecord(w);
   try {
     compile(k).encode(w, e);
   } catch (err) {
     w.truncate(start);
     throw err;
   }
-  let stored = w.length - start - RECORD_HEADER_SIZE;
-  let flags = 0;
-  if (k.compress && stored >= COMPRESS_THRESHOLD) {
-    const c = lz4CompressPrependSize(w.range(start + RECORD_HEADER_SIZE, w.length));
-    if (c.length < stored - (stored >>> 4)) {
-      w.truncate(start + RECORD_HEADER_SIZE);
-      w.raw(c);
-      stored = c.length;
-      flags = FLAG_LZ4;
-    }
-  }
-  if (stored > MAX_PAYLOAD) {
-    w.truncate(start);
-    throw new JournalError('too-large', `${k.name} has a ${stored}-byte payload; the limit is ${MAX_PAYLOAD} (split it)`);
-  }
-  w.pad(ALIGNMENT);
-  w.setU16At(start + 4, k.tag);
-  w.setU8At(start + 6, flags);
-  w.setU32At(start + 8, stored);
-  w.setU32At(start, crc32c(w.range(start + 4, w.length)));
-  return { start, end: w.length };
+  return { start, end: finishRecord(w, start, k.tag, k.compress, k.name) };
 }
 
 /** The complete framed record of an entry, as a new buffer. */

@@ -70,13 +70,11 @@ export class CompactionPlanner {
   private readonly allSessions: Session[] = [];
   // Ethereal state, as indices.
   private pendingMemory: { index: number; start: number; data: Uint8Array }[] = [];
-  private pendingThreads: number[] = [];
   private threadIndex = new Map<number, number>(); // committed SetThread per thread id
   private pendingThreadOps: { index: number; e: EntryByKind<'SetThreadV1'> | EntryByKind<'CloseThreadV1'> }[] = [];
   private memory = new SparseBytes();
   private lastSnapshot = -1;
   private readonly lastOf = new Map<string, number>(); // last-wins entries (clock per id, tty, chdir)
-  private pendingClear: number[] = [];
   /** Entries that made a node (mkdir, symlink) or timed one by path: dropped when the node is gone, or re-timed. */
   private readonly pathEvents: { index: number; node: FsNode; t: 'made' | 'times' }[] = [];
 
@@ -102,6 +100,14 @@ export class CompactionPlanner {
     const prev = this.lastOf.get(key);
     if (prev !== undefined) this.mark(prev);
     this.lastOf.set(key, i);
+  }
+
+  /** Drops the memory and thread entries waiting for a snapshot (a restart or ClearEthereal discards them). */
+  private dropPending(): void {
+    for (const p of this.pendingMemory) this.mark(p.index);
+    for (const t of this.pendingThreadOps) this.mark(t.index);
+    this.pendingMemory = [];
+    this.pendingThreadOps = [];
   }
 
   private pin(fd: number): void {
@@ -132,15 +138,9 @@ export class CompactionPlanner {
       case 'InitModuleV1':
       case 'ProcessExitV1':
         // A restart: committed memory, threads and the last snapshot no longer matter; descriptors are closed.
-        for (const p of this.pendingMemory) this.mark(p.index);
-        for (const t of this.pendingThreads) this.mark(t);
+        this.dropPending();
         for (const t of this.threadIndex.values()) this.mark(t);
-        for (const c of this.pendingClear) this.mark(c);
         if (this.lastSnapshot >= 0) this.mark(this.lastSnapshot);
-        this.pendingMemory = [];
-        this.pendingThreads = [];
-        this.pendingThreadOps = [];
-        this.pendingClear = [];
         this.threadIndex.clear();
         this.memory = new SparseBytes();
         this.lastSnapshot = -1;
@@ -150,20 +150,15 @@ export class CompactionPlanner {
         for (const fd of [...this.sessions.keys()]) this.endSession(fd);
         return;
       case 'ClearEtherealV1':
-        for (const p of this.pendingMemory) this.mark(p.index);
-        for (const t of this.pendingThreads) this.mark(t);
-        this.pendingMemory = [];
-        this.pendingThreads = [];
-        this.pendingThreadOps = [];
-        // Kept while it still clears something a later snapshot would commit; see plan().
-        this.pendingClear.push(i);
+        // What it clears is dropped, so it has nothing left to clear.
+        this.dropPending();
+        this.mark(i);
         return;
       case 'UpdateMemoryRegionV1':
         this.pendingMemory.push({ index: i, start: Number(e.region.start), data: e.data });
         return;
       case 'SetThreadV1':
       case 'CloseThreadV1':
-        this.pendingThreads.push(i);
         this.pendingThreadOps.push({ index: i, e });
         return;
       case 'SnapshotV1':
@@ -180,11 +175,8 @@ export class CompactionPlanner {
             this.mark(index);
           }
         }
-        for (const c of this.pendingClear) this.mark(c);
         this.pendingMemory = [];
-        this.pendingThreads = [];
         this.pendingThreadOps = [];
-        this.pendingClear = [];
         if (this.lastSnapshot >= 0) this.mark(this.lastSnapshot);
         this.lastSnapshot = i;
         return;

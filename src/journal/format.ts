@@ -4,6 +4,7 @@
 import { crc32c } from './checksum';
 import { JournalError } from './errors';
 import { lz4CompressPrependSize } from './compression';
+import { ByteWriter } from './bytes';
 
 /** "\x89WJNL\r\n\x1a": a non-ASCII first byte, then CR LF and Ctrl-Z, to detect text-mode mangling (like PNG). */
 export const MAGIC = Buffer.from([0x89, 0x57, 0x4a, 0x4e, 0x4c, 0x0d, 0x0a, 0x1a]);
@@ -74,34 +75,52 @@ export function recordSize(storedLength: number): number {
   return RECORD_HEADER_SIZE + paddedLength(storedLength);
 }
 
+/** Appends a zeroed record header to `w` (8-byte aligned); the payload follows, then `finishRecord`. */
+export function beginRecord(w: ByteWriter): number {
+  const start = w.length;
+  w.u32(0);
+  w.u32(0);
+  w.u32(0);
+  w.u32(0);
+  return start;
+}
+
 /**
- * Frames one record: header, payload (LZ4-compressed when `compressible` and worthwhile), zero padding, and the
- * CRC32C over everything after the checksum field.
+ * Completes the record begun at `start` whose payload is everything after its header in `w`: compresses the payload
+ * with LZ4 when `compressible` and worthwhile (it saves at least 1/16), pads to 8 bytes, fills in the header, and
+ * writes the CRC32C over everything after the checksum field. Returns the record's end.
  */
-export function encodeRecord(kind: number, payload: Uint8Array, compressible: boolean): Buffer {
-  let stored = payload;
+export function finishRecord(w: ByteWriter, start: number, tag: number, compressible: boolean, what: string): number {
+  let stored = w.length - start - RECORD_HEADER_SIZE;
   let flags = 0;
-  if (compressible && payload.length >= COMPRESS_THRESHOLD) {
-    const c = lz4CompressPrependSize(payload);
-    if (c.length < payload.length - (payload.length >>> 4)) {
-      stored = c;
-      flags |= FLAG_LZ4;
+  if (compressible && stored >= COMPRESS_THRESHOLD) {
+    const c = lz4CompressPrependSize(w.range(start + RECORD_HEADER_SIZE, w.length));
+    if (c.length < stored - (stored >>> 4)) {
+      w.truncate(start + RECORD_HEADER_SIZE);
+      w.raw(c);
+      stored = c.length;
+      flags = FLAG_LZ4;
     }
   }
-  if (stored.length > MAX_PAYLOAD) {
-    throw new JournalError('too-large', `record of kind ${kind} has a ${stored.length}-byte payload; the limit is ${MAX_PAYLOAD}`);
+  if (stored > MAX_PAYLOAD) {
+    w.truncate(start);
+    throw new JournalError('too-large', `${what} has a ${stored}-byte payload; the limit is ${MAX_PAYLOAD} (split it)`);
   }
-  const total = recordSize(stored.length);
-  const b = Buffer.allocUnsafe(total);
-  b.writeUInt16LE(kind, 4);
-  b[6] = flags;
-  b[7] = 0;
-  b.writeUInt32LE(stored.length, 8);
-  b.writeUInt32LE(0, 12);
-  b.set(stored, RECORD_HEADER_SIZE);
-  b.fill(0, RECORD_HEADER_SIZE + stored.length, total);
-  b.writeUInt32LE(crc32c(b.subarray(4, total)), 0);
-  return b;
+  w.pad(ALIGNMENT);
+  w.setU16At(start + 4, tag);
+  w.setU8At(start + 6, flags);
+  w.setU32At(start + 8, stored);
+  w.setU32At(start, crc32c(w.range(start + 4, w.length)));
+  return w.length;
+}
+
+/** One framed record holding `payload` as it is (for tools and tests that craft records by hand). */
+export function encodeRecord(tag: number, payload: Uint8Array, compressible: boolean): Buffer {
+  const w = new ByteWriter(RECORD_HEADER_SIZE + payload.length + ALIGNMENT);
+  const start = beginRecord(w);
+  w.raw(payload);
+  finishRecord(w, start, tag, compressible, `record of kind ${tag}`);
+  return w.toBuffer();
 }
 
 export interface RecordHeader {

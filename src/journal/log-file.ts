@@ -16,7 +16,7 @@ import { ByteWriter } from './bytes';
 import { appendEntryRecord, decodeEntry } from './codec';
 import { kindByTag, type JournalEntry } from './entries';
 import { JournalError } from './errors';
-import { encodeFileHeader, FILE_HEADER_SIZE, RECORD_HEADER_SIZE } from './format';
+import { encodeFileHeader, FILE_HEADER_SIZE } from './format';
 import type { Journal, LogRecord, WriteResult } from './journal';
 import { RecordScanner, type ScanEnd } from './scanner';
 
@@ -381,8 +381,6 @@ export class LogFileJournal implements Journal {
   }
 }
 
-/** The header of every record is this long; exported for tools that describe damage. */
-export { RECORD_HEADER_SIZE };
 
 /**
  * Writes a journal to `target` atomically: `build` fills a temporary file next to it, which is synced and renamed
