@@ -19,13 +19,14 @@ import {
   writeCompacted,
   writeJournalAtomically,
   type FilterConfig,
+  type SyncPolicy,
   type JournalEntry,
   passesFilter,
 } from '../journal';
 import { decodeEntry } from '../journal/codec';
 import { kindByTag } from '../journal/entries';
 import { printJsonCompact } from '../journal/json-text';
-import { UsageError, variadic, type CommandSpec, type ParsedArgs } from './args';
+import { UsageError, variadic, type CommandSpec, type OptionSpec, type ParsedArgs } from './args';
 import type { Io } from './output';
 
 export interface Command {
@@ -48,6 +49,19 @@ function reportTail(j: LogFileJournal, io: Io): void {
         `the journal ends at byte ${end.validEnd}`,
     );
   }
+}
+
+/** The --sync option of commands that write a journal. */
+const SYNC_OPTION: OptionSpec = {
+  name: 'sync',
+  type: 'string',
+  value: 'POLICY',
+  choices: ['never', 'snapshot', 'always'],
+  help: 'when the written journal is fdatasync\'ed: at snapshot markers and the end (default), every record, or never',
+};
+
+function syncOf(args: ParsedArgs): { sync: SyncPolicy } {
+  return { sync: (args.values.get('sync')?.[0] as SyncPolicy | undefined) ?? 'snapshot' };
 }
 
 function checkDistinct(input: string, output: string): void {
@@ -132,7 +146,7 @@ const importCmd: Command = {
     name: 'import',
     summary: 'Build a journal from JSON (the output of `export` or `wasmer journal export`) read from standard input.',
     positionals: [{ name: 'JOURNAL', help: 'the journal file to write (replaced only when the whole input is valid)' }],
-    options: [{ name: 'input', short: 'i', type: 'string', value: 'FILE', help: 'read FILE instead of standard input' }],
+    options: [{ name: 'input', short: 'i', type: 'string', value: 'FILE', help: 'read FILE instead of standard input' }, SYNC_OPTION],
     details: ['Example:  wasm-journal import copy.journal < exported.json'],
   },
   run(args, io) {
@@ -157,7 +171,7 @@ const importCmd: Command = {
         throw e;
       }
       return count;
-    });
+    }, syncOf(args));
     io.err.line(`imported ${n} entries into ${target}`);
     return 0;
   },
@@ -195,6 +209,7 @@ const filter: Command = {
         help: 'leave out: mem (memory), threads, fs (files and descriptors), stdio (fds 0-2), core (module, exit, clocks, tty, epoll), snap (snapshot markers), net (sockets and network)',
       },
       { name: 'only-indices', type: 'string', value: 'LIST', help: 'keep only these entry indices, e.g. 0-10,15' },
+      SYNC_OPTION,
     ],
   },
   run(args, io) {
@@ -223,7 +238,7 @@ const filter: Command = {
           k++;
         }
         return [k, n];
-      });
+      }, syncOf(args));
       reportTail(j, io);
       io.err.line(`kept ${kept} of ${total} entries in ${dst}`);
     } finally {
@@ -238,7 +253,7 @@ const compact: Command = {
     name: 'compact',
     summary: 'Rewrite a journal without the entries that do not change what a restore brings back.',
     positionals: [{ name: 'JOURNAL', help: 'the journal to compact (in place, atomically, unless -o)' }],
-    options: [{ name: 'output', short: 'o', type: 'string', value: 'OUT', help: 'write the compacted journal to OUT' }],
+    options: [{ name: 'output', short: 'o', type: 'string', value: 'OUT', help: 'write the compacted journal to OUT' }, SYNC_OPTION],
     details: [
       'Keeps: the file system, descriptors and terminal text as they end up; memory, threads and the marker of the',
       'last snapshot (memory merged to the newest bytes of each address); everything after the last snapshot.',
@@ -258,7 +273,7 @@ const compact: Command = {
         writeCompacted(readEntries(j), plan, (e) => out.write(e));
         out.flush();
         return out.byteLength;
-      });
+      }, syncOf(args));
       const kept = plan.drop.reduce((n, d) => n + (d ? 0 : 1), 0);
       io.err.line(
         `compacted ${plan.entries} entries (${before} bytes) into ${kept} entries` +
@@ -276,7 +291,7 @@ const concat: Command = {
     name: 'concat',
     summary: 'Join journals end to end into one (like `cat`, but checked, and without torn tails in the middle).',
     positionals: [{ name: 'JOURNAL', help: 'journals to join, in order', variadic: true }],
-    options: [{ name: 'output', short: 'o', type: 'string', value: 'OUT', help: 'the journal to write (required)' }],
+    options: [{ name: 'output', short: 'o', type: 'string', value: 'OUT', help: 'the journal to write (required)' }, SYNC_OPTION],
   },
   run(args, io) {
     const inputs = variadic(args, 'JOURNAL');
@@ -300,7 +315,7 @@ const concat: Command = {
         }
       }
       return c;
-    });
+    }, syncOf(args));
     io.err.line(`wrote ${counts.reduce((a, b) => a + b, 0)} entries (${counts.join(' + ')}) to ${out}`);
     return 0;
   },
@@ -384,7 +399,7 @@ const repair: Command = {
     name: 'repair',
     summary: 'Copy every valid record of a damaged journal into a new one, and say what was dropped.',
     positionals: [{ name: 'JOURNAL', help: 'the damaged journal (left as it is)' }],
-    options: [{ name: 'output', short: 'o', type: 'string', value: 'OUT', help: 'the repaired journal to write (required)' }],
+    options: [{ name: 'output', short: 'o', type: 'string', value: 'OUT', help: 'the repaired journal to write (required)' }, SYNC_OPTION],
   },
   run(args, io) {
     const file = args.positionals.JOURNAL!;
@@ -392,11 +407,14 @@ const repair: Command = {
     if (!out) throw new UsageError('name the repaired journal with -o OUT');
     checkDistinct(file, out);
     let kept = 0;
-    const r = writeJournalAtomically(out, (w) =>
-      survey(file, (e) => {
-        w.write(e);
-        kept++;
-      }),
+    const r = writeJournalAtomically(
+      out,
+      (w) =>
+        survey(file, (e) => {
+          w.write(e);
+          kept++;
+        }),
+      syncOf(args),
     );
     for (const s of r.skipped) io.err.line(`dropped ${s.length} damaged bytes at byte ${s.offset}`);
     for (const b of r.badRecords) io.err.line(`dropped a record that does not decode: ${b}`);
