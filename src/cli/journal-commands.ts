@@ -488,17 +488,26 @@ const extract: Command = {
     if (at !== undefined && (!Number.isInteger(at) || at < 0)) throw new UsageError('--at needs a snapshot number (0, 1, ...)');
     const j = openJournal(file, io);
     try {
-      let count = 0;
-      for (const r of readAll(j)) if (r.entry.kind === 'SnapshotV1') count++;
-      if (count === 0) throw new JournalError('usage', `${file}: the journal has no snapshot`);
-      const found = at ?? count - 1;
-      if (found >= count) throw new JournalError('usage', `${file}: there is no snapshot ${found}; the journal has ${count} (0-${count - 1})`);
-      // Replay up to that snapshot's marker: the memory it committed is the image.
-      const model = new StateModel();
-      for (const r of readAll(j)) {
-        model.apply(r.entry);
-        if (r.entry.kind === 'SnapshotV1' && model.snapshots.length - 1 === found) break;
+      // Without --at, a first pass finds the last snapshot; then replay up to that snapshot's marker: the memory
+      // it committed is the image.
+      let found = at;
+      if (found === undefined) {
+        let count = 0;
+        for (const e of readEntries(j)) if (e.kind === 'SnapshotV1') count++;
+        if (count === 0) throw new JournalError('usage', `${file}: the journal has no snapshot`);
+        found = count - 1;
       }
+      const model = new StateModel();
+      let reached = false;
+      for (const e of readEntries(j)) {
+        model.apply(e);
+        if (e.kind === 'SnapshotV1' && model.snapshots.length - 1 === found) {
+          reached = true;
+          break;
+        }
+      }
+      const count = model.snapshots.length;
+      if (!reached) throw new JournalError('usage', `${file}: there is no snapshot ${found}; the journal has ${count} (0-${count - 1})`);
       const mem = model.committedMemory;
       const size = Math.ceil(mem.end / WASM_PAGE) * WASM_PAGE;
       if (size > 2 ** 32 * 4) throw new JournalError('too-large', `${file}: memory image of ${size} bytes is too large to extract`);

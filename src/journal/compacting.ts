@@ -28,6 +28,11 @@ export class CompactingJournal extends WrappingJournal {
     return this.inner.write(entry);
   }
 
+  /** Takes over what `other` has learned (when its inner journal replaces ours). */
+  protected adoptPlan(other: CompactingJournal): void {
+    this.planner = other.planner;
+  }
+
   /** Writes the compacted form of everything written so far into `target`. */
   compactTo(target: WritableJournal): CompactionResult {
     const plan = this.planner.plan();
@@ -35,11 +40,6 @@ export class CompactingJournal extends WrappingJournal {
     return { entriesBefore: plan.entries, entriesAfter: after };
   }
 
-  /** Starts learning afresh (after the inner journal was replaced by its compacted form). */
-  protected relearn(): void {
-    this.planner = new CompactionPlanner();
-    for (const e of readEntries(this.inner)) this.planner.feed(e);
-  }
 }
 
 export interface CompactingLogFileOptions extends LogFileOptions {
@@ -81,11 +81,21 @@ export class CompactingLogFileJournal extends CompactingJournal {
   /** Compacts the file in place now. */
   compactNow(): CompactionResult {
     this.log.flush();
-    const result = writeJournalAtomically(this.file, (tmp) => this.compactTo(tmp), { ...this.options, targetLocked: true });
+    // A compacting journal around the temporary file learns the compacted entries as they are written, so the new
+    // file need not be read back to plan the next compaction.
+    let learned: CompactingJournal | undefined;
+    const result = writeJournalAtomically(
+      this.file,
+      (tmp) => {
+        learned = new CompactingJournal(tmp);
+        return this.compactTo(learned);
+      },
+      { ...this.options, targetLocked: true },
+    );
     // Reopen the new file; the old descriptor (and its lock) go.
     this.log.close();
     this.inner = LogFileJournal.openAppend(this.file, this.options);
-    this.relearn();
+    this.adoptPlan(learned!);
     this.reference = this.log.byteLength;
     this.compactions++;
     return result;
