@@ -1,4 +1,4 @@
 // Entry point of the `wasm-journal` executable (bundled to dist/cli.js).
 import { main } from './main';
 
-main();
+void main();

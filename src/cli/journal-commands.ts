@@ -31,7 +31,7 @@ import type { Io } from './output';
 
 export interface Command {
   spec: CommandSpec;
-  run: (args: ParsedArgs, io: Io) => number;
+  run: (args: ParsedArgs, io: Io) => number | Promise<number>;
 }
 
 const WASM_PAGE = 65536;

@@ -4,11 +4,13 @@
 import { JournalError, crc32cBackend } from '../journal';
 import { helpText, parseArgs, UsageError, usageLine } from './args';
 import { JOURNAL_COMMANDS, type Command } from './journal-commands';
+import { RUN_COMMANDS } from './run-commands';
+import { RuntimeError } from '../runtime/errors';
 import { ClosedPipe, processIo, type Io } from './output';
 
 const VERSION = '0.1.0';
 
-const COMMANDS: Command[] = [...JOURNAL_COMMANDS];
+const COMMANDS: Command[] = [...RUN_COMMANDS, ...JOURNAL_COMMANDS];
 
 function mainHelp(): string {
   const lines = [
@@ -24,7 +26,7 @@ function mainHelp(): string {
   return lines.join('\n') + '\n';
 }
 
-export function run(argv: string[], io: Io): number {
+export async function run(argv: string[], io: Io): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const target = name === 'help' ? COMMANDS.find((c) => c.spec.name === rest[0]) : undefined;
@@ -46,7 +48,7 @@ export function run(argv: string[], io: Io): number {
   }
   try {
     const args = parseArgs(cmd.spec, rest);
-    return cmd.run(args, io);
+    return await cmd.run(args, io);
   } catch (e) {
     if (e instanceof ClosedPipe) return 0;
     if (e instanceof UsageError) {
@@ -54,7 +56,7 @@ export function run(argv: string[], io: Io): number {
       io.err.line(`usage: ${usageLine(cmd.spec)}   (see --help)`);
       return 2;
     }
-    if (e instanceof JournalError) {
+    if (e instanceof JournalError || e instanceof RuntimeError) {
       io.err.line(`wasm-journal ${name}: ${e.message}`);
       return 1;
     }
@@ -62,11 +64,11 @@ export function run(argv: string[], io: Io): number {
   }
 }
 
-export function main(): void {
+export async function main(): Promise<void> {
   const io = processIo();
   let code: number;
   try {
-    code = run(process.argv.slice(2), io);
+    code = await run(process.argv.slice(2), io);
   } catch (e) {
     try {
       io.out.flush();

@@ -17,6 +17,7 @@ export type Category =
   | 'fs-path' // path operations
   | 'snapshots'
   | 'networking'
+  | 'inputs' // our own: what the program took from the outside world, so `replay` can re-execute it
   | 'ethereal'; // ClearEthereal: never filtered
 
 export const OWN_TAG_BASE = 0x8000;
@@ -89,6 +90,15 @@ const dur = (d: { secs: bigint; nanos: number } | null): string => {
   return d.nanos === 0 ? `${d.secs}s` : `${d.secs}.${String(d.nanos).padStart(9, '0').replace(/0+$/, '')}s`;
 };
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+/** A NUL-separated list (ProgramStartV1's args and env). */
+export function nulList(b: Uint8Array): string[] {
+  if (b.length === 0) return [];
+  const s = Buffer.from(b).toString('utf8');
+  return (s.endsWith('\0') ? s.slice(0, -1) : s).split('\0');
+}
+export function toNulList(items: readonly string[]): Uint8Array {
+  return Buffer.from(items.map((x) => x + '\0').join(''), 'utf8');
+}
 
 function openText(e: { fd: number; path: string; o_flags: number }): string {
   const create = e.o_flags & W.OFLAG_CREATE;
@@ -294,6 +304,31 @@ export const KINDS = [
   kind('SocketSetOptSizeV1', 56, { fd: S.u32, opt: W.SockOption, size: S.u64 }, 'networking', (e) => `sock-set-opt (fd=${e.fd}, opt=${e.opt}, size=${e.size})`),
   kind('SocketSetOptTimeV1', 57, { fd: S.u32, ty: W.SocketOptTimeType, time: S.option(W.Duration) }, 'networking', (e) => `sock-set-opt (fd=${e.fd}, opt=${e.ty}, time=${dur(e.time)})`),
   kind('SocketShutdownV1', 58, { fd: S.u32, how: W.SocketShutdownHow }, 'networking', (e) => `sock-shutdown (fd=${e.fd}, how=${e.how})`),
+
+  // ---- our own: the program's inputs from the outside world (docs/journal-format.md, "Inputs") ----
+  // With these, `wasm-journal replay` re-executes a run without consulting the outside world.
+  kind(
+    'ProgramStartV1',
+    OWN_TAG_BASE,
+    // mounts: NUL-separated `guest-path` of each folder, in preopen order; fs_mode: host, overlay or memory.
+    { args: S.blob, env: S.blob, start: W.SystemTime, fs_mode: S.str, mounts: S.blob },
+    'inputs',
+    (e) =>
+      `program-start (args=${JSON.stringify(nulList(e.args))}, env.count=${nulList(e.env).length}, start=${when(e.start)}, fs=${e.fs_mode}, mounts=${JSON.stringify(nulList(e.mounts))})`,
+  ),
+  kind('ClockTimeV1', OWN_TAG_BASE + 1, { clock_id: W.ClockId, time: S.u64 }, 'inputs', (e) => `clock-time (id=${e.clock_id}, time=${e.time})`),
+  kind('RandomBytesV1', OWN_TAG_BASE + 2, { data: S.blob }, 'inputs', (e) => `random-bytes (data=${hex(e.data)})`),
+  kind('StdinReadV1', OWN_TAG_BASE + 3, { fd: S.u32, data: S.blob }, 'inputs', (e) => `stdin-read (fd=${e.fd}, data.len=${e.data.length})`, { compress: true }),
+  kind(
+    'HostFsResultV1',
+    OWN_TAG_BASE + 4,
+    { op: W.HostFsOp, errno: S.u16, data: S.blob },
+    'inputs',
+    (e) => `host-fs (op=${e.op}, errno=${S.ERRNO_NAMES[e.errno] ?? e.errno}, data.len=${e.data.length})`,
+    { compress: true },
+  ),
+  kind('PollResultV1', OWN_TAG_BASE + 5, { events: S.blob }, 'inputs', (e) => `poll-result (events=${e.events.length / 32})`),
+  kind('MemoryHashV1', OWN_TAG_BASE + 6, { size: S.u64, sha256: S.bytearray }, 'inputs', (e) => `memory-hash (size=${e.size}, sha256=${hex(e.sha256).slice(0, 16)}...)`),
 ] as const;
 
 type KindList = typeof KINDS;

@@ -13,11 +13,13 @@ export interface FilterConfig {
   core?: boolean;
   snapshots?: boolean;
   networking?: boolean;
+  /** The program's recorded inputs (clock readings, random bytes, stdin, host file-system results). */
+  inputs?: boolean;
   /** When set, only entries whose index (position among all entries seen) is listed pass. */
   onlyIndices?: ReadonlySet<number>;
 }
 
-export const FILTER_NAMES = ['memory', 'threads', 'fs', 'stdio', 'core', 'snapshots', 'networking'] as const;
+export const FILTER_NAMES = ['memory', 'threads', 'fs', 'stdio', 'core', 'snapshots', 'networking', 'inputs'] as const;
 export type FilterName = (typeof FILTER_NAMES)[number];
 
 /** The CLI's short names and their aliases (Wasmer's, plus stdio). */
@@ -29,6 +31,7 @@ export const FILTER_ALIASES: Readonly<Record<string, FilterName>> = {
   core: 'core',
   snap: 'snapshots', snapshot: 'snapshots', snapshots: 'snapshots',
   net: 'networking', network: 'networking', networking: 'networking',
+  inputs: 'inputs', input: 'inputs', nondet: 'inputs', 'non-deterministic': 'inputs',
 };
 
 /** True when the config lets the entry through (ignoring the index whitelist). */
@@ -47,6 +50,8 @@ export function passesFilter(config: FilterConfig, e: JournalEntry): boolean {
       return !config.snapshots;
     case 'networking':
       return !config.networking;
+    case 'inputs':
+      return !config.inputs;
     case 'fs-path':
       return !config.fs;
     case 'fs-fd': {

@@ -20,6 +20,13 @@ export const SockOption = enumOf('u8', [
 ] as const);
 export const EpollCtlOp = enumOf('u32', ['Add', 'Mod', 'Del', 'Unknown'] as const);
 export const StreamSecurity = enumOf('u8', ['Unencrypted', 'AnyEncyption', 'ClassicEncryption', 'DoubleEncryption'] as const);
+/** The host file-system operations whose results HostFsResultV1 records (src/runtime/vfs/host-fs.ts). */
+export const HOST_FS_OPS = [
+  'lstat', 'readdir', 'readlink', 'open', 'read', 'write', 'fstat', 'ftruncate', 'fsync', 'futimes', 'close',
+  'mkdir', 'rmdir', 'unlink', 'rename', 'link', 'symlink', 'utimes',
+] as const;
+export type HostFsOpName = (typeof HOST_FS_OPS)[number];
+export const HostFsOp = enumOf('u8', HOST_FS_OPS);
 export const SocketShutdownHow = enumOf('u8', ['read', 'write', 'both'] as const);
 export const SocketOptTimeType = enumOf('u8', [
   'read_timeout', 'write_timeout', 'accept_timeout', 'connect_timeout', 'bind_timeout', 'linger',

@@ -11,7 +11,7 @@ import { CountingJournal } from '../../src/journal/counting';
 import { CompactingJournal, CompactingLogFileJournal } from '../../src/journal/compacting';
 import { copyJournal, readAll } from '../../src/journal/journal';
 import { StateModel } from '../../src/journal/state';
-import { ALL_KINDS, type JournalEntry } from '../../src/journal/entries';
+import { ALL_KINDS, OWN_TAG_BASE, type JournalEntry } from '../../src/journal/entries';
 import { encodeEntryRecord } from '../../src/journal/codec';
 import { ENTRY_FIXTURES } from '../helpers/entry-fixtures';
 import { journalArb } from '../helpers/simulation';
@@ -63,7 +63,8 @@ const WASMER_FILTER: Record<string, string[]> = {
 
 test('each filter switch drops exactly the kinds Wasmer drops', () => {
   const net = ALL_KINDS.filter((k) => k.name.startsWith('Port') || k.name.startsWith('Socket')).map((k) => k.name);
-  const expected: Record<string, string[]> = { ...WASMER_FILTER, networking: net, stdio: [] };
+  const inputs = ALL_KINDS.filter((k) => k.tag >= OWN_TAG_BASE).map((k) => k.name);
+  const expected: Record<string, string[]> = { ...WASMER_FILTER, networking: net, stdio: [], inputs };
   for (const name of FILTER_NAMES) {
     if (name === 'stdio') continue;
     const config: FilterConfig = { [name]: true };

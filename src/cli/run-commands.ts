@@ -1,0 +1,209 @@
+// `wasm-journal run` and `wasm-journal replay`: the CLI face of the runtime (src/runtime). Options mirror
+// `wasmer run` where they overlap.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  CompactingLogFileJournal, LogFileJournal, readAll, type Journal, type JournalEntry, type LogRecord, type SyncPolicy,
+} from '../journal';
+import { RuntimeError } from '../runtime/errors';
+import { loadModule, type LoadedModule } from '../runtime/module';
+import type { Terminal } from '../runtime/process';
+import { replayProgram, runProgram, type RunResult } from '../runtime/runtime';
+import { FS_MODES, LiveWorld, RecordingWorld, type FsMode, type MountSpec } from '../runtime/world';
+import { UsageError, variadic, type ParsedArgs } from './args';
+import type { Command } from './journal-commands';
+import { ClosedPipe, type Io } from './output';
+
+/** The guest's stdout and stderr, through the CLI's own writers (which survive full and closed pipes). */
+function ioTerminal(io: Io): Terminal {
+  return {
+    write(stream, data) {
+      try {
+        (stream === 1 ? io.out : io.err).writeBytes(data);
+        return true;
+      } catch (e) {
+        if (e instanceof ClosedPipe) return false;
+        throw e;
+      }
+    },
+  };
+}
+
+async function readModule(file: string): Promise<LoadedModule> {
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new RuntimeError('bad-option', `${file}: cannot read the module: ${why}`);
+  }
+  return loadModule(bytes, file);
+}
+
+/** `--dir HOST[::GUEST]`: the guest path defaults to the host path as given (relative ones under `/`). */
+export function parseDir(spec: string): MountSpec {
+  const i = spec.indexOf('::');
+  const host = i < 0 ? spec : spec.slice(0, i);
+  let guest = i < 0 ? spec : spec.slice(i + 2);
+  if (host === '' || guest === '') throw new UsageError(`--dir ${spec}: expected HOST or HOST::GUEST`);
+  if (!guest.startsWith('/')) guest = guest === '.' ? '/' : '/' + guest.replace(/^\.\//, '');
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(host);
+  } catch {
+    throw new UsageError(`--dir ${spec}: ${host} does not exist`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`--dir ${spec}: ${host} is not a directory`);
+  return { host: path.resolve(host), guest: guest.length > 1 ? guest.replace(/\/+$/, '') : guest };
+}
+
+function parseEnv(spec: string): string {
+  const eq = spec.indexOf('=');
+  if (eq <= 0) throw new UsageError(`--env ${spec}: expected KEY=VALUE`);
+  return spec;
+}
+
+function readJournalEntries(file: string, io: Io): JournalEntry[] {
+  const j = LogFileJournal.openRead(file, { onWarning: (m) => io.err.line(`warning: ${m}`) });
+  try {
+    return [...readAll(j)].map((r) => r.entry);
+  } finally {
+    j.close();
+  }
+}
+
+function reportEnd(name: string, module: string, r: RunResult, io: Io): number {
+  if (r.trap !== undefined) {
+    io.err.line(`wasm-journal ${name}: ${module} trapped: ${r.trap}`);
+  }
+  return r.exitCode;
+}
+
+const run: Command = {
+  spec: {
+    name: 'run',
+    summary: 'Run a WASI program, journaling what it changes; restore it from journals first.',
+    positionals: [
+      { name: 'module', help: 'the program (.wasm, wasi_snapshot_preview1)' },
+      { name: 'args', help: 'arguments for the program (put them after -- when they start with a dash)', optional: true, variadic: true },
+    ],
+    options: [
+      { name: 'journal', type: 'string', repeatable: true, value: 'J', help: 'restore from this journal first (read-only; repeatable, in order)' },
+      { name: 'journal-writable', type: 'string', value: 'J', help: 'restore from this journal, then append the run to it (created when missing)' },
+      { name: 'skip-journal-stdio', type: 'flag', help: 'do not print the terminal text the journals hold while restoring' },
+      { name: 'enable-compaction', type: 'flag', help: 'compact the writable journal as it grows, and at the end' },
+      { name: 'with-compact-on-growth', type: 'number', value: 'F', help: 'compact when the journal grew by this factor since the last compaction (default 0.15)' },
+      { name: 'dir', type: 'string', repeatable: true, value: 'HOST[::GUEST]', help: 'give the program a host folder, under GUEST (default: the same path)' },
+      { name: 'env', type: 'string', repeatable: true, value: 'KEY=VALUE', help: 'an environment variable for the program' },
+      { name: 'fs', type: 'string', value: 'MODE', choices: FS_MODES, help: 'host: changes reach the folders (default); overlay: changes stay in memory; memory: empty in-memory folders' },
+      { name: 'force', type: 'flag', help: 'restore from journals recorded from another module' },
+      { name: 'allow-unknown-imports', type: 'flag', help: 'run modules that import unknown functions; calling one traps with a message' },
+      { name: 'sync', type: 'string', value: 'POLICY', choices: ['never', 'snapshot', 'always'], help: 'when the journal is fdatasync\'ed (default: at snapshots and the end)' },
+    ],
+    details: [
+      'Without --dir the program gets an empty in-memory folder `/`. Everything the program changes, and every input it',
+      'takes from outside (clock, random bytes, stdin, host files), is journaled, so `wasm-journal replay` can re-run it.',
+      'The exit status is the program\'s; 134 when it traps; 1 when it cannot run.',
+      'Examples:',
+      '  wasm-journal run app.wasm --dir data::/data --journal-writable app.journal -- --verbose',
+      '  wasm-journal run app.wasm --journal app.journal --fs overlay      (restore into memory; the host is untouched)',
+    ],
+  },
+  run: async (args: ParsedArgs, io: Io): Promise<number> => {
+    const file = args.positionals.module!;
+    const guestArgs = [path.basename(file), ...variadic(args, 'args'), ...args.rest];
+    const mounts = (args.values.get('dir') ?? []).map(parseDir);
+    const guests = new Set<string>();
+    for (const m of mounts) {
+      if (guests.has(m.guest)) throw new UsageError(`two --dir options map to ${m.guest}`);
+      guests.add(m.guest);
+    }
+    const env = (args.values.get('env') ?? []).map(parseEnv);
+    const fsMode = (args.values.get('fs')?.[0] ?? 'host') as FsMode;
+    const growth = args.values.get('with-compact-on-growth')?.[0];
+    if (growth !== undefined && !(Number(growth) > 0)) throw new UsageError('--with-compact-on-growth needs a factor above 0');
+    const sync = (args.values.get('sync')?.[0] ?? 'snapshot') as SyncPolicy;
+    const module = await readModule(file);
+
+    // Restore sources: the read-only journals in order, then what the writable one already holds.
+    const readOnly = (args.values.get('journal') ?? []).flatMap((j) => readJournalEntries(j, io));
+    const writablePath = args.values.get('journal-writable')?.[0];
+    let journal: Journal | undefined;
+    let restore = readOnly;
+    if (writablePath) {
+      journal =
+        args.flags.has('enable-compaction') || growth !== undefined
+          ? new CompactingLogFileJournal(writablePath, { sync, growthFactor: growth === undefined ? undefined : Number(growth), compactOnClose: args.flags.has('enable-compaction') })
+          : LogFileJournal.openAppend(writablePath, { sync });
+      const own = [...readAll(journal)].map((r) => r.entry);
+      // The writable journal alone must restore what this run started from: copy the read-only journals into it.
+      for (const e of readOnly) journal.write(e);
+      restore = [...own, ...readOnly];
+    }
+    const live = new LiveWorld(guestArgs, env, fsMode, mounts);
+    const world = journal ? new RecordingWorld(live, (e) => journal!.write(e)) : live;
+    let result: RunResult;
+    try {
+      result = await runProgram({
+        module,
+        world,
+        sink: journal,
+        terminal: ioTerminal(io),
+        restore,
+        skipJournalStdio: args.flags.has('skip-journal-stdio'),
+        force: args.flags.has('force'),
+        allowUnknownImports: args.flags.has('allow-unknown-imports'),
+      });
+    } finally {
+      journal?.close();
+    }
+    if (result.restore && result.restore.skipped.length > 0) {
+      io.err.line(`note: restore skipped ${result.restore.skipped.length} entr${result.restore.skipped.length === 1 ? 'y' : 'ies'} whose effect could not be applied again (first: ${result.restore.skipped[0].what}: ${result.restore.skipped[0].reason})`);
+    }
+    return reportEnd('run', file, result, io);
+  },
+};
+
+const replay: Command = {
+  spec: {
+    name: 'replay',
+    summary: 'Re-execute a recorded run from its journal without consulting the outside world, checking every step.',
+    positionals: [
+      { name: 'journal', help: 'the journal `run --journal-writable` recorded' },
+      { name: 'module', help: 'the same module' },
+    ],
+    options: [
+      { name: 'run', type: 'number', value: 'N', help: 'which run of the journal to replay, from 1 (default: the last)' },
+      { name: 'quiet', short: 'q', type: 'flag', help: 'do not print the program\'s output' },
+    ],
+    details: [
+      'Clock readings, random bytes, stdin and host file contents come from the journal; the program\'s output and every',
+      'change it makes are compared with the recording, and the first difference is reported with its entry number.',
+    ],
+  },
+  run: async (args: ParsedArgs, io: Io): Promise<number> => {
+    const module = await readModule(args.positionals.module!);
+    const jfile = args.positionals.journal!;
+    const j = LogFileJournal.openRead(jfile, { onWarning: (m) => io.err.line(`warning: ${m}`) });
+    let records: LogRecord[];
+    try {
+      records = [...readAll(j)];
+    } finally {
+      j.close();
+    }
+    const runArg = args.values.get('run')?.[0];
+    const quiet = args.flags.has('quiet');
+    const terminal: Terminal = quiet ? { write: () => true } : ioTerminal(io);
+    const r = await replayProgram({ module, records, run: runArg === undefined ? undefined : Number(runArg), terminal });
+    io.out.flush();
+    const how = r.trap !== undefined ? 'trapped as recorded' : `exit code ${r.exitCode}`;
+    io.err.line(
+      `replay: run ${r.run} of ${r.runs} reproduced exactly: ${r.entriesChecked} entries checked, ${how}, final memory sha256 ${Buffer.from(r.memoryHash).toString('hex').slice(0, 16)}...`,
+    );
+    return 0;
+  },
+};
+
+export const RUN_COMMANDS: Command[] = [run, replay];

@@ -1,0 +1,128 @@
+// Descriptors and the descriptor table. Like browser_wasi_shim: one class per kind of descriptor; the table hands
+// out the lowest free number (as POSIX does), so numbers are deterministic and a restore can put each descriptor
+// back under the number the guest saw.
+
+import { E, FILETYPE, RIGHTS_TTY, type Filetype } from './wasi-defs';
+import { FsError, type FileHandle, type VDir, type VFile } from './vfs/types';
+
+export abstract class Descriptor {
+  constructor(
+    public rightsBase: bigint,
+    public rightsInheriting: bigint,
+    public fdflags: number,
+  ) {}
+  abstract filetype(): Filetype;
+  /** Releases what the descriptor holds (the table calls it once, when the last number for it goes away). */
+  release(): void {}
+}
+
+export class FileDesc extends Descriptor {
+  pos = 0;
+  constructor(
+    readonly node: VFile,
+    readonly handle: FileHandle,
+    rightsBase: bigint,
+    rightsInheriting: bigint,
+    fdflags: number,
+  ) {
+    super(rightsBase, rightsInheriting, fdflags);
+  }
+  filetype(): Filetype {
+    return FILETYPE.REGULAR_FILE;
+  }
+  override release(): void {
+    this.handle.close();
+  }
+}
+
+export class DirDesc extends Descriptor {
+  constructor(
+    readonly dir: VDir,
+    /** The guest path of a preopened folder (fd_prestat_dir_name); undefined for directories the guest opened. */
+    readonly preopen: string | undefined,
+    rightsBase: bigint,
+    rightsInheriting: bigint,
+  ) {
+    super(rightsBase, rightsInheriting, 0);
+  }
+  filetype(): Filetype {
+    return FILETYPE.DIRECTORY;
+  }
+}
+
+/** stdin, stdout, stderr: the terminal or whatever the runtime's own streams are. */
+export class StdioDesc extends Descriptor {
+  /** Bytes written so far (the offset journaled with each write). */
+  written = 0n;
+  constructor(
+    readonly stream: 0 | 1 | 2,
+    readonly tty: boolean,
+  ) {
+    super(RIGHTS_TTY, 0n, 0);
+  }
+  filetype(): Filetype {
+    return this.tty ? FILETYPE.CHARACTER_DEVICE : FILETYPE.UNKNOWN;
+  }
+}
+
+export class FdTable {
+  private readonly fds = new Map<number, Descriptor>();
+
+  get(fd: number): Descriptor {
+    const d = this.fds.get(fd);
+    if (!d) throw new FsError(E.BADF);
+    return d;
+  }
+
+  has(fd: number): boolean {
+    return this.fds.has(fd);
+  }
+
+  /** Puts `d` under the lowest free number, or under `at` (closing what was there). */
+  add(d: Descriptor, at?: number): number {
+    if (at !== undefined) {
+      this.close(at, true);
+      this.fds.set(at, d);
+      return at;
+    }
+    let fd = 0;
+    while (this.fds.has(fd)) fd++;
+    this.fds.set(fd, d);
+    return fd;
+  }
+
+  close(fd: number, quiet = false): void {
+    const d = this.fds.get(fd);
+    if (!d) {
+      if (quiet) return;
+      throw new FsError(E.BADF);
+    }
+    this.fds.delete(fd);
+    for (const other of this.fds.values()) if (other === d) return;
+    d.release();
+  }
+
+  renumber(from: number, to: number): void {
+    const d = this.get(from);
+    this.get(to);
+    if (from === to) return;
+    this.fds.delete(from);
+    this.close(to);
+    this.fds.set(to, d);
+  }
+
+  entries(): IterableIterator<[number, Descriptor]> {
+    return this.fds.entries();
+  }
+
+  /** Closes every descriptor (at the end of a run). */
+  closeAll(): void {
+    for (const fd of [...this.fds.keys()]) {
+      try {
+        this.close(fd);
+      } catch {
+        // a host handle that is already gone
+      }
+    }
+  }
+}

@@ -1,0 +1,97 @@
+// Loading a WebAssembly module: checks that say what is wrong with a file (not WebAssembly, does not compile,
+// imports we do not provide), the module hash journals are tied to, and the trapping stand-ins for unknown imports.
+
+import { createHash } from 'node:crypto';
+import { RuntimeError } from './errors';
+import { WASI_MODULE } from './wasi';
+
+const MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+function describeNotWasm(bytes: Uint8Array): string {
+  const head = Buffer.from(bytes.subarray(0, 4));
+  if (bytes.length === 0) return 'the file is empty';
+  if (head[0] === 0x7f && head.toString('latin1', 1, 4) === 'ELF') return 'it is an ELF executable (a native program, not WebAssembly)';
+  if (head.toString('latin1', 0, 2) === 'MZ') return 'it is a Windows executable';
+  if (head.toString('latin1', 0, 4) === '(mod') return 'it is WebAssembly text (.wat); compile it with wat2wasm first';
+  if (head[0] === 0x89 && head.toString('latin1', 1, 4) === 'WJN') return 'it is a wasm-journal journal, not a module';
+  if (head.toString('latin1', 0, 2) === '#!') return 'it is a script';
+  return `it starts with bytes ${head.toString('hex').replace(/(..)/g, '$1 ').trim()}, not the WebAssembly magic 00 61 73 6d`;
+}
+
+export interface LoadedModule {
+  module: WebAssembly.Module;
+  bytes: Uint8Array;
+  /** SHA-256 of the module's bytes (InitModuleV1.wasm_hash). */
+  hash: Uint8Array;
+  path: string;
+}
+
+/** Compiles a module, or throws a RuntimeError that names the file and the problem. */
+export async function loadModule(bytes: Uint8Array, path: string): Promise<LoadedModule> {
+  if (bytes.length < 8 || MAGIC.some((b, i) => bytes[i] !== b)) {
+    throw new RuntimeError('not-wasm', `${path}: not a WebAssembly module: ${describeNotWasm(bytes)}`);
+  }
+  const version = bytes[4] | (bytes[5] << 8) | (bytes[6] << 16) | (bytes[7] << 24);
+  if (version !== 1) {
+    throw new RuntimeError('not-wasm', `${path}: WebAssembly binary version ${version} is not supported (only version 1; components are not modules)`);
+  }
+  let module: WebAssembly.Module;
+  try {
+    module = await WebAssembly.compile(bytes);
+  } catch (e) {
+    throw new RuntimeError('not-wasm', `${path}: invalid WebAssembly: ${(e as Error).message.replace(/^WebAssembly\.compile\(\): /, '')}`);
+  }
+  return { module, bytes, hash: moduleHash(bytes), path };
+}
+
+export function moduleHash(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(bytes).digest());
+}
+
+/**
+ * The imports `provided` does not cover. Functions can be replaced by stand-ins that trap when called
+ * (`allowUnknown`); anything else (memories, tables, globals) cannot.
+ */
+export function unknownImports(
+  module: WebAssembly.Module,
+  provided: Record<string, Record<string, unknown>>,
+): WebAssembly.ModuleImportDescriptor[] {
+  return WebAssembly.Module.imports(module).filter((i) => !(i.module in provided && i.name in provided[i.module]));
+}
+
+export function checkImports(
+  loaded: LoadedModule,
+  provided: Record<string, Record<string, WebAssembly.ImportValue>>,
+  allowUnknown: boolean,
+): void {
+  const missing = unknownImports(loaded.module, provided);
+  if (missing.length === 0) return;
+  const list = missing.map((i) => `${i.module}.${i.name} (${i.kind})`);
+  const fns = missing.filter((i) => i.kind === 'function');
+  if (!allowUnknown || fns.length !== missing.length) {
+    const more = missing.some((i) => i.module === WASI_MODULE)
+      ? ''
+      : missing.some((i) => i.module.startsWith('wasix'))
+        ? ' (WASIX calls are not supported)'
+        : '';
+    const hint = allowUnknown ? '' : '; --allow-unknown-imports makes unknown functions trap when called';
+    throw new RuntimeError('unknown-imports', `${loaded.path}: imports what wasm-journal does not provide${more}: ${list.join(', ')}${hint}`);
+  }
+  for (const i of fns) {
+    provided[i.module] ??= {};
+    provided[i.module][i.name] = () => {
+      throw new RuntimeError('trap', `the program called ${i.module}.${i.name}, an import wasm-journal does not provide`);
+    };
+  }
+}
+
+/** A trap's message with the wasm frames of its stack: function names from the name section, and code offsets. */
+export function describeTrap(e: Error): string {
+  const frames: string[] = [];
+  for (const line of (e.stack ?? '').split('\n')) {
+    const m = /at (?:(.*?) \()?wasm:\/\/wasm\/[^:]*:wasm-function\[(\d+)\]:(0x[0-9a-f]+)\)?/.exec(line);
+    if (m) frames.push(`  at ${m[1] ?? `function ${m[2]}`} (wasm function ${m[2]}, offset ${m[3]})`);
+  }
+  const msg = e.message.replace(/^RuntimeError: /, '');
+  return frames.length > 0 ? `${msg}\n${frames.join('\n')}` : msg;
+}

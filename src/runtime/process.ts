@@ -1,0 +1,396 @@
+// The guest's process state and every operation that changes it: descriptors, the file system, the terminal.
+// Each operation checks its arguments, does the work, and then writes its journal entry in one line at the end
+// (recording is never spread through the logic). The WASI layer (wasi.ts) decodes guest memory and calls these;
+// a restore (restore.ts) calls the same operations with the journal's arguments, so there is one implementation
+// of each effect.
+
+import type { JournalEntry } from '../journal/entries';
+import { Descriptor, DirDesc, FdTable, FileDesc, StdioDesc } from './descriptors';
+import { resolvePath, type Resolved } from './vfs/resolve';
+import { FsError, type Stat, type TimeSpec, type VDir, type VNode } from './vfs/types';
+import {
+  CLOCK, E, FDFLAG, FSTFLAG, LOOKUP_SYMLINK_FOLLOW, OFLAG, R, RIGHTS_DIR, RIGHTS_FILE, WHENCE,
+} from './wasi-defs';
+import type { TtyInfo, World } from './world';
+
+export interface Mount {
+  /** The guest path the folder appears under (fd_prestat_dir_name). */
+  guestPath: string;
+  root: VDir;
+}
+
+/** Where the guest's terminal output goes. */
+export interface Terminal {
+  /** Writes all of `data`; false when the stream is closed (the guest gets EPIPE). */
+  write(stream: 1 | 2, data: Uint8Array): boolean;
+}
+
+/** Where entries go: the journal while recording, a checker while replaying, nowhere while restoring. */
+export interface EntrySink {
+  write(e: JournalEntry): unknown;
+}
+
+const WHENCE_NAMES = ['Set', 'Cur', 'End'] as const;
+const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
+
+export class Process {
+  readonly fds = new FdTable();
+  /** The in-memory file system's clock (ns since the epoch): the start time, then the program's clock readings. */
+  fsTimeNs: bigint;
+
+  constructor(
+    readonly world: World,
+    public sink: EntrySink,
+    readonly terminal: Terminal,
+    readonly mounts: readonly Mount[],
+    readonly tty: TtyInfo,
+    startNs: bigint,
+  ) {
+    this.fsTimeNs = startNs;
+    this.fds.add(new StdioDesc(0, tty.stdin));
+    this.fds.add(new StdioDesc(1, tty.stdout));
+    this.fds.add(new StdioDesc(2, tty.stderr));
+    for (const m of mounts) this.fds.add(new DirDesc(m.root, m.guestPath, RIGHTS_DIR, RIGHTS_DIR | RIGHTS_FILE));
+  }
+
+  /** Back to a fresh process's table: stdio and the preopened folders (a journal's restart). */
+  resetDescriptors(): void {
+    const stdio = [0, 1, 2].map((fd) => (this.fds.has(fd) ? this.fds.get(fd) : undefined));
+    this.fds.closeAll();
+    stdio.forEach((d, fd) => this.fds.add(d instanceof StdioDesc ? d : new StdioDesc(fd as 0 | 1 | 2, false), fd));
+    for (const m of this.mounts) this.fds.add(new DirDesc(m.root, m.guestPath, RIGHTS_DIR, RIGHTS_DIR | RIGHTS_FILE));
+  }
+
+  // ---- descriptor lookups with rights checks ----
+
+  desc(fd: number, rights: bigint = 0n): Descriptor {
+    const d = this.fds.get(fd);
+    if ((d.rightsBase & rights) !== rights) throw new FsError(E.NOTCAPABLE);
+    return d;
+  }
+
+  file(fd: number, rights: bigint): FileDesc {
+    const d = this.fds.get(fd);
+    if (d instanceof DirDesc) throw new FsError(E.ISDIR);
+    if (!(d instanceof FileDesc)) throw new FsError(E.BADF);
+    if ((d.rightsBase & rights) !== rights) throw new FsError(rights & R.FD_WRITE || rights & R.FD_READ ? E.BADF : E.NOTCAPABLE);
+    return d;
+  }
+
+  dir(fd: number, rights: bigint): DirDesc {
+    const d = this.fds.get(fd);
+    if (!(d instanceof DirDesc)) throw new FsError(E.NOTDIR);
+    if ((d.rightsBase & rights) !== rights) throw new FsError(E.NOTCAPABLE);
+    return d;
+  }
+
+  resolve(dirfd: number, rights: bigint, path: string, follow: boolean): Resolved {
+    return resolvePath(this.dir(dirfd, rights).dir, path, follow);
+  }
+
+  // ---- clocks and the file-system time ----
+
+  clockTime(id: number): bigint {
+    if (id < 0 || id > CLOCK.THREAD_CPUTIME) throw new FsError(E.INVAL);
+    const t = this.world.clockTime(id);
+    if (id === CLOCK.REALTIME && t > this.fsTimeNs) this.fsTimeNs = t;
+    return t;
+  }
+
+  // ---- opening and closing ----
+
+  pathOpen(
+    dirfd: number, dirflags: number, path: string, oflags: number, base: bigint, inheriting: bigint, fdflags: number,
+    at?: number,
+  ): number {
+    const parent = this.dir(dirfd, R.PATH_OPEN);
+    if (oflags & OFLAG.CREAT && !(parent.rightsBase & R.PATH_CREATE_FILE)) throw new FsError(E.NOTCAPABLE);
+    const r = resolvePath(parent.dir, path, (dirflags & LOOKUP_SYMLINK_FOLLOW) !== 0);
+    let node: VNode | undefined = r.node;
+    if (oflags & OFLAG.CREAT) {
+      if (node && oflags & OFLAG.EXCL) throw new FsError(E.EXIST);
+      if (!node) {
+        if (r.trailingSlash || oflags & OFLAG.DIRECTORY) throw new FsError(r.trailingSlash ? E.ISDIR : E.NOENT);
+        node = r.dir.createFile(r.name);
+      }
+    }
+    if (!node) throw new FsError(E.NOENT);
+    if (node.kind === 'symlink') throw new FsError(oflags & OFLAG.DIRECTORY ? E.NOTDIR : E.LOOP);
+    if (oflags & OFLAG.DIRECTORY && node.kind !== 'dir') throw new FsError(E.NOTDIR);
+    let d: Descriptor;
+    if (node.kind === 'dir') {
+      if (oflags & (OFLAG.TRUNC | OFLAG.CREAT) || base & R.FD_WRITE) throw new FsError(E.ISDIR);
+      d = new DirDesc(node, undefined, base & RIGHTS_DIR & parent.rightsInheriting, inheriting & parent.rightsInheriting);
+    } else {
+      const rights = base & RIGHTS_FILE & parent.rightsInheriting;
+      const write = (rights & (R.FD_WRITE | R.FD_ALLOCATE | R.FD_FILESTAT_SET_SIZE)) !== 0n || (oflags & OFLAG.TRUNC) !== 0;
+      const handle = node.open({ read: (rights & R.FD_READ) !== 0n || !write, write });
+      if (oflags & OFLAG.TRUNC) handle.truncate(0);
+      d = new FileDesc(node, handle, rights, inheriting & parent.rightsInheriting, fdflags & ~FDFLAG.NONBLOCK);
+    }
+    const fd = this.fds.add(d, at);
+    this.sink.write({
+      kind: 'OpenFileDescriptorV2', fd, dirfd, dirflags, path, o_flags: oflags, fs_rights_base: base,
+      fs_rights_inheriting: inheriting, fs_flags: fdflags, fd_flags: 0,
+    });
+    return fd;
+  }
+
+  close(fd: number): void {
+    this.fds.close(fd);
+    this.sink.write({ kind: 'CloseFileDescriptorV1', fd });
+  }
+
+  renumber(from: number, to: number): void {
+    this.fds.renumber(from, to);
+    this.sink.write({ kind: 'RenumberFileDescriptorV1', old_fd: from, new_fd: to });
+  }
+
+  // ---- reading and writing ----
+
+  /** Reads into `bufs` at the cursor (or at `offset` for pread). */
+  read(fd: number, bufs: Uint8Array[], offset?: number): number {
+    const d = this.fds.get(fd);
+    if (d instanceof StdioDesc) {
+      if (offset !== undefined) throw new FsError(E.SPIPE);
+      if (d.stream !== 0) throw new FsError(E.BADF);
+      const want = bufs.reduce((n, b) => n + b.length, 0);
+      if (want === 0) return 0;
+      const data = this.world.readStdin(want);
+      let p = 0;
+      for (const b of bufs) {
+        if (p >= data.length) break;
+        const n = Math.min(b.length, data.length - p);
+        b.set(data.subarray(p, p + n));
+        p += n;
+      }
+      return data.length;
+    }
+    const f = this.file(fd, offset === undefined ? R.FD_READ : R.FD_READ | R.FD_SEEK);
+    let pos = offset ?? f.pos;
+    let total = 0;
+    for (const b of bufs) {
+      if (b.length === 0) continue;
+      const n = f.handle.read(pos, b);
+      total += n;
+      pos += n;
+      if (n < b.length) break;
+    }
+    if (offset === undefined) f.pos = pos;
+    return total;
+  }
+
+  /** Writes `data` at the cursor (or at `offset` for pwrite). */
+  write(fd: number, data: Uint8Array, offset?: number): number {
+    const d = this.fds.get(fd);
+    if (d instanceof StdioDesc) {
+      if (offset !== undefined) throw new FsError(E.SPIPE);
+      if (d.stream === 0) throw new FsError(E.BADF);
+      if (!this.terminal.write(d.stream, data)) throw new FsError(E.PIPE);
+      const at = d.written;
+      d.written += BigInt(data.length);
+      this.sink.write({ kind: 'FileDescriptorWriteV1', fd, offset: at, data, is_64bit: false });
+      return data.length;
+    }
+    const f = this.file(fd, offset === undefined ? R.FD_WRITE : R.FD_WRITE | R.FD_SEEK);
+    const append = (f.fdflags & FDFLAG.APPEND) !== 0 && offset === undefined;
+    const pos = append ? f.handle.size() : (offset ?? f.pos);
+    if (pos + data.length > MAX_FILE_SIZE) throw new FsError(E.FBIG);
+    const n = f.handle.write(pos, data);
+    const cursorBefore = f.pos;
+    if (offset === undefined) f.pos = pos + n;
+    this.sink.write({ kind: 'FileDescriptorWriteV1', fd, offset: BigInt(pos), data, is_64bit: false });
+    // A restore moves the cursor past each write; after a pwrite, put it back where it was.
+    if (offset !== undefined) this.sink.write({ kind: 'FileDescriptorSeekV1', fd, offset: BigInt(cursorBefore), whence: 'Set' });
+    return n;
+  }
+
+  /** A restored write: at the journaled offset, leaving the cursor after it (as the original write did). */
+  restoreWrite(fd: number, offset: number, data: Uint8Array): void {
+    const f = this.file(fd, R.FD_WRITE);
+    f.handle.write(offset, data);
+    f.pos = offset + data.length;
+    this.sink.write({ kind: 'FileDescriptorWriteV1', fd, offset: BigInt(offset), data, is_64bit: false });
+  }
+
+  /** Wasmer's fd_dup: a second number for the same open description. */
+  duplicate(fd: number, copy: number): void {
+    this.fds.add(this.fds.get(fd), copy);
+    this.sink.write({ kind: 'DuplicateFileDescriptorV1', original_fd: fd, copied_fd: copy });
+  }
+
+  seek(fd: number, offset: bigint, whence: number): bigint {
+    const d = this.fds.get(fd);
+    if (d instanceof StdioDesc) throw new FsError(E.SPIPE);
+    if (d instanceof DirDesc) throw new FsError(E.BADF);
+    const tellOnly = whence === WHENCE.CUR && offset === 0n;
+    const f = this.file(fd, tellOnly ? R.FD_TELL : R.FD_SEEK);
+    let base: bigint;
+    switch (whence) {
+      case WHENCE.SET: base = 0n; break;
+      case WHENCE.CUR: base = BigInt(f.pos); break;
+      case WHENCE.END: base = BigInt(f.handle.size()); break;
+      default: throw new FsError(E.INVAL);
+    }
+    const next = base + offset;
+    if (next < 0n) throw new FsError(E.INVAL);
+    if (next > BigInt(MAX_FILE_SIZE)) throw new FsError(E.OVERFLOW);
+    f.pos = Number(next);
+    if (!tellOnly) this.sink.write({ kind: 'FileDescriptorSeekV1', fd, offset, whence: WHENCE_NAMES[whence] });
+    return next;
+  }
+
+  // ---- descriptor settings ----
+
+  setFdFlags(fd: number, flags: number): void {
+    const d = this.desc(fd, R.FD_FDSTAT_SET_FLAGS);
+    if (flags & ~(FDFLAG.APPEND | FDFLAG.NONBLOCK | FDFLAG.DSYNC | FDFLAG.RSYNC | FDFLAG.SYNC)) throw new FsError(E.INVAL);
+    d.fdflags = flags & ~FDFLAG.NONBLOCK;
+    this.sink.write({ kind: 'FileDescriptorSetFlagsV1', fd, flags });
+  }
+
+  setRights(fd: number, base: bigint, inheriting: bigint): void {
+    const d = this.fds.get(fd);
+    if ((base & ~d.rightsBase) !== 0n || (inheriting & ~d.rightsInheriting) !== 0n) throw new FsError(E.NOTCAPABLE);
+    d.rightsBase = base;
+    d.rightsInheriting = inheriting;
+    this.sink.write({ kind: 'FileDescriptorSetRightsV1', fd, fs_rights_base: base, fs_rights_inheriting: inheriting });
+  }
+
+  setSize(fd: number, size: bigint): void {
+    const f = this.file(fd, R.FD_FILESTAT_SET_SIZE);
+    if (size > BigInt(MAX_FILE_SIZE)) throw new FsError(E.FBIG);
+    f.handle.truncate(Number(size));
+    this.sink.write({ kind: 'FileDescriptorSetSizeV1', fd, st_size: size });
+  }
+
+  allocate(fd: number, offset: bigint, len: bigint): void {
+    const f = this.file(fd, R.FD_ALLOCATE);
+    const end = offset + len;
+    if (end > BigInt(MAX_FILE_SIZE)) throw new FsError(E.FBIG);
+    if (Number(end) > f.handle.size()) f.handle.truncate(Number(end));
+    this.sink.write({ kind: 'FileDescriptorAllocateV1', fd, offset, len });
+  }
+
+  advise(fd: number, offset: bigint, len: bigint, advice: number): void {
+    this.file(fd, R.FD_ADVISE);
+    if (advice > 5) throw new FsError(E.INVAL);
+    const names = ['Normal', 'Sequential', 'Random', 'Willneed', 'Dontneed', 'Noreuse'] as const;
+    this.sink.write({ kind: 'FileDescriptorAdviseV1', fd, offset, len, advice: names[advice] });
+  }
+
+  sync(fd: number, rights: bigint): void {
+    const d = this.desc(fd, rights);
+    if (d instanceof FileDesc) d.handle.sync();
+  }
+
+  fdStat(fd: number): Stat {
+    const d = this.desc(fd, R.FD_FILESTAT_GET);
+    if (d instanceof FileDesc) return d.handle.stat();
+    if (d instanceof DirDesc) return d.dir.stat();
+    return { dev: 0n, ino: 0n, filetype: d.filetype(), nlink: 1n, size: 0n, atim: 0n, mtim: 0n, ctim: 0n };
+  }
+
+  fdSetTimes(fd: number, atim: bigint, mtim: bigint, flags: number): void {
+    const d = this.desc(fd, R.FD_FILESTAT_SET_TIMES);
+    const [a, m] = timeSpecs(atim, mtim, flags);
+    if (d instanceof FileDesc) d.handle.setTimes(a, m);
+    else if (d instanceof DirDesc) d.dir.setTimes(a, m);
+    else throw new FsError(E.BADF);
+    this.sink.write({ kind: 'FileDescriptorSetTimesV1', fd, st_atim: atim, st_mtim: mtim, fst_flags: flags });
+  }
+
+  // ---- paths ----
+
+  pathStat(dirfd: number, flags: number, path: string): Stat {
+    const r = this.resolve(dirfd, R.PATH_FILESTAT_GET, path, (flags & LOOKUP_SYMLINK_FOLLOW) !== 0);
+    if (!r.node) throw new FsError(E.NOENT);
+    return r.node.stat();
+  }
+
+  pathSetTimes(dirfd: number, flags: number, path: string, atim: bigint, mtim: bigint, fstflags: number): void {
+    const [a, m] = timeSpecs(atim, mtim, fstflags);
+    const r = this.resolve(dirfd, R.PATH_FILESTAT_SET_TIMES, path, (flags & LOOKUP_SYMLINK_FOLLOW) !== 0);
+    if (!r.node) throw new FsError(E.NOENT);
+    r.node.setTimes(a, m);
+    this.sink.write({ kind: 'PathSetTimesV1', fd: dirfd, flags, path, st_atim: atim, st_mtim: mtim, fst_flags: fstflags });
+  }
+
+  mkdir(dirfd: number, path: string): void {
+    const r = this.resolve(dirfd, R.PATH_CREATE_DIRECTORY, path, false);
+    if (r.node || r.name === '.') throw new FsError(E.EXIST);
+    r.dir.mkdir(r.name);
+    this.sink.write({ kind: 'CreateDirectoryV1', fd: dirfd, path });
+  }
+
+  rmdir(dirfd: number, path: string): void {
+    const r = this.resolve(dirfd, R.PATH_REMOVE_DIRECTORY, path, false);
+    if (r.name === '.') throw new FsError(E.INVAL);
+    if (!r.node) throw new FsError(E.NOENT);
+    if (r.node.kind !== 'dir') throw new FsError(E.NOTDIR);
+    r.dir.rmdir(r.name);
+    this.sink.write({ kind: 'RemoveDirectoryV1', fd: dirfd, path });
+  }
+
+  unlink(dirfd: number, path: string): void {
+    const r = this.resolve(dirfd, R.PATH_UNLINK_FILE, path, false);
+    if (!r.node) throw new FsError(E.NOENT);
+    if (r.node.kind === 'dir' || r.name === '.') throw new FsError(E.ISDIR);
+    if (r.trailingSlash) throw new FsError(E.NOTDIR);
+    r.dir.unlink(r.name);
+    this.sink.write({ kind: 'UnlinkFileV1', fd: dirfd, path });
+  }
+
+  rename(oldFd: number, oldPath: string, newFd: number, newPath: string): void {
+    const from = this.resolve(oldFd, R.PATH_RENAME_SOURCE, oldPath, false);
+    const to = this.resolve(newFd, R.PATH_RENAME_TARGET, newPath, false);
+    if (!from.node) throw new FsError(E.NOENT);
+    if (from.name === '.' || to.name === '.') throw new FsError(E.BUSY);
+    if (from.node.kind !== 'dir' && (from.trailingSlash || to.trailingSlash)) throw new FsError(E.NOTDIR);
+    from.dir.rename(from.name, to.dir, to.name);
+    this.sink.write({ kind: 'PathRenameV1', old_fd: oldFd, old_path: oldPath, new_fd: newFd, new_path: newPath });
+  }
+
+  link(oldFd: number, oldFlags: number, oldPath: string, newFd: number, newPath: string): void {
+    const from = this.resolve(oldFd, R.PATH_LINK_SOURCE, oldPath, (oldFlags & LOOKUP_SYMLINK_FOLLOW) !== 0);
+    const to = this.resolve(newFd, R.PATH_LINK_TARGET, newPath, false);
+    if (!from.node) throw new FsError(E.NOENT);
+    if (from.node.kind === 'dir') throw new FsError(E.PERM);
+    if (from.trailingSlash || to.trailingSlash) throw new FsError(to.node ? E.EXIST : E.NOENT);
+    if (to.node || to.name === '.') throw new FsError(E.EXIST);
+    to.dir.link(to.name, from.dir, from.name);
+    this.sink.write({ kind: 'CreateHardLinkV1', old_fd: oldFd, old_path: oldPath, old_flags: oldFlags, new_fd: newFd, new_path: newPath });
+  }
+
+  symlink(target: string, dirfd: number, path: string): void {
+    const r = this.resolve(dirfd, R.PATH_SYMLINK, path, false);
+    if (r.node || r.name === '.') throw new FsError(E.EXIST);
+    if (r.trailingSlash) throw new FsError(E.NOENT);
+    if (target.length === 0) throw new FsError(E.NOENT);
+    r.dir.symlink(r.name, target);
+    this.sink.write({ kind: 'CreateSymbolicLinkV1', old_path: target, fd: dirfd, new_path: path });
+  }
+
+  readlink(dirfd: number, path: string): string {
+    const r = this.resolve(dirfd, R.PATH_READLINK, path, false);
+    if (!r.node) throw new FsError(E.NOENT);
+    if (r.node.kind !== 'symlink') throw new FsError(E.INVAL);
+    return r.node.target();
+  }
+
+  /** The guest-visible state of the run: the files of each folder, for tests and the debugger. */
+  mountOf(fd: number): Mount | undefined {
+    const d = this.fds.has(fd) ? this.fds.get(fd) : undefined;
+    return d instanceof DirDesc ? this.mounts.find((m) => m.root === d.dir) : undefined;
+  }
+}
+
+function timeSpecs(atim: bigint, mtim: bigint, flags: number): [TimeSpec, TimeSpec] {
+  if ((flags & FSTFLAG.ATIM && flags & FSTFLAG.ATIM_NOW) || (flags & FSTFLAG.MTIM && flags & FSTFLAG.MTIM_NOW)) {
+    throw new FsError(E.INVAL);
+  }
+  if (flags & ~0xf) throw new FsError(E.INVAL);
+  const a: TimeSpec = flags & FSTFLAG.ATIM ? atim : flags & FSTFLAG.ATIM_NOW ? 'now' : undefined;
+  const m: TimeSpec = flags & FSTFLAG.MTIM ? mtim : flags & FSTFLAG.MTIM_NOW ? 'now' : undefined;
+  return [a, m];
+}

@@ -1,0 +1,121 @@
+// Restoring a process from journal entries (without thread stacks: those come with snapshots): the file system,
+// the descriptor table under the same numbers, and the terminal text. Each entry is applied through the same
+// Process operation the guest's call went through, so a restore cannot drift from what running does.
+// On a host folder some effects are already there (the host kept them); operations that fail because of that are
+// skipped and counted, not fatal.
+
+import type { JournalEntry } from '../journal/entries';
+import { entryText } from '../journal/text';
+import { FsError } from './vfs/types';
+import { errnoName, OFLAG } from './wasi-defs';
+import type { Process } from './process';
+import { StdioDesc } from './descriptors';
+
+export interface RestoreReport {
+  applied: number;
+  /** Entries that failed (host folders that already hold their effect, or kinds this runtime cannot restore). */
+  skipped: { index: number; what: string; reason: string }[];
+}
+
+const WHENCE = { Set: 0, Cur: 1, End: 2, Unknown: 0 } as const;
+const ADVICE = ['Normal', 'Sequential', 'Random', 'Willneed', 'Dontneed', 'Noreuse'];
+
+/** Applies entries to a process; `printStdio` prints the terminal text they hold. */
+export function restoreEntries(
+  proc: Process,
+  entries: Iterable<JournalEntry>,
+  printStdio: boolean,
+): RestoreReport {
+  const report: RestoreReport = { applied: 0, skipped: [] };
+  let index = -1;
+  for (const e of entries) {
+    index++;
+    try {
+      if (applyEntry(proc, e, printStdio)) report.applied++;
+    } catch (err) {
+      if (!(err instanceof FsError)) throw err;
+      report.skipped.push({ index, what: entryText(e), reason: errnoName(err.errno) });
+    }
+  }
+  return report;
+}
+
+/** Applies one entry; false when the entry holds nothing to restore here. */
+function applyEntry(proc: Process, e: JournalEntry, printStdio: boolean): boolean {
+  switch (e.kind) {
+    case 'InitModuleV1':
+    case 'ProcessExitV1':
+      proc.resetDescriptors();
+      return true;
+    case 'OpenFileDescriptorV1':
+    case 'OpenFileDescriptorV2':
+      // The journal says the open succeeded; creating again must not fail because the file is there.
+      proc.pathOpen(e.dirfd, e.dirflags, e.path, e.o_flags & ~OFLAG.EXCL, e.fs_rights_base, e.fs_rights_inheriting, e.fs_flags, e.fd);
+      return true;
+    case 'CloseFileDescriptorV1':
+      proc.close(e.fd);
+      return true;
+    case 'RenumberFileDescriptorV1':
+      proc.renumber(e.old_fd, e.new_fd);
+      return true;
+    case 'FileDescriptorWriteV1': {
+      const d = proc.fds.has(e.fd) ? proc.fds.get(e.fd) : undefined;
+      if (d instanceof StdioDesc) {
+        if (printStdio && d.stream !== 0) proc.terminal.write(d.stream, e.data);
+        d.written = e.offset + BigInt(e.data.length);
+        return true;
+      }
+      proc.restoreWrite(e.fd, Number(e.offset), e.data);
+      return true;
+    }
+    case 'FileDescriptorSeekV1':
+      proc.seek(e.fd, e.offset, WHENCE[e.whence]);
+      return true;
+    case 'FileDescriptorSetFlagsV1':
+      proc.setFdFlags(e.fd, e.flags);
+      return true;
+    case 'FileDescriptorSetRightsV1':
+      proc.setRights(e.fd, e.fs_rights_base, e.fs_rights_inheriting);
+      return true;
+    case 'FileDescriptorSetSizeV1':
+      proc.setSize(e.fd, e.st_size);
+      return true;
+    case 'FileDescriptorAllocateV1':
+      proc.allocate(e.fd, e.offset, e.len);
+      return true;
+    case 'FileDescriptorAdviseV1':
+      proc.advise(e.fd, e.offset, e.len, Math.max(0, ADVICE.indexOf(e.advice)));
+      return true;
+    case 'FileDescriptorSetTimesV1':
+      proc.fdSetTimes(e.fd, e.st_atim, e.st_mtim, e.fst_flags);
+      return true;
+    case 'PathSetTimesV1':
+      proc.pathSetTimes(e.fd, e.flags, e.path, e.st_atim, e.st_mtim, e.fst_flags);
+      return true;
+    case 'CreateDirectoryV1':
+      proc.mkdir(e.fd, e.path);
+      return true;
+    case 'RemoveDirectoryV1':
+      proc.rmdir(e.fd, e.path);
+      return true;
+    case 'UnlinkFileV1':
+      proc.unlink(e.fd, e.path);
+      return true;
+    case 'PathRenameV1':
+      proc.rename(e.old_fd, e.old_path, e.new_fd, e.new_path);
+      return true;
+    case 'CreateHardLinkV1':
+      proc.link(e.old_fd, e.old_flags, e.old_path, e.new_fd, e.new_path);
+      return true;
+    case 'CreateSymbolicLinkV1':
+      proc.symlink(e.old_path, e.fd, e.new_path);
+      return true;
+    case 'DuplicateFileDescriptorV1':
+    case 'DuplicateFileDescriptorV2':
+      proc.duplicate(e.original_fd, e.copied_fd);
+      return true;
+    default:
+      // Inputs, snapshots, memory, threads, terminal settings: nothing to bring back before main starts.
+      return false;
+  }
+}

@@ -1,0 +1,293 @@
+// Running a program: build the sandbox (folders, descriptors, terminal), restore from journals, instantiate the
+// module with our wasi_snapshot_preview1, run _start, and journal everything. Replaying: the same, with the
+// outside world answered from the recording and every entry the program makes checked against it.
+// The CLI and the debug adapter are thin clients of these functions.
+
+import { createHash } from 'node:crypto';
+import type { EntryByKind, JournalEntry } from '../journal/entries';
+import { kindOf } from '../journal/entries';
+import { encodePayload } from '../journal/codec';
+import { entryText } from '../journal/text';
+import type { LogRecord } from '../journal/journal';
+import { exitCodeFromNumber } from '../journal/schema';
+import { RuntimeError, ProcExit } from './errors';
+import { checkImports, describeTrap, type LoadedModule } from './module';
+import { Process, type EntrySink, type Mount, type Terminal } from './process';
+import { restoreEntries, type RestoreReport } from './restore';
+import { MemFsContext, memoryRoot, overlayRoot } from './vfs/mem-fs';
+import { hostRoot } from './vfs/host-nodes';
+import { WASI_MODULE, wasiImports } from './wasi';
+import { ReplayWorld, type InputSource, type StartInfo, type World } from './world';
+import type { EntryKind } from '../journal/entries';
+
+/** Collects the guest's output (tests, the debugger). */
+export class CapturedTerminal implements Terminal {
+  readonly chunks: { stream: 1 | 2; data: Uint8Array }[] = [];
+  write(stream: 1 | 2, data: Uint8Array): boolean {
+    this.chunks.push({ stream, data: data.slice() });
+    return true;
+  }
+  text(stream: 1 | 2): string {
+    return Buffer.concat(this.chunks.filter((c) => c.stream === stream).map((c) => c.data)).toString('utf8');
+  }
+}
+
+const NOWHERE: EntrySink = { write: () => undefined };
+
+export interface RunOptions {
+  module: LoadedModule;
+  world: World;
+  /** Where the run's entries go (a journal), or undefined for none. */
+  sink?: EntrySink;
+  terminal: Terminal;
+  /** Entries to restore before main starts (from the journals given to `run`). */
+  restore?: JournalEntry[];
+  /** Do not print the terminal text the restored entries hold. */
+  skipJournalStdio?: boolean;
+  /** Restore even from journals recorded from another module. */
+  force?: boolean;
+  allowUnknownImports?: boolean;
+}
+
+export interface RunResult {
+  exitCode: number;
+  /** Set when the program trapped (the message and its wasm frames). */
+  trap?: string;
+  restore?: RestoreReport;
+  memoryHash: Uint8Array;
+  start: StartInfo;
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** Refuses entries recorded from another module (InitModuleV1 hashes), unless forced. */
+export function checkModuleHash(entries: Iterable<JournalEntry>, module: LoadedModule, source: string): void {
+  for (const e of entries) {
+    if (e.kind !== 'InitModuleV1') continue;
+    if (hex(e.wasm_hash) !== hex(module.hash)) {
+      throw new RuntimeError(
+        'module-mismatch',
+        `${source} was recorded from another module (hash ${hex(e.wasm_hash).slice(0, 16)}..., ${module.path} is ${hex(module.hash).slice(0, 16)}...); use --force to restore it anyway`,
+      );
+    }
+  }
+}
+
+function buildMounts(world: World, start: StartInfo, ctx: MemFsContext): Mount[] {
+  if (start.mounts.length === 0) return [{ guestPath: '/', root: memoryRoot(ctx) }];
+  return start.mounts.map((m) => ({
+    guestPath: m.guest,
+    root:
+      start.fsMode === 'memory'
+        ? memoryRoot(ctx)
+        : start.fsMode === 'host'
+          ? hostRoot(world.hostFs(m.host))
+          : overlayRoot(ctx, world.hostFs(m.host)),
+  }));
+}
+
+function memoryHash(mem: WebAssembly.Memory | undefined): Uint8Array {
+  const h = createHash('sha256');
+  if (mem) h.update(new Uint8Array(mem.buffer));
+  return new Uint8Array(h.digest());
+}
+
+/** Starts a process (world, sandbox, restore) and runs the module's _start. */
+async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink, printRestoredStdio: boolean): Promise<RunResult> {
+  const { module, world } = opts;
+  const terminal = opts.terminal;
+  sink.write({ kind: 'InitModuleV1', wasm_hash: module.hash });
+  const start = world.start();
+  // The in-memory file system's clock is the process's (set once the process exists).
+  const clock = { now: (): bigint => start.startNs };
+  const ctx = new MemFsContext(() => clock.now());
+  const mounts = buildMounts(world, start, ctx);
+  const proc = new Process(world, sink, terminal, mounts, start.tty, start.startNs);
+  clock.now = () => proc.fsTimeNs;
+
+  let restore: RestoreReport | undefined;
+  if (opts.restore && opts.restore.length > 0) {
+    proc.sink = restoreSink;
+    restore = restoreEntries(proc, opts.restore, printRestoredStdio);
+    proc.sink = sink;
+  }
+
+  const guestMemory: { memory?: WebAssembly.Memory } = {};
+  const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {
+    [WASI_MODULE]: wasiImports(proc, () => guestMemory.memory!, start.args, start.env),
+  };
+  checkImports(module, imports, opts.allowUnknownImports ?? false);
+  const exports = WebAssembly.Module.exports(module.module);
+  if (!exports.some((e) => e.name === '_start' && e.kind === 'function')) {
+    const reactor = exports.some((e) => e.name === '_initialize');
+    throw new RuntimeError('no-entry', `${module.path}: has no _start function${reactor ? ' (it is a library, a "reactor" module, not a program)' : ''}`);
+  }
+  let instance: WebAssembly.Instance;
+  try {
+    instance = new WebAssembly.Instance(module.module, imports as WebAssembly.Imports);
+  } catch (e) {
+    if (e instanceof RangeError) throw new RuntimeError('out-of-memory', `${module.path}: out of memory while instantiating: ${e.message}`);
+    throw new RuntimeError('not-wasm', `${module.path}: cannot instantiate: ${(e as Error).message}`);
+  }
+  const mem = instance.exports.memory;
+  if (!(mem instanceof WebAssembly.Memory)) throw new RuntimeError('no-entry', `${module.path}: exports no memory named "memory"`);
+  guestMemory.memory = mem;
+  const memory = mem;
+
+  let exitCode = 0;
+  let trap: string | undefined;
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 64;
+  try {
+    (instance.exports._start as () => void)();
+  } catch (e) {
+    if (e instanceof ProcExit) exitCode = e.exitCode;
+    else if (e instanceof RuntimeError && e.code !== 'trap') throw e;
+    else if (e instanceof RuntimeError) {
+      trap = e.message;
+    } else if (e instanceof WebAssembly.RuntimeError) {
+      trap = describeTrap(e);
+    } else if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      trap = describeTrap(Object.assign(e, { message: 'call stack exhausted (infinite or too deep recursion)' }));
+    } else if (e instanceof RangeError) {
+      throw new RuntimeError('out-of-memory', `${module.path}: out of memory: ${e.message}`);
+    } else throw e;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  if (trap !== undefined) exitCode = 134;
+  const hash = memoryHash(memory);
+  sink.write({ kind: 'MemoryHashV1', size: BigInt(memory.buffer.byteLength), sha256: hash });
+  sink.write({ kind: 'ProcessExitV1', exit_code: trap !== undefined ? null : exitCodeFromNumber(exitCode) });
+  proc.fds.closeAll();
+  world.close();
+  return { exitCode, trap, restore, memoryHash: hash, start };
+}
+
+/** Runs a program, journaling into `opts.sink`. */
+export async function runProgram(opts: RunOptions): Promise<RunResult> {
+  if (opts.restore && !opts.force) checkModuleHash(opts.restore, opts.module, 'the journal');
+  return execute(opts, opts.sink ?? NOWHERE, NOWHERE, !opts.skipJournalStdio);
+}
+
+// ---- replay ------------------------------------------------------------------------------------------------------
+
+/** Kinds a replay passes over: they are taken by the snapshot machinery, not by the program's calls. */
+const PASSIVE: ReadonlySet<EntryKind> = new Set<EntryKind>([
+  'SnapshotV1', 'UpdateMemoryRegionV1', 'SetThreadV1', 'CloseThreadV1', 'ClearEtherealV1',
+]);
+
+/** Walks a recorded run: hands out its inputs and checks every entry the program makes against it. */
+export class ReplayCursor implements InputSource, EntrySink {
+  private pos = 0;
+  /** Entries checked or taken so far. */
+  matched = 0;
+  constructor(private readonly records: LogRecord[]) {}
+
+  private peek(): LogRecord | undefined {
+    while (this.pos < this.records.length && PASSIVE.has(this.records[this.pos].entry.kind)) this.pos++;
+    return this.records[this.pos];
+  }
+
+  private where(r: LogRecord | undefined): string {
+    return r ? `entry ${r.index}${r.size > 0 ? ` (byte ${r.offset})` : ''}` : 'the end of the recording';
+  }
+
+  take<K extends EntryKind>(kind: K, what: string): EntryByKind<K> {
+    const r = this.peek();
+    if (!r || r.entry.kind !== kind) {
+      throw new RuntimeError(
+        'divergence',
+        `replay diverged at ${this.where(r)}: the program asked for ${what}, the recording holds ${r ? entryText(r.entry) : 'nothing more'}`,
+      );
+    }
+    this.pos++;
+    this.matched++;
+    return r.entry as EntryByKind<K>;
+  }
+
+  write(e: JournalEntry): void {
+    const r = this.peek();
+    if (!r || !sameEntry(r.entry, e)) {
+      const detail = r && r.entry.kind === e.kind && entryText(r.entry) === entryText(e) ? ' (same call, different data)' : '';
+      throw new RuntimeError(
+        'divergence',
+        `replay diverged at ${this.where(r)}: the recording holds ${r ? entryText(r.entry) : 'nothing more'}, the program did ${entryText(e)}${detail}`,
+      );
+    }
+    this.pos++;
+    this.matched++;
+  }
+
+  /** Throws when the recording holds more than the replay did. */
+  finish(): void {
+    const r = this.peek();
+    if (r) throw new RuntimeError('divergence', `replay ended early: the recording continues at ${this.where(r)} with ${entryText(r.entry)}`);
+  }
+}
+
+function sameEntry(a: JournalEntry, b: JournalEntry): boolean {
+  if (a.kind !== b.kind) return false;
+  const pa = encodePayload(a).payload.slice();
+  const pb = encodePayload(b).payload;
+  return Buffer.compare(pa, pb) === 0 && kindOf(a) === kindOf(b);
+}
+
+export interface RunSplit {
+  /** The runs (each starts at an InitModuleV1): their index in the journal. */
+  starts: number[];
+}
+
+/** Finds the runs a journal holds (each begins with InitModuleV1). */
+export function findRuns(records: LogRecord[]): number[] {
+  const starts: number[] = [];
+  records.forEach((r, i) => {
+    if (r.entry.kind === 'InitModuleV1') starts.push(i);
+  });
+  return starts;
+}
+
+export interface ReplayOptions {
+  module: LoadedModule;
+  records: LogRecord[];
+  /** Which run to replay, from 1 (default: the last). */
+  run?: number;
+  terminal: Terminal;
+  allowUnknownImports?: boolean;
+}
+
+export interface ReplayResult extends RunResult {
+  run: number;
+  runs: number;
+  entriesChecked: number;
+}
+
+/** Re-executes a recorded run without consulting the outside world; throws at the first divergence. */
+export async function replayProgram(opts: ReplayOptions): Promise<ReplayResult> {
+  const starts = findRuns(opts.records);
+  if (starts.length === 0) throw new RuntimeError('bad-journal', 'the journal holds no run to replay (no init-module entry)');
+  const run = opts.run ?? starts.length;
+  if (run < 1 || run > starts.length) throw new RuntimeError('bad-option', `the journal holds ${starts.length} run(s); there is no run ${run}`);
+  const at = starts[run - 1];
+  const end = run < starts.length ? starts[run] : opts.records.length;
+  const init = opts.records[at].entry as EntryByKind<'InitModuleV1'>;
+  if (hex(init.wasm_hash) !== hex(opts.module.hash)) {
+    throw new RuntimeError('module-mismatch', `run ${run} was recorded from another module (hash ${hex(init.wasm_hash).slice(0, 16)}..., ${opts.module.path} is ${hex(opts.module.hash).slice(0, 16)}...)`);
+  }
+  const cursor = new ReplayCursor(opts.records.slice(at, end));
+  const world = new ReplayWorld(cursor);
+  const result = await execute(
+    {
+      module: opts.module,
+      world,
+      terminal: opts.terminal,
+      restore: opts.records.slice(0, at).map((r) => r.entry),
+      allowUnknownImports: opts.allowUnknownImports,
+    },
+    cursor,
+    NOWHERE,
+    false,
+  );
+  cursor.finish();
+  return { ...result, run, runs: starts.length, entriesChecked: cursor.matched };
+}

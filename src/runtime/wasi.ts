@@ -1,0 +1,410 @@
+// wasi_snapshot_preview1: decodes the guest's arguments from its memory, calls the process (process.ts), and
+// encodes the results. A guest error is an errno returned to the guest; a bad pointer is EFAULT; anything else
+// (a runtime bug, a replay divergence, proc_exit) is thrown and ends the run, as wasmtime does.
+
+import { DirDesc, FileDesc, StdioDesc } from './descriptors';
+import type { Process } from './process';
+import { FsError, type Stat } from './vfs/types';
+import {
+  CLOCK, E, EVENTTYPE, EVENTRWFLAGS_HANGUP, PREOPENTYPE_DIR, R, SIZE, SUBCLOCK_ABSTIME,
+} from './wasi-defs';
+import { ProcExit } from './errors';
+
+type Fn = (...args: never[]) => number | void;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Views of the guest's memory, renewed when it grows. */
+class GuestMemory {
+  private buffer: ArrayBuffer | undefined;
+  private view!: DataView;
+  private bytes!: Uint8Array;
+  constructor(private readonly memory: () => WebAssembly.Memory) {}
+
+  private refresh(): void {
+    const b = this.memory().buffer as ArrayBuffer;
+    if (b !== this.buffer) {
+      this.buffer = b;
+      this.view = new DataView(b);
+      this.bytes = new Uint8Array(b);
+    }
+  }
+
+  check(ptr: number, len: number): void {
+    this.refresh();
+    if (ptr < 0 || len < 0 || ptr + len > this.bytes.length) throw new FsError(E.FAULT);
+  }
+
+  u8(): Uint8Array {
+    this.refresh();
+    return this.bytes;
+  }
+  dv(): DataView {
+    this.refresh();
+    return this.view;
+  }
+
+  getU32(p: number): number {
+    this.check(p, 4);
+    return this.view.getUint32(p, true);
+  }
+  setU32(p: number, v: number): void {
+    this.check(p, 4);
+    this.view.setUint32(p, v, true);
+  }
+  setU64(p: number, v: bigint): void {
+    this.check(p, 8);
+    this.view.setBigUint64(p, BigInt.asUintN(64, v), true);
+  }
+  slice(p: number, len: number): Uint8Array {
+    this.check(p, len);
+    return this.bytes.subarray(p, p + len);
+  }
+  string(p: number, len: number): string {
+    try {
+      return utf8.decode(this.slice(p, len));
+    } catch (e) {
+      if (e instanceof FsError) throw e;
+      throw new FsError(E.ILSEQ);
+    }
+  }
+  /** The buffers an iovec array points at (views into memory). */
+  iovecs(p: number, n: number): Uint8Array[] {
+    this.check(p, n * SIZE.IOVEC);
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < n; i++) {
+      const buf = this.view.getUint32(p + i * 8, true);
+      const len = this.view.getUint32(p + i * 8 + 4, true);
+      out.push(this.slice(buf, len));
+    }
+    return out;
+  }
+  /** The bytes an iovec array points at, gathered into a fresh buffer. */
+  gather(p: number, n: number): Uint8Array {
+    if (n === 1) {
+      this.check(p, 8);
+      return this.slice(this.view.getUint32(p, true), this.view.getUint32(p + 4, true)).slice();
+    }
+    const parts = this.iovecs(p, n);
+    let total = 0;
+    for (const b of parts) total += b.length;
+    const out = new Uint8Array(total);
+    let o = 0;
+    for (const b of parts) {
+      out.set(b, o);
+      o += b.length;
+    }
+    return out;
+  }
+  writeStat(p: number, s: Stat): void {
+    this.check(p, SIZE.FILESTAT);
+    const v = this.view;
+    v.setBigUint64(p, s.dev, true);
+    v.setBigUint64(p + 8, s.ino, true);
+    v.setUint8(p + 16, s.filetype);
+    for (let i = 17; i < 24; i++) v.setUint8(p + i, 0);
+    v.setBigUint64(p + 24, s.nlink, true);
+    v.setBigUint64(p + 32, s.size, true);
+    v.setBigUint64(p + 40, s.atim, true);
+    v.setBigUint64(p + 48, s.mtim, true);
+    v.setBigUint64(p + 56, s.ctim, true);
+  }
+}
+
+/** Fixed clock resolutions (deterministic, so they need no recording). */
+const CLOCK_RES = [1_000n, 1n, 1_000n, 1_000n];
+
+export interface WasiHooks {
+  /** Called before each host call (the snapshot and trigger layer hooks in here). */
+  onCall?: (name: string) => void;
+}
+
+/** Builds the wasi_snapshot_preview1 import object for a process. */
+export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, args: string[], env: string[]): Record<string, Fn> {
+  const m = new GuestMemory(memory);
+  const argBytes = args.map((a) => Buffer.from(a + '\0', 'utf8'));
+  const envBytes = env.map((a) => Buffer.from(a + '\0', 'utf8'));
+
+  const listSizes = (list: Buffer[], countPtr: number, sizePtr: number): void => {
+    m.setU32(countPtr, list.length);
+    m.setU32(sizePtr, list.reduce((n, b) => n + b.length, 0));
+  };
+  const listGet = (list: Buffer[], ptrs: number, buf: number): void => {
+    const total = list.reduce((n, b) => n + b.length, 0);
+    m.check(ptrs, list.length * 4);
+    m.check(buf, total);
+    let o = buf;
+    list.forEach((b, i) => {
+      m.setU32(ptrs + i * 4, o);
+      m.u8().set(b, o);
+      o += b.length;
+    });
+  };
+
+  const fns: Record<string, (...a: number[] & bigint[]) => number | void> = {};
+  const def = (name: string, f: (...a: never[]) => void | number): void => {
+    const g = f as (...a: unknown[]) => number | void;
+    fns[name] = (...a: unknown[]) => {
+      try {
+        const r = g(...a);
+        return r === undefined ? E.SUCCESS : r;
+      } catch (e) {
+        if (e instanceof FsError) return e.errno;
+        throw e;
+      }
+    };
+  };
+
+  def('args_sizes_get', (c: number, s: number) => listSizes(argBytes, c, s));
+  def('args_get', (p: number, b: number) => listGet(argBytes, p, b));
+  def('environ_sizes_get', (c: number, s: number) => listSizes(envBytes, c, s));
+  def('environ_get', (p: number, b: number) => listGet(envBytes, p, b));
+
+  def('clock_res_get', (id: number, out: number) => {
+    if (id < 0 || id > CLOCK.THREAD_CPUTIME) throw new FsError(E.INVAL);
+    m.setU64(out, CLOCK_RES[id]);
+  });
+  def('clock_time_get', (id: number, _precision: bigint, out: number) => {
+    m.check(out, 8);
+    m.setU64(out, proc.clockTime(id));
+  });
+  def('random_get', (buf: number, len: number) => {
+    const dst = m.slice(buf, len);
+    const tmp = new Uint8Array(len);
+    proc.world.random(tmp);
+    dst.set(tmp);
+  });
+  def('sched_yield', () => {});
+  def('proc_exit', (code: number) => {
+    throw new ProcExit(code >>> 0);
+  });
+  def('proc_raise', () => E.NOSYS);
+
+  // ---- descriptors ----
+  def('fd_close', (fd: number) => proc.close(fd));
+  def('fd_renumber', (from: number, to: number) => proc.renumber(from, to));
+  def('fd_advise', (fd: number, off: bigint, len: bigint, advice: number) => proc.advise(fd, off, len, advice));
+  def('fd_allocate', (fd: number, off: bigint, len: bigint) => proc.allocate(fd, off, len));
+  def('fd_datasync', (fd: number) => proc.sync(fd, R.FD_DATASYNC));
+  def('fd_sync', (fd: number) => proc.sync(fd, R.FD_SYNC));
+  def('fd_fdstat_get', (fd: number, out: number) => {
+    const d = proc.fds.get(fd);
+    m.check(out, SIZE.FDSTAT);
+    const v = m.dv();
+    v.setUint8(out, d.filetype());
+    v.setUint8(out + 1, 0);
+    v.setUint16(out + 2, d.fdflags, true);
+    v.setUint32(out + 4, 0, true);
+    v.setBigUint64(out + 8, d.rightsBase, true);
+    v.setBigUint64(out + 16, d.rightsInheriting, true);
+  });
+  def('fd_fdstat_set_flags', (fd: number, flags: number) => proc.setFdFlags(fd, flags));
+  def('fd_fdstat_set_rights', (fd: number, base: bigint, inh: bigint) => proc.setRights(fd, base, inh));
+  def('fd_filestat_get', (fd: number, out: number) => {
+    m.check(out, SIZE.FILESTAT);
+    m.writeStat(out, proc.fdStat(fd));
+  });
+  def('fd_filestat_set_size', (fd: number, size: bigint) => proc.setSize(fd, size));
+  def('fd_filestat_set_times', (fd: number, a: bigint, mt: bigint, flags: number) => proc.fdSetTimes(fd, a, mt, flags));
+  def('fd_prestat_get', (fd: number, out: number) => {
+    const d = proc.fds.get(fd);
+    if (!(d instanceof DirDesc) || d.preopen === undefined) throw new FsError(E.BADF);
+    m.check(out, SIZE.PRESTAT);
+    m.dv().setUint32(out, PREOPENTYPE_DIR, true);
+    m.setU32(out + 4, Buffer.byteLength(d.preopen));
+  });
+  def('fd_prestat_dir_name', (fd: number, buf: number, len: number) => {
+    const d = proc.fds.get(fd);
+    if (!(d instanceof DirDesc) || d.preopen === undefined) throw new FsError(E.BADF);
+    const name = Buffer.from(d.preopen, 'utf8');
+    if (len < name.length) throw new FsError(E.NAMETOOLONG);
+    m.slice(buf, name.length).set(name);
+  });
+  def('fd_read', (fd: number, iovs: number, n: number, out: number) => {
+    m.check(out, 4);
+    const bufs = m.iovecs(iovs, n);
+    m.setU32(out, proc.read(fd, bufs));
+  });
+  def('fd_pread', (fd: number, iovs: number, n: number, offset: bigint, out: number) => {
+    m.check(out, 4);
+    const bufs = m.iovecs(iovs, n);
+    if (offset > BigInt(Number.MAX_SAFE_INTEGER)) throw new FsError(E.INVAL);
+    m.setU32(out, proc.read(fd, bufs, Number(offset)));
+  });
+  def('fd_write', (fd: number, iovs: number, n: number, out: number) => {
+    m.check(out, 4);
+    m.setU32(out, proc.write(fd, m.gather(iovs, n)));
+  });
+  def('fd_pwrite', (fd: number, iovs: number, n: number, offset: bigint, out: number) => {
+    m.check(out, 4);
+    if (offset > BigInt(Number.MAX_SAFE_INTEGER)) throw new FsError(E.INVAL);
+    m.setU32(out, proc.write(fd, m.gather(iovs, n), Number(offset)));
+  });
+  def('fd_seek', (fd: number, offset: bigint, whence: number, out: number) => {
+    m.check(out, 8);
+    m.setU64(out, proc.seek(fd, offset, whence));
+  });
+  def('fd_tell', (fd: number, out: number) => {
+    m.check(out, 8);
+    m.setU64(out, proc.seek(fd, 0n, 1));
+  });
+  def('fd_readdir', (fd: number, buf: number, len: number, cookie: bigint, out: number) => {
+    const d = proc.fds.get(fd);
+    if (!(d instanceof DirDesc)) throw new FsError(d instanceof FileDesc || d instanceof StdioDesc ? E.NOTDIR : E.BADF);
+    if ((d.rightsBase & R.FD_READDIR) === 0n) throw new FsError(E.NOTCAPABLE);
+    m.check(buf, len);
+    m.check(out, 4);
+    const self = d.dir.stat();
+    const entries = [
+      { name: '.', filetype: 3, ino: self.ino },
+      { name: '..', filetype: 3, ino: self.ino },
+      ...d.dir.list(),
+    ];
+    const bytes = m.u8();
+    const v = m.dv();
+    let o = 0;
+    for (let i = Number(cookie); i < entries.length && o < len; i++) {
+      const e = entries[i];
+      const name = Buffer.from(e.name, 'utf8');
+      const head = new Uint8Array(SIZE.DIRENT);
+      const hv = new DataView(head.buffer);
+      hv.setBigUint64(0, BigInt(i + 1), true);
+      hv.setBigUint64(8, e.ino, true);
+      hv.setUint32(16, name.length, true);
+      hv.setUint8(20, e.filetype);
+      const whole = new Uint8Array(SIZE.DIRENT + name.length);
+      whole.set(head);
+      whole.set(name, SIZE.DIRENT);
+      const n = Math.min(whole.length, len - o);
+      bytes.set(whole.subarray(0, n), buf + o);
+      o += n;
+    }
+    v.setUint32(out, o, true);
+  });
+
+  // ---- paths ----
+  def('path_create_directory', (fd: number, p: number, l: number) => proc.mkdir(fd, m.string(p, l)));
+  def('path_remove_directory', (fd: number, p: number, l: number) => proc.rmdir(fd, m.string(p, l)));
+  def('path_unlink_file', (fd: number, p: number, l: number) => proc.unlink(fd, m.string(p, l)));
+  def('path_filestat_get', (fd: number, flags: number, p: number, l: number, out: number) => {
+    m.check(out, SIZE.FILESTAT);
+    m.writeStat(out, proc.pathStat(fd, flags, m.string(p, l)));
+  });
+  def('path_filestat_set_times', (fd: number, flags: number, p: number, l: number, a: bigint, mt: bigint, fl: number) =>
+    proc.pathSetTimes(fd, flags, m.string(p, l), a, mt, fl),
+  );
+  def('path_link', (ofd: number, oflags: number, op: number, ol: number, nfd: number, np: number, nl: number) =>
+    proc.link(ofd, oflags, m.string(op, ol), nfd, m.string(np, nl)),
+  );
+  def('path_open', (dirfd: number, dirflags: number, p: number, l: number, oflags: number, base: bigint, inh: bigint, fdflags: number, out: number) => {
+    m.check(out, 4);
+    const fd = proc.pathOpen(dirfd, dirflags, m.string(p, l), oflags, BigInt.asUintN(64, base), BigInt.asUintN(64, inh), fdflags);
+    m.setU32(out, fd);
+  });
+  def('path_readlink', (fd: number, p: number, l: number, buf: number, len: number, out: number) => {
+    m.check(out, 4);
+    const target = Buffer.from(proc.readlink(fd, m.string(p, l)), 'utf8');
+    const n = Math.min(len, target.length);
+    m.slice(buf, n).set(target.subarray(0, n));
+    m.setU32(out, n);
+  });
+  def('path_rename', (ofd: number, op: number, ol: number, nfd: number, np: number, nl: number) =>
+    proc.rename(ofd, m.string(op, ol), nfd, m.string(np, nl)),
+  );
+  def('path_symlink', (op: number, ol: number, fd: number, np: number, nl: number) => proc.symlink(m.string(op, ol), fd, m.string(np, nl)));
+
+  // ---- poll ----
+  def('poll_oneoff', (inPtr: number, outPtr: number, n: number, neventsPtr: number) => {
+    if (n === 0) throw new FsError(E.INVAL);
+    m.check(inPtr, n * SIZE.SUBSCRIPTION);
+    m.check(outPtr, n * SIZE.EVENT);
+    m.check(neventsPtr, 4);
+    const v = m.dv();
+    interface Sub { userdata: bigint; type: number; clockId?: number; deadline?: bigint; fd?: number }
+    const subs: Sub[] = [];
+    for (let i = 0; i < n; i++) {
+      const p = inPtr + i * SIZE.SUBSCRIPTION;
+      const userdata = v.getBigUint64(p, true);
+      const type = v.getUint8(p + 8);
+      if (type === EVENTTYPE.CLOCK) {
+        subs.push({ userdata, type, clockId: v.getUint32(p + 16, true), deadline: v.getBigUint64(p + 24, true), fd: v.getUint16(p + 40, true) });
+      } else {
+        subs.push({ userdata, type, fd: v.getUint32(p + 16, true) });
+      }
+    }
+    // The earliest clock deadline, on the monotonic clock.
+    let wakeAt: bigint | undefined;
+    let now: bigint | undefined;
+    for (const s of subs) {
+      if (s.type !== EVENTTYPE.CLOCK) continue;
+      if (s.clockId! > CLOCK.THREAD_CPUTIME) continue;
+      now ??= proc.clockTime(CLOCK.MONOTONIC);
+      const abs = (s.fd! & SUBCLOCK_ABSTIME) !== 0;
+      const t = abs && s.clockId === CLOCK.MONOTONIC ? s.deadline! : now + s.deadline!;
+      s.deadline = t;
+      if (wakeAt === undefined || t < wakeAt) wakeAt = t;
+    }
+    const compute = (): Uint8Array => {
+      const fdEvents: Uint8Array[] = [];
+      const clockEvents: Uint8Array[] = [];
+      const t = process.hrtime.bigint();
+      for (const s of subs) {
+        const ev = new Uint8Array(SIZE.EVENT);
+        const ed = new DataView(ev.buffer);
+        ed.setBigUint64(0, s.userdata, true);
+        ed.setUint8(10, s.type);
+        if (s.type === EVENTTYPE.CLOCK) {
+          if (s.clockId! > CLOCK.THREAD_CPUTIME) {
+            ed.setUint16(8, E.INVAL, true);
+            fdEvents.push(ev);
+          } else if (s.deadline! <= t) clockEvents.push(ev);
+          continue;
+        }
+        if (s.type !== EVENTTYPE.FD_READ && s.type !== EVENTTYPE.FD_WRITE) {
+          ed.setUint16(8, E.INVAL, true);
+          fdEvents.push(ev);
+          continue;
+        }
+        let d;
+        try {
+          d = proc.fds.get(s.fd!);
+        } catch {
+          ed.setUint16(8, E.BADF, true);
+          fdEvents.push(ev);
+          continue;
+        }
+        if (d instanceof DirDesc) {
+          ed.setUint16(8, E.BADF, true);
+        } else if (d instanceof FileDesc) {
+          const avail = s.type === EVENTTYPE.FD_READ ? Math.max(0, d.handle.size() - d.pos) : 0;
+          ed.setBigUint64(16, BigInt(avail), true);
+        } else if (d instanceof StdioDesc) {
+          if ((s.type === EVENTTYPE.FD_READ) !== (d.stream === 0)) ed.setUint16(24, EVENTRWFLAGS_HANGUP, true);
+        }
+        fdEvents.push(ev);
+      }
+      const chosen = fdEvents.length > 0 ? fdEvents : clockEvents;
+      const out = new Uint8Array(chosen.length * SIZE.EVENT);
+      chosen.forEach((e, i) => out.set(e, i * SIZE.EVENT));
+      return out;
+    };
+    const hasFdSubs = subs.some((s) => s.type !== EVENTTYPE.CLOCK);
+    const events = proc.world.poll(compute, hasFdSubs ? undefined : wakeAt);
+    m.u8().set(events, outPtr);
+    m.setU32(neventsPtr, events.length / SIZE.EVENT);
+  });
+
+  // ---- sockets: preview1 has no way to create them; descriptors we hand out are never sockets ----
+  const notSock = (fd: number): number => {
+    proc.fds.get(fd);
+    return E.NOTSOCK;
+  };
+  def('sock_accept', (fd: number) => notSock(fd));
+  def('sock_recv', (fd: number) => notSock(fd));
+  def('sock_send', (fd: number) => notSock(fd));
+  def('sock_shutdown', (fd: number) => notSock(fd));
+
+  return fns as unknown as Record<string, Fn>;
+}
+
+export const WASI_MODULE = 'wasi_snapshot_preview1';

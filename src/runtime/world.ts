@@ -1,0 +1,283 @@
+// The outside world as the program sees it: arguments, environment, clocks, randomness, the terminal, stdin, poll
+// readiness and host folders. Three worlds: the live one; a recording one that writes every answer into the journal
+// as an entry of our own (docs/journal-format.md, "Inputs"); and a replaying one that answers from a recording and
+// never consults the outside world. Everything non-deterministic the runtime uses comes from here.
+
+import * as fs from 'node:fs';
+import * as tty from 'node:tty';
+import { randomFillSync } from 'node:crypto';
+import { nulList, toNulList, type EntryByKind, type EntryKind, type JournalEntry } from '../journal/entries';
+import type { HostFsOpName } from '../journal/wasi-types';
+import { CLOCK, E } from './wasi-defs';
+import { RuntimeError } from './errors';
+import { RealHostFs, RecordingHostFs, ReplayHostFs, type HostAnswer, type HostFs } from './vfs/host-fs';
+import { FsError } from './vfs/types';
+
+export interface TtyInfo {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  cols: number;
+  rows: number;
+}
+
+export type FsMode = 'host' | 'overlay' | 'memory';
+export const FS_MODES: readonly FsMode[] = ['host', 'overlay', 'memory'];
+
+export interface MountSpec {
+  /** The host folder (empty when replaying: the host is not consulted). */
+  host: string;
+  guest: string;
+}
+
+export interface StartInfo {
+  args: string[];
+  env: string[];
+  fsMode: FsMode;
+  mounts: MountSpec[];
+  /** Wall-clock time at start, ns since the epoch (the in-memory file system's clock starts here). */
+  startNs: bigint;
+  tty: TtyInfo;
+}
+
+export interface World {
+  start(): StartInfo;
+  clockTime(id: number): bigint;
+  random(dst: Uint8Array): void;
+  /** Reads up to `max` bytes of stdin, blocking; an empty result is the end of input. */
+  readStdin(max: number): Uint8Array;
+  /**
+   * Waits until `deadlineNs` (monotonic) unless `ready` is set, and returns the poll events to deliver
+   * (32 bytes each), computed by `compute` from the live state.
+   */
+  poll(compute: () => Uint8Array, sleepUntilNs: bigint | undefined): Uint8Array;
+  hostFs(root: string): HostFs;
+  /** Called when the run ends. */
+  close(): void;
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/** The real world. */
+export class LiveWorld implements World {
+  private readonly hosts: RealHostFs[] = [];
+  constructor(
+    private readonly args: string[],
+    private readonly env: string[],
+    private readonly fsMode: FsMode,
+    private readonly mounts: MountSpec[],
+    private readonly stdinFd = 0,
+  ) {}
+
+  start(): StartInfo {
+    const isTty = (fd: number): boolean => tty.isatty(fd);
+    const out = process.stdout as tty.WriteStream;
+    return {
+      args: this.args,
+      env: this.env,
+      fsMode: this.fsMode,
+      mounts: this.mounts,
+      startNs: BigInt(Date.now()) * 1_000_000n,
+      tty: {
+        stdin: isTty(0),
+        stdout: isTty(1),
+        stderr: isTty(2),
+        cols: out.isTTY ? out.columns : 80,
+        rows: out.isTTY ? out.rows : 24,
+      },
+    };
+  }
+
+  clockTime(id: number): bigint {
+    switch (id) {
+      case CLOCK.REALTIME: {
+        // Date has ms resolution; refine with hrtime so successive readings move.
+        return realtimeNs();
+      }
+      case CLOCK.MONOTONIC:
+        return process.hrtime.bigint();
+      case CLOCK.PROCESS_CPUTIME:
+      case CLOCK.THREAD_CPUTIME:
+        return BigInt(Math.round(process.cpuUsage().user * 1000));
+      default:
+        throw new FsError(E.INVAL);
+    }
+  }
+
+  random(dst: Uint8Array): void {
+    randomFillSync(dst);
+  }
+
+  readStdin(max: number): Uint8Array {
+    const buf = Buffer.allocUnsafe(max);
+    for (;;) {
+      try {
+        const n = fs.readSync(this.stdinFd, buf, 0, max, null);
+        return buf.subarray(0, n);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') {
+          Atomics.wait(sleepCell, 0, 0, 5);
+          continue;
+        }
+        if (code === 'EOF') return new Uint8Array(0);
+        throw new FsError(E.IO, `stdin: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  poll(compute: () => Uint8Array, sleepUntilNs: bigint | undefined): Uint8Array {
+    const now = process.hrtime.bigint();
+    if (sleepUntilNs !== undefined && sleepUntilNs > now) {
+      const ms = Number((sleepUntilNs - now) / 1_000_000n);
+      if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
+      while (process.hrtime.bigint() < sleepUntilNs) {
+        // the sub-millisecond rest
+      }
+    }
+    return compute();
+  }
+
+  hostFs(root: string): HostFs {
+    const h = new RealHostFs(root);
+    this.hosts.push(h);
+    return h;
+  }
+
+  close(): void {
+    for (const h of this.hosts) h.closeAll();
+  }
+}
+
+let lastRealtime = 0n;
+const hrBase = process.hrtime.bigint();
+const dateBase = BigInt(Date.now()) * 1_000_000n;
+function realtimeNs(): bigint {
+  const t = dateBase + (process.hrtime.bigint() - hrBase);
+  lastRealtime = t > lastRealtime ? t : lastRealtime + 1n;
+  return lastRealtime;
+}
+
+const CLOCK_NAMES = ['Realtime', 'Monotonic', 'ProcessCputimeId', 'ThreadCputimeId'] as const;
+
+/** The live world, with every answer written as an entry. */
+export class RecordingWorld implements World {
+  constructor(
+    private readonly live: World,
+    private readonly record: (e: JournalEntry) => void,
+  ) {}
+
+  start(): StartInfo {
+    const s = this.live.start();
+    const secs = s.startNs / 1_000_000_000n;
+    this.record({
+      kind: 'ProgramStartV1',
+      args: toNulList(s.args),
+      env: toNulList(s.env),
+      start: { secs_since_epoch: secs, nanos_since_epoch: Number(s.startNs - secs * 1_000_000_000n) },
+      fs_mode: s.fsMode,
+      mounts: toNulList(s.mounts.map((m) => m.guest)),
+    });
+    this.record(ttyEntry(s.tty));
+    return s;
+  }
+
+  clockTime(id: number): bigint {
+    const t = this.live.clockTime(id);
+    this.record({ kind: 'ClockTimeV1', clock_id: CLOCK_NAMES[id], time: t });
+    return t;
+  }
+
+  random(dst: Uint8Array): void {
+    this.live.random(dst);
+    this.record({ kind: 'RandomBytesV1', data: dst.slice() });
+  }
+
+  readStdin(max: number): Uint8Array {
+    const d = this.live.readStdin(max);
+    this.record({ kind: 'StdinReadV1', fd: 0, data: d.slice() });
+    return d;
+  }
+
+  poll(compute: () => Uint8Array, sleepUntilNs: bigint | undefined): Uint8Array {
+    const ev = this.live.poll(compute, sleepUntilNs);
+    this.record({ kind: 'PollResultV1', events: ev.slice() });
+    return ev;
+  }
+
+  hostFs(root: string): HostFs {
+    return new RecordingHostFs(this.live.hostFs(root), (a: HostAnswer) =>
+      this.record({ kind: 'HostFsResultV1', op: a.op, errno: a.errno, data: a.data }),
+    );
+  }
+
+  close(): void {
+    this.live.close();
+  }
+}
+
+function ttyEntry(t: TtyInfo): EntryByKind<'TtySetV1'> {
+  return {
+    kind: 'TtySetV1',
+    tty: {
+      cols: t.cols, rows: t.rows, width: 0, height: 0, stdin_tty: t.stdin, stdout_tty: t.stdout, stderr_tty: t.stderr,
+      echo: t.stdin, line_buffered: t.stdin,
+    },
+    line_feeds: true,
+  };
+}
+
+/** Where a replay takes the recorded inputs from. */
+export interface InputSource {
+  take<K extends EntryKind>(kind: K, what: string): EntryByKind<K>;
+}
+
+/** Answers from a recording. */
+export class ReplayWorld implements World {
+  constructor(private readonly src: InputSource) {}
+
+  start(): StartInfo {
+    const s = this.src.take('ProgramStartV1', 'the program start');
+    const t = this.src.take('TtySetV1', 'the terminal settings');
+    const fsMode = s.fs_mode as FsMode;
+    if (!FS_MODES.includes(fsMode)) throw new RuntimeError('bad-journal', `the recording names an unknown file-system mode "${s.fs_mode}"`);
+    return {
+      args: nulList(s.args),
+      env: nulList(s.env),
+      fsMode,
+      mounts: nulList(s.mounts).map((guest) => ({ host: '', guest })),
+      startNs: s.start.secs_since_epoch * 1_000_000_000n + BigInt(s.start.nanos_since_epoch),
+      tty: { stdin: t.tty.stdin_tty, stdout: t.tty.stdout_tty, stderr: t.tty.stderr_tty, cols: t.tty.cols, rows: t.tty.rows },
+    };
+  }
+
+  clockTime(id: number): bigint {
+    const e = this.src.take('ClockTimeV1', `a clock reading (clock ${id})`);
+    if (e.clock_id !== CLOCK_NAMES[id]) throw new RuntimeError('divergence', `the recording read clock ${e.clock_id} here, the replay clock ${CLOCK_NAMES[id] ?? id}`);
+    return e.time;
+  }
+
+  random(dst: Uint8Array): void {
+    const e = this.src.take('RandomBytesV1', 'random bytes');
+    if (e.data.length !== dst.length) throw new RuntimeError('divergence', `the recording took ${e.data.length} random bytes here, the replay ${dst.length}`);
+    dst.set(e.data);
+  }
+
+  readStdin(): Uint8Array {
+    return this.src.take('StdinReadV1', 'a read from stdin').data;
+  }
+
+  poll(): Uint8Array {
+    return this.src.take('PollResultV1', 'a poll result').events;
+  }
+
+  hostFs(root: string): HostFs {
+    return new ReplayHostFs(root, (op: HostFsOpName) => {
+      const e = this.src.take('HostFsResultV1', `a host file-system answer (${op})`);
+      if (e.op !== op) throw new RuntimeError('divergence', `the recording asked the host to ${e.op} here, the replay to ${op}`);
+      return { op: e.op, errno: e.errno, data: e.data };
+    });
+  }
+
+  close(): void {}
+}
