@@ -69,17 +69,22 @@ export class Process {
     return d;
   }
 
+  /**
+   * A regular file's descriptor with the rights an operation needs. As in wasmtime: anything else is EBADF, and
+   * a descriptor opened without the access the operation needs gives what the host would (EBADF, or EINVAL for
+   * truncating a read-only file).
+   */
   file(fd: number, rights: bigint): FileDesc {
     const d = this.fds.get(fd);
-    if (d instanceof DirDesc) throw new FsError(E.ISDIR);
     if (!(d instanceof FileDesc)) throw new FsError(E.BADF);
-    if ((d.rightsBase & rights) !== rights) throw new FsError(rights & R.FD_WRITE || rights & R.FD_READ ? E.BADF : E.NOTCAPABLE);
+    if ((d.rightsBase & rights) !== rights) throw new FsError(rights & R.FD_FILESTAT_SET_SIZE ? E.INVAL : E.BADF);
     return d;
   }
 
+  /** A directory descriptor to resolve paths from (wasmtime: EBADF for anything else). */
   dir(fd: number, rights: bigint): DirDesc {
     const d = this.fds.get(fd);
-    if (!(d instanceof DirDesc)) throw new FsError(E.NOTDIR);
+    if (!(d instanceof DirDesc)) throw new FsError(E.BADF);
     if ((d.rightsBase & rights) !== rights) throw new FsError(E.NOTCAPABLE);
     return d;
   }
@@ -103,8 +108,13 @@ export class Process {
     dirfd: number, dirflags: number, path: string, oflags: number, base: bigint, inheriting: bigint, fdflags: number,
     at?: number,
   ): number {
+    const pd = this.fds.get(dirfd);
+    // wasmtime answers ENOTDIR for a regular file given as the directory, EBADF for anything else.
+    if (pd instanceof FileDesc) throw new FsError(E.NOTDIR);
     const parent = this.dir(dirfd, R.PATH_OPEN);
     if (oflags & OFLAG.CREAT && !(parent.rightsBase & R.PATH_CREATE_FILE)) throw new FsError(E.NOTCAPABLE);
+    if (oflags & OFLAG.DIRECTORY && oflags & (OFLAG.CREAT | OFLAG.EXCL | OFLAG.TRUNC)) throw new FsError(E.INVAL);
+    if (fdflags & (FDFLAG.SYNC | FDFLAG.DSYNC | FDFLAG.RSYNC)) throw new FsError(E.NOTSUP);
     const r = resolvePath(parent.dir, path, (dirflags & LOOKUP_SYMLINK_FOLLOW) !== 0);
     let node: VNode | undefined = r.node;
     if (oflags & OFLAG.CREAT) {
@@ -119,7 +129,8 @@ export class Process {
     if (oflags & OFLAG.DIRECTORY && node.kind !== 'dir') throw new FsError(E.NOTDIR);
     let d: Descriptor;
     if (node.kind === 'dir') {
-      if (oflags & (OFLAG.TRUNC | OFLAG.CREAT) || base & R.FD_WRITE) throw new FsError(E.ISDIR);
+      const wantsWrite = (base & (R.FD_WRITE | R.FD_DATASYNC | R.FD_ALLOCATE | R.FD_FILESTAT_SET_SIZE)) !== 0n;
+      if (oflags & (OFLAG.TRUNC | OFLAG.CREAT) || (wantsWrite && !(oflags & OFLAG.DIRECTORY))) throw new FsError(E.ISDIR);
       d = new DirDesc(node, undefined, base & RIGHTS_DIR & parent.rightsInheriting, inheriting & parent.rightsInheriting);
     } else {
       const rights = base & RIGHTS_FILE & parent.rightsInheriting;
@@ -244,17 +255,17 @@ export class Process {
 
   setFdFlags(fd: number, flags: number): void {
     const d = this.desc(fd, R.FD_FDSTAT_SET_FLAGS);
-    if (flags & ~(FDFLAG.APPEND | FDFLAG.NONBLOCK | FDFLAG.DSYNC | FDFLAG.RSYNC | FDFLAG.SYNC)) throw new FsError(E.INVAL);
+    if (d instanceof DirDesc) throw new FsError(E.BADF);
+    // Only APPEND and NONBLOCK can change after opening (wasmtime).
+    if (flags & ~(FDFLAG.APPEND | FDFLAG.NONBLOCK)) throw new FsError(E.INVAL);
     d.fdflags = flags & ~FDFLAG.NONBLOCK;
     this.sink.write({ kind: 'FileDescriptorSetFlagsV1', fd, flags });
   }
 
-  setRights(fd: number, base: bigint, inheriting: bigint): void {
-    const d = this.fds.get(fd);
-    if ((base & ~d.rightsBase) !== 0n || (inheriting & ~d.rightsInheriting) !== 0n) throw new FsError(E.NOTCAPABLE);
-    d.rightsBase = base;
-    d.rightsInheriting = inheriting;
-    this.sink.write({ kind: 'FileDescriptorSetRightsV1', fd, fs_rights_base: base, fs_rights_inheriting: inheriting });
+  /** fd_fdstat_set_rights: not supported, as in wasmtime (rights no longer change after opening). */
+  setRights(fd: number): void {
+    this.fds.get(fd);
+    throw new FsError(E.NOTSUP);
   }
 
   setSize(fd: number, size: bigint): void {
@@ -264,12 +275,10 @@ export class Process {
     this.sink.write({ kind: 'FileDescriptorSetSizeV1', fd, st_size: size });
   }
 
-  allocate(fd: number, offset: bigint, len: bigint): void {
-    const f = this.file(fd, R.FD_ALLOCATE);
-    const end = offset + len;
-    if (end > BigInt(MAX_FILE_SIZE)) throw new FsError(E.FBIG);
-    if (Number(end) > f.handle.size()) f.handle.truncate(Number(end));
-    this.sink.write({ kind: 'FileDescriptorAllocateV1', fd, offset, len });
+  /** fd_allocate: not supported, as in wasmtime (after the descriptor checks). */
+  allocate(fd: number): void {
+    this.file(fd, 0n);
+    throw new FsError(E.NOTSUP);
   }
 
   advise(fd: number, offset: bigint, len: bigint, advice: number): void {
@@ -279,9 +288,8 @@ export class Process {
     this.sink.write({ kind: 'FileDescriptorAdviseV1', fd, offset, len, advice: names[advice] });
   }
 
-  sync(fd: number, rights: bigint): void {
-    const d = this.desc(fd, rights);
-    if (d instanceof FileDesc) d.handle.sync();
+  sync(fd: number): void {
+    this.file(fd, 0n).handle.sync();
   }
 
   fdStat(fd: number): Stat {
@@ -352,7 +360,9 @@ export class Process {
   }
 
   link(oldFd: number, oldFlags: number, oldPath: string, newFd: number, newPath: string): void {
-    const from = this.resolve(oldFd, R.PATH_LINK_SOURCE, oldPath, (oldFlags & LOOKUP_SYMLINK_FOLLOW) !== 0);
+    // wasmtime refuses to follow a symlink for a hard link.
+    if (oldFlags & LOOKUP_SYMLINK_FOLLOW) throw new FsError(E.INVAL);
+    const from = this.resolve(oldFd, R.PATH_LINK_SOURCE, oldPath, false);
     const to = this.resolve(newFd, R.PATH_LINK_TARGET, newPath, false);
     if (!from.node) throw new FsError(E.NOENT);
     if (from.node.kind === 'dir') throw new FsError(E.PERM);
@@ -367,6 +377,8 @@ export class Process {
     if (r.node || r.name === '.') throw new FsError(E.EXIST);
     if (r.trailingSlash) throw new FsError(E.NOENT);
     if (target.length === 0) throw new FsError(E.NOENT);
+    // An absolute target could never be followed inside the sandbox; wasmtime refuses to create it.
+    if (target.startsWith('/')) throw new FsError(E.PERM);
     r.dir.symlink(r.name, target);
     this.sink.write({ kind: 'CreateSymbolicLinkV1', old_path: target, fd: dirfd, new_path: path });
   }

@@ -75,13 +75,13 @@ function applyEntry(proc: Process, e: JournalEntry, printStdio: boolean): boolea
       proc.setFdFlags(e.fd, e.flags);
       return true;
     case 'FileDescriptorSetRightsV1':
-      proc.setRights(e.fd, e.fs_rights_base, e.fs_rights_inheriting);
+      proc.setRights(e.fd);
       return true;
     case 'FileDescriptorSetSizeV1':
       proc.setSize(e.fd, e.st_size);
       return true;
     case 'FileDescriptorAllocateV1':
-      proc.allocate(e.fd, e.offset, e.len);
+      proc.allocate(e.fd);
       return true;
     case 'FileDescriptorAdviseV1':
       proc.advise(e.fd, e.offset, e.len, Math.max(0, ADVICE.indexOf(e.advice)));

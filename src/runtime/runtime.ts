@@ -24,7 +24,7 @@ import type { EntryKind } from '../journal/entries';
 export class CapturedTerminal implements Terminal {
   readonly chunks: { stream: 1 | 2; data: Uint8Array }[] = [];
   write(stream: 1 | 2, data: Uint8Array): boolean {
-    this.chunks.push({ stream, data: data.slice() });
+    this.chunks.push({ stream, data: new Uint8Array(data) });
     return true;
   }
   text(stream: 1 | 2): string {
@@ -92,25 +92,44 @@ function memoryHash(mem: WebAssembly.Memory | undefined): Uint8Array {
   return new Uint8Array(h.digest());
 }
 
-/** Starts a process (world, sandbox, restore) and runs the module's _start. */
-async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink, printRestoredStdio: boolean): Promise<RunResult> {
+export interface StartedProcess {
+  proc: Process;
+  start: StartInfo;
+  restore?: RestoreReport;
+}
+
+/**
+ * Starts a process: journals the module and the start inputs, builds the sandbox, and restores the given entries
+ * (with `restoreSink` taking the entries the restore makes). The debugger uses this alone to show a restored state.
+ */
+export function startProcess(
+  opts: Pick<RunOptions, 'module' | 'world' | 'terminal' | 'restore'>,
+  sink: EntrySink,
+  restoreSink: EntrySink = NOWHERE,
+  printRestoredStdio = false,
+): StartedProcess {
   const { module, world } = opts;
-  const terminal = opts.terminal;
   sink.write({ kind: 'InitModuleV1', wasm_hash: module.hash });
   const start = world.start();
   // The in-memory file system's clock is the process's (set once the process exists).
   const clock = { now: (): bigint => start.startNs };
   const ctx = new MemFsContext(() => clock.now());
   const mounts = buildMounts(world, start, ctx);
-  const proc = new Process(world, sink, terminal, mounts, start.tty, start.startNs);
+  const proc = new Process(world, sink, opts.terminal, mounts, start.tty, start.startNs);
   clock.now = () => proc.fsTimeNs;
-
   let restore: RestoreReport | undefined;
   if (opts.restore && opts.restore.length > 0) {
     proc.sink = restoreSink;
     restore = restoreEntries(proc, opts.restore, printRestoredStdio);
     proc.sink = sink;
   }
+  return { proc, start, restore };
+}
+
+/** Starts a process (world, sandbox, restore) and runs the module's _start. */
+async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink, printRestoredStdio: boolean): Promise<RunResult> {
+  const { module, world } = opts;
+  const { proc, start, restore } = startProcess(opts, sink, restoreSink, printRestoredStdio);
 
   const guestMemory: { memory?: WebAssembly.Memory } = {};
   const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {
@@ -228,7 +247,8 @@ export class ReplayCursor implements InputSource, EntrySink {
 
 function sameEntry(a: JournalEntry, b: JournalEntry): boolean {
   if (a.kind !== b.kind) return false;
-  const pa = encodePayload(a).payload.slice();
+  // A copy: the payload is a view of a shared buffer the next encoding overwrites.
+  const pa = Buffer.from(encodePayload(a).payload);
   const pb = encodePayload(b).payload;
   return Buffer.compare(pa, pb) === 0 && kindOf(a) === kindOf(b);
 }

@@ -83,7 +83,7 @@ class GuestMemory {
   gather(p: number, n: number): Uint8Array {
     if (n === 1) {
       this.check(p, 8);
-      return this.slice(this.view.getUint32(p, true), this.view.getUint32(p + 4, true)).slice();
+      return new Uint8Array(this.slice(this.view.getUint32(p, true), this.view.getUint32(p + 4, true)));
     }
     const parts = this.iovecs(p, n);
     let total = 0;
@@ -184,9 +184,9 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
   def('fd_close', (fd: number) => proc.close(fd));
   def('fd_renumber', (from: number, to: number) => proc.renumber(from, to));
   def('fd_advise', (fd: number, off: bigint, len: bigint, advice: number) => proc.advise(fd, off, len, advice));
-  def('fd_allocate', (fd: number, off: bigint, len: bigint) => proc.allocate(fd, off, len));
-  def('fd_datasync', (fd: number) => proc.sync(fd, R.FD_DATASYNC));
-  def('fd_sync', (fd: number) => proc.sync(fd, R.FD_SYNC));
+  def('fd_allocate', (fd: number) => proc.allocate(fd));
+  def('fd_datasync', (fd: number) => proc.sync(fd));
+  def('fd_sync', (fd: number) => proc.sync(fd));
   def('fd_fdstat_get', (fd: number, out: number) => {
     const d = proc.fds.get(fd);
     m.check(out, SIZE.FDSTAT);
@@ -199,7 +199,7 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
     v.setBigUint64(out + 16, d.rightsInheriting, true);
   });
   def('fd_fdstat_set_flags', (fd: number, flags: number) => proc.setFdFlags(fd, flags));
-  def('fd_fdstat_set_rights', (fd: number, base: bigint, inh: bigint) => proc.setRights(fd, base, inh));
+  def('fd_fdstat_set_rights', (fd: number) => proc.setRights(fd));
   def('fd_filestat_get', (fd: number, out: number) => {
     m.check(out, SIZE.FILESTAT);
     m.writeStat(out, proc.fdStat(fd));
@@ -215,7 +215,7 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
   });
   def('fd_prestat_dir_name', (fd: number, buf: number, len: number) => {
     const d = proc.fds.get(fd);
-    if (!(d instanceof DirDesc) || d.preopen === undefined) throw new FsError(E.BADF);
+    if (!(d instanceof DirDesc) || d.preopen === undefined) throw new FsError(E.NOTDIR);
     const name = Buffer.from(d.preopen, 'utf8');
     if (len < name.length) throw new FsError(E.NAMETOOLONG);
     m.slice(buf, name.length).set(name);
@@ -250,7 +250,7 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
   });
   def('fd_readdir', (fd: number, buf: number, len: number, cookie: bigint, out: number) => {
     const d = proc.fds.get(fd);
-    if (!(d instanceof DirDesc)) throw new FsError(d instanceof FileDesc || d instanceof StdioDesc ? E.NOTDIR : E.BADF);
+    if (!(d instanceof DirDesc)) throw new FsError(E.BADF);
     if ((d.rightsBase & R.FD_READDIR) === 0n) throw new FsError(E.NOTCAPABLE);
     m.check(buf, len);
     m.check(out, 4);

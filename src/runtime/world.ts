@@ -190,18 +190,18 @@ export class RecordingWorld implements World {
 
   random(dst: Uint8Array): void {
     this.live.random(dst);
-    this.record({ kind: 'RandomBytesV1', data: dst.slice() });
+    this.record({ kind: 'RandomBytesV1', data: new Uint8Array(dst) });
   }
 
   readStdin(max: number): Uint8Array {
     const d = this.live.readStdin(max);
-    this.record({ kind: 'StdinReadV1', fd: 0, data: d.slice() });
+    this.record({ kind: 'StdinReadV1', fd: 0, data: new Uint8Array(d) });
     return d;
   }
 
   poll(compute: () => Uint8Array, sleepUntilNs: bigint | undefined): Uint8Array {
     const ev = this.live.poll(compute, sleepUntilNs);
-    this.record({ kind: 'PollResultV1', events: ev.slice() });
+    this.record({ kind: 'PollResultV1', events: new Uint8Array(ev) });
     return ev;
   }
 

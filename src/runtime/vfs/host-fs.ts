@@ -153,6 +153,8 @@ export class RealHostFs implements HostFs {
   }
 
   lstat(rel: string): Stat {
+    // The root itself: stat the checked descriptor (its /proc entry is a symlink).
+    if (rel === '') return this.atDir('', (d) => toStat(fs.statSync(d, { bigint: true })));
     return this.at(rel, (p) => toStat(fs.lstatSync(p, { bigint: true })));
   }
 
@@ -407,7 +409,7 @@ export class RecordingHostFs implements HostFs {
     return this.call('open', () => this.inner.open(rel, flags), u32);
   }
   read(h: number, pos: number, dst: Uint8Array): number {
-    return this.call('read', () => this.inner.read(h, pos, dst), (n) => dst.slice(0, n));
+    return this.call('read', () => this.inner.read(h, pos, dst), (n) => new Uint8Array(dst.subarray(0, n)));
   }
   write(h: number, pos: number, src: Uint8Array): number {
     return this.call('write', () => this.inner.write(h, pos, src), u32);
