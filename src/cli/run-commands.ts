@@ -8,7 +8,7 @@ import {
 } from '../journal';
 import { RuntimeError } from '../runtime/errors';
 import { loadModule, type LoadedModule } from '../runtime/module';
-import type { Terminal } from '../runtime/process';
+import { sinkFor, type Terminal } from '../runtime/process';
 import { replayProgram, runProgram, type RunResult } from '../runtime/runtime';
 import { FS_MODES, LiveWorld, RecordingWorld, type FsMode, type MountSpec } from '../runtime/world';
 import { UsageError, variadic, type ParsedArgs } from './args';
@@ -143,13 +143,14 @@ const run: Command = {
       restore = [...own, ...readOnly];
     }
     const live = new LiveWorld(guestArgs, env, fsMode, mounts);
-    const world = journal ? new RecordingWorld(live, (e) => journal!.write(e)) : live;
+    const sink = journal ? sinkFor(journal) : undefined;
+    const world = sink ? new RecordingWorld(live, (e) => sink.write(e)) : live;
     let result: RunResult;
     try {
       result = await runProgram({
         module,
         world,
-        sink: journal,
+        sink,
         terminal: ioTerminal(io),
         restore,
         skipJournalStdio: args.flags.has('skip-journal-stdio'),

@@ -8,10 +8,12 @@ const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
 export class ByteWriter {
   private buf: Buffer;
+  private dv: DataView;
   private pos = 0;
 
   constructor(initialCapacity = 256) {
     this.buf = Buffer.allocUnsafe(initialCapacity);
+    this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   get length(): number {
@@ -31,6 +33,7 @@ export class ByteWriter {
     const next = Buffer.allocUnsafe(cap);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    this.dv = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
 
   u8(v: number): void {
@@ -38,33 +41,34 @@ export class ByteWriter {
     this.buf[this.pos++] = v;
   }
 
+  // Values are range-checked by the schema encoders; these store them without Buffer's per-call checks.
   u16(v: number): void {
     this.ensure(2);
-    this.buf.writeUInt16LE(v, this.pos);
+    this.dv.setUint16(this.pos, v, true);
     this.pos += 2;
   }
 
   u32(v: number): void {
     this.ensure(4);
-    this.buf.writeUInt32LE(v, this.pos);
+    this.dv.setUint32(this.pos, v, true);
     this.pos += 4;
   }
 
   i32(v: number): void {
     this.ensure(4);
-    this.buf.writeInt32LE(v, this.pos);
+    this.dv.setInt32(this.pos, v, true);
     this.pos += 4;
   }
 
   u64(v: bigint): void {
     this.ensure(8);
-    this.buf.writeBigUInt64LE(v, this.pos);
+    this.dv.setBigUint64(this.pos, v, true);
     this.pos += 8;
   }
 
   i64(v: bigint): void {
     this.ensure(8);
-    this.buf.writeBigInt64LE(v, this.pos);
+    this.dv.setBigInt64(this.pos, v, true);
     this.pos += 8;
   }
 
@@ -95,7 +99,7 @@ export class ByteWriter {
     if (rem === 0) return;
     const n = alignment - rem;
     this.ensure(n);
-    this.buf.fill(0, this.pos, this.pos + n);
+    for (let i = 0; i < n; i++) this.buf[this.pos + i] = 0;
     this.pos += n;
   }
 
@@ -109,11 +113,16 @@ export class ByteWriter {
   }
 
   setU16At(at: number, v: number): void {
-    this.buf.writeUInt16LE(v, at);
+    this.dv.setUint16(at, v, true);
   }
 
   setU32At(at: number, v: number): void {
-    this.buf.writeUInt32LE(v, at);
+    this.dv.setUint32(at, v, true);
+  }
+
+  /** The buffer written into (bytes [0, length) are the written ones; valid until the next write). */
+  bytesSoFar(): Buffer {
+    return this.buf;
   }
 
   /** A view of bytes [start, end) written so far (valid until the next write). */

@@ -18,13 +18,13 @@ for (let i = 0; i < 256; i++) {
   }
 }
 
-/** Pure TypeScript CRC32C; `seed` continues a previous checksum. */
-export function crc32cSoftware(buf: Uint8Array, seed = 0): number {
+/** Pure TypeScript CRC32C of buf[from, to); `seed` continues a previous checksum. */
+export function crc32cSoftware(buf: Uint8Array, seed = 0, from = 0, to = buf.length): number {
   const T = TABLE;
   let crc = ~seed;
-  let i = 0;
-  const n = buf.length;
-  const end = n - (n % 16);
+  let i = from;
+  const n = to;
+  const end = n - ((n - from) % 16);
   for (; i < end; i += 16) {
     const a = crc ^ (buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24));
     crc =
@@ -63,4 +63,10 @@ export const crc32cBackend: 'native' | 'software' = native ? 'native' : 'softwar
 export function crc32c(buf: Uint8Array, seed = 0): number {
   if (native !== undefined && buf.length >= NATIVE_THRESHOLD) return native(buf, seed);
   return crc32cSoftware(buf, seed);
+}
+
+/** CRC32C of buf[from, to), without making a view for short ranges. */
+export function crc32cRange(buf: Uint8Array, from: number, to: number): number {
+  if (native !== undefined && to - from >= NATIVE_THRESHOLD) return native(buf.subarray(from, to), 0);
+  return crc32cSoftware(buf, 0, from, to);
 }

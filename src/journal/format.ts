@@ -1,7 +1,7 @@
 // The byte layout of a journal file (docs/journal-format.md): file header, record framing, checksums, alignment.
 // This file knows nothing about what the records mean; codec.ts turns payloads into entries.
 
-import { crc32c } from './checksum';
+import { crc32c, crc32cRange } from './checksum';
 import { JournalError } from './errors';
 import { lz4CompressPrependSize } from './compression';
 import { ByteWriter } from './bytes';
@@ -110,7 +110,7 @@ export function finishRecord(w: ByteWriter, start: number, tag: number, compress
   w.setU16At(start + 4, tag);
   w.setU8At(start + 6, flags);
   w.setU32At(start + 8, stored);
-  w.setU32At(start, crc32c(w.range(start + 4, w.length)));
+  w.setU32At(start, crc32cRange(w.bytesSoFar(), start + 4, w.length));
   return w.length;
 }
 

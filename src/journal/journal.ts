@@ -25,6 +25,11 @@ export interface LogRecord {
 }
 
 export interface WritableJournal {
+  /**
+   * True when write() encodes the entry before it returns and keeps no reference to it, so the caller may pass
+   * byte arrays it reuses afterwards (the runtime passes views of guest memory).
+   */
+  readonly encodesOnWrite?: boolean;
   write(entry: JournalEntry): WriteResult;
   /** Hands buffered records to the operating system. */
   flush(): void;

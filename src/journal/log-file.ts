@@ -128,6 +128,8 @@ export interface OpenInfo {
 }
 
 export class LogFileJournal implements Journal {
+  /** Records are framed into the batch buffer as they are written. */
+  readonly encodesOnWrite = true;
   private fd: number;
   private readonly writable: boolean;
   private size: number;

@@ -6,6 +6,7 @@ import { NO_OFFSETS, type Journal, type LogRecord, type WriteResult } from './jo
 
 /** Accepts every entry and keeps none. */
 export class NullJournal implements Journal {
+  readonly encodesOnWrite: boolean = true;
   write(_entry: JournalEntry): WriteResult {
     return NO_OFFSETS;
   }

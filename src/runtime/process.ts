@@ -25,9 +25,24 @@ export interface Terminal {
   write(stream: 1 | 2, data: Uint8Array): boolean;
 }
 
-/** Where entries go: the journal while recording, a checker while replaying, nowhere while restoring. */
+/**
+ * Where entries go: the journal while recording, a checker while replaying, nowhere while restoring.
+ * Byte arrays in an entry may be views of guest memory, valid only during the call: a sink that keeps entries
+ * copies them (see sinkFor).
+ */
 export interface EntrySink {
   write(e: JournalEntry): unknown;
+}
+
+function copyBytes(e: JournalEntry): JournalEntry {
+  const o: Record<string, unknown> = { ...e };
+  for (const [k, v] of Object.entries(o)) if (v instanceof Uint8Array) o[k] = new Uint8Array(v);
+  return o as unknown as JournalEntry;
+}
+
+/** The sink for a journal: itself when it encodes as it writes, else one that hands it copies. */
+export function sinkFor(j: { write(e: JournalEntry): unknown; readonly encodesOnWrite?: boolean }): EntrySink {
+  return j.encodesOnWrite ? j : { write: (e) => j.write(copyBytes(e)) };
 }
 
 const WHENCE_NAMES = ['Set', 'Cur', 'End'] as const;
@@ -135,8 +150,7 @@ export class Process {
     } else {
       const rights = base & RIGHTS_FILE & parent.rightsInheriting;
       const write = (rights & (R.FD_WRITE | R.FD_ALLOCATE | R.FD_FILESTAT_SET_SIZE)) !== 0n || (oflags & OFLAG.TRUNC) !== 0;
-      const handle = node.open({ read: (rights & R.FD_READ) !== 0n || !write, write });
-      if (oflags & OFLAG.TRUNC) handle.truncate(0);
+      const handle = node.open({ read: (rights & R.FD_READ) !== 0n || !write, write, trunc: (oflags & OFLAG.TRUNC) !== 0 });
       d = new FileDesc(node, handle, rights, inheriting & parent.rightsInheriting, fdflags & ~FDFLAG.NONBLOCK);
     }
     const fd = this.fds.add(d, at);

@@ -203,7 +203,7 @@ export class ReplayCursor implements InputSource, EntrySink {
   matched = 0;
   constructor(private readonly records: LogRecord[]) {}
 
-  private peek(): LogRecord | undefined {
+  private next(): LogRecord | undefined {
     while (this.pos < this.records.length && PASSIVE.has(this.records[this.pos].entry.kind)) this.pos++;
     return this.records[this.pos];
   }
@@ -213,7 +213,7 @@ export class ReplayCursor implements InputSource, EntrySink {
   }
 
   take<K extends EntryKind>(kind: K, what: string): EntryByKind<K> {
-    const r = this.peek();
+    const r = this.next();
     if (!r || r.entry.kind !== kind) {
       throw new RuntimeError(
         'divergence',
@@ -225,8 +225,13 @@ export class ReplayCursor implements InputSource, EntrySink {
     return r.entry as EntryByKind<K>;
   }
 
+  peek<K extends EntryKind>(kind: K): EntryByKind<K> | undefined {
+    const r = this.next();
+    return r && r.entry.kind === kind ? (r.entry as EntryByKind<K>) : undefined;
+  }
+
   write(e: JournalEntry): void {
-    const r = this.peek();
+    const r = this.next();
     if (!r || !sameEntry(r.entry, e)) {
       const detail = r && r.entry.kind === e.kind && entryText(r.entry) === entryText(e) ? ' (same call, different data)' : '';
       throw new RuntimeError(
@@ -240,7 +245,7 @@ export class ReplayCursor implements InputSource, EntrySink {
 
   /** Throws when the recording holds more than the replay did. */
   finish(): void {
-    const r = this.peek();
+    const r = this.next();
     if (r) throw new RuntimeError('divergence', `replay ended early: the recording continues at ${this.where(r)} with ${entryText(r.entry)}`);
   }
 }

@@ -79,23 +79,27 @@ class GuestMemory {
     }
     return out;
   }
-  /** The bytes an iovec array points at, gathered into a fresh buffer. */
+  /**
+   * The bytes an iovec array points at: a view of guest memory for one buffer, else gathered into a scratch
+   * buffer reused by the next call. Valid until the next call; whoever keeps the bytes copies them.
+   */
   gather(p: number, n: number): Uint8Array {
     if (n === 1) {
       this.check(p, 8);
-      return new Uint8Array(this.slice(this.view.getUint32(p, true), this.view.getUint32(p + 4, true)));
+      return this.slice(this.view.getUint32(p, true), this.view.getUint32(p + 4, true));
     }
     const parts = this.iovecs(p, n);
     let total = 0;
     for (const b of parts) total += b.length;
-    const out = new Uint8Array(total);
+    if (this.scratch.length < total) this.scratch = new Uint8Array(Math.max(total, this.scratch.length * 2));
     let o = 0;
     for (const b of parts) {
-      out.set(b, o);
+      this.scratch.set(b, o);
       o += b.length;
     }
-    return out;
+    return this.scratch.subarray(0, total);
   }
+  private scratch = new Uint8Array(4096);
   writeStat(p: number, s: Stat): void {
     this.check(p, SIZE.FILESTAT);
     const v = this.view;
@@ -141,16 +145,22 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
     });
   };
 
-  const fns: Record<string, (...a: number[] & bigint[]) => number | void> = {};
+  const fns: Record<string, (...a: unknown[]) => number | void> = {};
+  // Runs of reads and writes on host files are coalesced (vfs/host-fs.ts); every other call ends the run first.
+  const DATA_CALLS = new Set(['fd_read', 'fd_write', 'fd_pread', 'fd_pwrite']);
+  const world = proc.world;
   const def = (name: string, f: (...a: never[]) => void | number): void => {
     const g = f as (...a: unknown[]) => number | void;
-    fns[name] = (...a: unknown[]) => {
+    const settles = !DATA_CALLS.has(name);
+    // Fixed arity (no rest parameters): the hot calls stay cheap.
+    fns[name] = (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f2?: unknown, g2?: unknown, h?: unknown, i?: unknown) => {
       try {
-        const r = g(...a);
+        if (settles) world.settle();
+        const r = g(a, b, c, d, e, f2, g2, h, i);
         return r === undefined ? E.SUCCESS : r;
-      } catch (e) {
-        if (e instanceof FsError) return e.errno;
-        throw e;
+      } catch (err) {
+        if (err instanceof FsError) return err.errno;
+        throw err;
       }
     };
   };

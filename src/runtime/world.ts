@@ -52,6 +52,8 @@ export interface World {
    */
   poll(compute: () => Uint8Array, sleepUntilNs: bigint | undefined): Uint8Array;
   hostFs(root: string): HostFs;
+  /** Brings the host folders up to date (ends runs of coalesced reads and writes); called between guest calls. */
+  settle(): void;
   /** Called when the run ends. */
   close(): void;
 }
@@ -144,6 +146,10 @@ export class LiveWorld implements World {
     return h;
   }
 
+  settle(): void {
+    for (const h of this.hosts) h.settle();
+  }
+
   close(): void {
     for (const h of this.hosts) h.closeAll();
   }
@@ -160,7 +166,7 @@ function realtimeNs(): bigint {
 
 const CLOCK_NAMES = ['Realtime', 'Monotonic', 'ProcessCputimeId', 'ThreadCputimeId'] as const;
 
-/** The live world, with every answer written as an entry. */
+/** The live world, with every answer written as an entry (to a sink that copies what it keeps: sinkFor). */
 export class RecordingWorld implements World {
   constructor(
     private readonly live: World,
@@ -190,18 +196,18 @@ export class RecordingWorld implements World {
 
   random(dst: Uint8Array): void {
     this.live.random(dst);
-    this.record({ kind: 'RandomBytesV1', data: new Uint8Array(dst) });
+    this.record({ kind: 'RandomBytesV1', data: dst });
   }
 
   readStdin(max: number): Uint8Array {
     const d = this.live.readStdin(max);
-    this.record({ kind: 'StdinReadV1', fd: 0, data: new Uint8Array(d) });
+    this.record({ kind: 'StdinReadV1', fd: 0, data: d });
     return d;
   }
 
   poll(compute: () => Uint8Array, sleepUntilNs: bigint | undefined): Uint8Array {
     const ev = this.live.poll(compute, sleepUntilNs);
-    this.record({ kind: 'PollResultV1', events: new Uint8Array(ev) });
+    this.record({ kind: 'PollResultV1', events: ev });
     return ev;
   }
 
@@ -209,6 +215,10 @@ export class RecordingWorld implements World {
     return new RecordingHostFs(this.live.hostFs(root), (a: HostAnswer) =>
       this.record({ kind: 'HostFsResultV1', op: a.op, errno: a.errno, data: a.data }),
     );
+  }
+
+  settle(): void {
+    this.live.settle();
   }
 
   close(): void {
@@ -230,6 +240,8 @@ function ttyEntry(t: TtyInfo): EntryByKind<'TtySetV1'> {
 /** Where a replay takes the recorded inputs from. */
 export interface InputSource {
   take<K extends EntryKind>(kind: K, what: string): EntryByKind<K>;
+  /** The next entry when it is of `kind`, without taking it. */
+  peek<K extends EntryKind>(kind: K): EntryByKind<K> | undefined;
 }
 
 /** Answers from a recording. */
@@ -272,12 +284,21 @@ export class ReplayWorld implements World {
   }
 
   hostFs(root: string): HostFs {
-    return new ReplayHostFs(root, (op: HostFsOpName) => {
-      const e = this.src.take('HostFsResultV1', `a host file-system answer (${op})`);
-      if (e.op !== op) throw new RuntimeError('divergence', `the recording asked the host to ${e.op} here, the replay to ${op}`);
-      return { op: e.op, errno: e.errno, data: e.data };
-    });
+    return new ReplayHostFs(
+      root,
+      (op: HostFsOpName) => {
+        const e = this.src.take('HostFsResultV1', `a host file-system answer (${op})`);
+        if (e.op !== op) throw new RuntimeError('divergence', `the recording asked the host to ${e.op} here, the replay to ${op}`);
+        return { op: e.op, errno: e.errno, data: e.data };
+      },
+      (op: HostFsOpName) => {
+        const e = this.src.peek('HostFsResultV1');
+        return e && e.op === op ? { op: e.op, errno: e.errno, data: e.data } : undefined;
+      },
+    );
   }
+
+  settle(): void {}
 
   close(): void {}
 }

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { MemoryJournal, type Journal, type JournalEntry } from '../../src/journal';
 import { loadModule, type LoadedModule } from '../../src/runtime/module';
 import { CapturedTerminal, runProgram, type RunResult } from '../../src/runtime/runtime';
+import { sinkFor } from '../../src/runtime/process';
 import { LiveWorld, RecordingWorld, type FsMode, type MountSpec } from '../../src/runtime/world';
 
 export const GUESTS = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'guests');
@@ -54,11 +55,12 @@ export async function runGuest(name: string, o: GuestOptions = {}): Promise<Gues
   const terminal = new CapturedTerminal();
   try {
     const live = new LiveWorld([`${path.basename(module.path)}`, ...(o.args ?? [])], o.env ?? [], o.fs ?? 'host', o.dirs ?? [], stdinFd);
-    const world = new RecordingWorld(live, (e) => journal.write(e));
+    const sink = sinkFor(journal);
+    const world = new RecordingWorld(live, (e) => sink.write(e));
     const result = await runProgram({
       module,
       world,
-      sink: journal,
+      sink,
       terminal,
       restore: o.restore,
       skipJournalStdio: o.skipJournalStdio,

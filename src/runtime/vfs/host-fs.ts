@@ -92,9 +92,16 @@ function seconds(t: TimeSpec, current: bigint): number {
 }
 
 /** The real host folder, sandboxed. */
+const DIR_CACHE = 32;
+/** Reads and writes below this size are coalesced into runs of at most RUN_BYTES. */
+const SMALL_IO = 16 * 1024;
+const RUN_BYTES = 64 * 1024;
+
 export class RealHostFs implements HostFs {
   readonly root: string;
   private readonly handles = new Set<number>();
+  /** Checked directory descriptors by relative path, least recently used first. */
+  private readonly dirs = new Map<string, number>();
 
   constructor(root: string) {
     try {
@@ -110,7 +117,7 @@ export class RealHostFs implements HostFs {
   }
 
   /** Opens a directory of the sandbox and checks where it really is; the caller closes the fd. */
-  private openDir(rel: string): number {
+  private openDir(rel: string): { fd: number; real: string } {
     const abs = rel === '' ? this.root : path.join(this.root, rel);
     let fd: number;
     try {
@@ -129,11 +136,12 @@ export class RealHostFs implements HostFs {
       fs.closeSync(fd);
       throw new FsError(E.PERM, `${abs} moved outside the guest folder`);
     }
-    return fd;
+    return { fd, real };
   }
 
   /** Runs `f` with a kernel-resolved path for `rel` (its parent opened and checked). */
   private at<T>(rel: string, f: (p: string) => T): T {
+    this.settle();
     if (rel === '') return this.atDir('', (d) => f(d));
     const slash = rel.lastIndexOf('/');
     const parent = slash < 0 ? '' : rel.slice(0, slash);
@@ -141,15 +149,54 @@ export class RealHostFs implements HostFs {
     return this.atDir(parent, (d) => f(`${d}/${name}`));
   }
 
+  /**
+   * Runs `f` with the /proc path of a checked descriptor for directory `rel`. Descriptors of recently used
+   * directories are kept (at most DIR_CACHE); each use asks the kernel again where the directory is, and one that
+   * moved, was replaced or was removed since is dropped and opened afresh.
+   */
   private atDir<T>(rel: string, f: (p: string) => T): T {
-    const fd = this.openDir(rel);
+    this.settle();
+    const { fd, kept } = this.dirFd(rel);
+    let result: T;
     try {
-      return f(`/proc/self/fd/${fd}`);
+      result = f(`/proc/self/fd/${fd}`);
     } catch (e) {
       fail(e);
     } finally {
-      fs.closeSync(fd);
+      if (!kept) fs.closeSync(fd);
     }
+    return result;
+  }
+
+  private dirFd(rel: string): { fd: number; kept: boolean } {
+    const expected = rel === '' ? this.root : path.join(this.root, rel);
+    const cached = this.dirs.get(rel);
+    if (cached !== undefined) {
+      this.dirs.delete(rel);
+      let real: string | undefined;
+      try {
+        real = fs.readlinkSync(`/proc/self/fd/${cached}`);
+      } catch {
+        real = undefined;
+      }
+      if (real === expected) {
+        this.dirs.set(rel, cached);
+        return { fd: cached, kept: true };
+      }
+      fs.closeSync(cached);
+    }
+    const { fd, real } = this.openDir(rel);
+    // Keep it only when it is where its path says (not reached through a symlink a host process made).
+    if (real === expected) {
+      this.dirs.set(rel, fd);
+      if (this.dirs.size > DIR_CACHE) {
+        const [oldRel, oldFd] = this.dirs.entries().next().value as [string, number];
+        this.dirs.delete(oldRel);
+        fs.closeSync(oldFd);
+      }
+      return { fd, kept: true };
+    }
+    return { fd, kept: false };
   }
 
   lstat(rel: string): Stat {
@@ -203,49 +250,123 @@ export class RealHostFs implements HostFs {
     return h;
   }
 
-  read(h: number, pos: number, dst: Uint8Array): number {
+  // ---- runs of small reads and writes ----
+  // A run of consecutive small writes to one file, each starting where the last ended, becomes one system call;
+  // so does a run of small reads (read ahead). Any other operation, and any other WASI call of the guest
+  // (settle()), ends the run first, so the host sees every write by the time the guest does anything else.
+  // A coalesced write that fails is reported by the next operation on that file.
+
+  private pend: { h: number; pos: number; len: number } | undefined;
+  private readonly pendBuf = new Uint8Array(RUN_BYTES);
+  private ahead: { h: number; pos: number; len: number } | undefined;
+  private readonly aheadBuf = new Uint8Array(RUN_BYTES);
+  private readonly deferred = new Map<number, number>();
+
+  /** Ends the current run: writes what is pending, forgets what was read ahead. */
+  settle(): void {
+    this.flushPending();
+    this.ahead = undefined;
+  }
+
+  private flushPending(): void {
+    const p = this.pend;
+    if (!p) return;
+    this.pend = undefined;
     try {
-      return fs.readSync(this.handle(h), dst, 0, dst.length, pos);
+      let off = 0;
+      while (off < p.len) off += fs.writeSync(p.h, this.pendBuf, off, p.len - off, p.pos + off);
+    } catch (e) {
+      this.deferred.set(p.h, errnoFromNode((e as NodeJS.ErrnoException).code));
+    }
+  }
+
+  /** The handle, after reporting a failed coalesced write on it. */
+  private live(h: number): number {
+    this.handle(h);
+    const errno = this.deferred.get(h);
+    if (errno !== undefined) {
+      this.deferred.delete(h);
+      throw new FsError(errno, 'an earlier write to this file failed');
+    }
+    return h;
+  }
+
+  read(h: number, pos: number, dst: Uint8Array): number {
+    this.flushPending();
+    this.live(h);
+    try {
+      if (dst.length >= SMALL_IO) {
+        this.ahead = undefined;
+        return fs.readSync(h, dst, 0, dst.length, pos);
+      }
+      let a = this.ahead;
+      if (!a || a.h !== h || pos < a.pos || pos + dst.length > a.pos + a.len) {
+        // Not in what was read ahead; when it was short because the file ended there, read again (it may have grown).
+        a = { h, pos, len: fs.readSync(h, this.aheadBuf, 0, RUN_BYTES, pos) };
+        this.ahead = a;
+      }
+      const n = Math.max(0, Math.min(dst.length, a.pos + a.len - pos));
+      dst.set(this.aheadBuf.subarray(pos - a.pos, pos - a.pos + n));
+      return n;
     } catch (e) {
       fail(e);
     }
   }
 
   write(h: number, pos: number, src: Uint8Array): number {
-    try {
-      return fs.writeSync(this.handle(h), src, 0, src.length, pos);
-    } catch (e) {
-      fail(e);
+    this.ahead = undefined;
+    this.live(h);
+    const p = this.pend;
+    if (p && p.h === h && p.pos + p.len === pos && p.len + src.length <= RUN_BYTES) {
+      this.pendBuf.set(src, p.len);
+      p.len += src.length;
+      return src.length;
     }
+    this.flushPending();
+    this.live(h);
+    if (src.length >= SMALL_IO) {
+      try {
+        return fs.writeSync(h, src, 0, src.length, pos);
+      } catch (e) {
+        fail(e);
+      }
+    }
+    this.pendBuf.set(src, 0);
+    this.pend = { h, pos, len: src.length };
+    return src.length;
   }
 
   fstat(h: number): Stat {
+    this.settle();
     try {
-      return toStat(fs.fstatSync(this.handle(h), { bigint: true }));
+      return toStat(fs.fstatSync(this.live(h), { bigint: true }));
     } catch (e) {
       fail(e);
     }
   }
 
   ftruncate(h: number, size: number): void {
+    this.settle();
     try {
-      fs.ftruncateSync(this.handle(h), size);
+      fs.ftruncateSync(this.live(h), size);
     } catch (e) {
       fail(e);
     }
   }
 
   fsync(h: number): void {
+    this.settle();
     try {
-      fs.fsyncSync(this.handle(h));
+      fs.fsyncSync(this.live(h));
     } catch (e) {
       fail(e);
     }
   }
 
   futimes(h: number, atim: TimeSpec, mtim: TimeSpec): void {
+    this.settle();
     try {
-      const s = fs.fstatSync(this.handle(h), { bigint: true });
+      const s = fs.fstatSync(this.live(h), { bigint: true });
       fs.futimesSync(h, seconds(atim, s.atimeNs), seconds(mtim, s.mtimeNs));
     } catch (e) {
       fail(e);
@@ -253,8 +374,14 @@ export class RealHostFs implements HostFs {
   }
 
   close(h: number): void {
+    this.settle();
     if (!this.handles.delete(h)) throw new FsError(E.BADF);
     fs.closeSync(h);
+    const errno = this.deferred.get(h);
+    if (errno !== undefined) {
+      this.deferred.delete(h);
+      throw new FsError(errno, 'an earlier write to this file failed');
+    }
   }
 
   mkdir(rel: string): void {
@@ -293,8 +420,11 @@ export class RealHostFs implements HostFs {
 
   /** Closes every handle still open (at the end of a run). */
   closeAll(): void {
+    this.settle();
     for (const h of this.handles) fs.closeSync(h);
     this.handles.clear();
+    for (const fd of this.dirs.values()) fs.closeSync(fd);
+    this.dirs.clear();
   }
 }
 
@@ -366,15 +496,27 @@ function decodeEntries(b: Uint8Array): DirEntry[] {
 }
 
 const EMPTY = new Uint8Array(0);
-const u32 = (n: number): Uint8Array => {
+export const u32 = (n: number): Uint8Array => {
   const b = new Uint8Array(4);
   new DataView(b.buffer).setUint32(0, n, true);
   return b;
 };
 const readU32 = (b: Uint8Array): number => new DataView(b.buffer, b.byteOffset, b.length).getUint32(0, true);
 
-/** Passes every call to the real host and reports each answer to `record`. */
+// A write that wrote everything it was given is the expected answer, and the common one: it is not recorded. A
+// write answered otherwise (an error, or fewer bytes) is recorded with the write's sequence number, so a replay
+// knows which write it belongs to: data = [sequence u32][bytes written u32].
+function writeAnswer(seq: number, n: number): Uint8Array {
+  const b = new Uint8Array(8);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, seq, true);
+  v.setUint32(4, n, true);
+  return b;
+}
+
+/** Passes every call to the real host and reports each answer to `record` (data may be views: copy to keep). */
 export class RecordingHostFs implements HostFs {
+  private writes = 0;
   constructor(
     private readonly inner: HostFs,
     private readonly record: (a: HostAnswer) => void,
@@ -409,10 +551,19 @@ export class RecordingHostFs implements HostFs {
     return this.call('open', () => this.inner.open(rel, flags), u32);
   }
   read(h: number, pos: number, dst: Uint8Array): number {
-    return this.call('read', () => this.inner.read(h, pos, dst), (n) => new Uint8Array(dst.subarray(0, n)));
+    return this.call('read', () => this.inner.read(h, pos, dst), (n) => dst.subarray(0, n));
   }
   write(h: number, pos: number, src: Uint8Array): number {
-    return this.call('write', () => this.inner.write(h, pos, src), u32);
+    const seq = this.writes++;
+    let n: number;
+    try {
+      n = this.inner.write(h, pos, src);
+    } catch (e) {
+      if (e instanceof FsError) this.record({ op: 'write', errno: e.errno, data: writeAnswer(seq, 0) });
+      throw e;
+    }
+    if (n !== src.length) this.record({ op: 'write', errno: 0, data: writeAnswer(seq, n) });
+    return n;
   }
   fstat(h: number): Stat {
     return this.call('fstat', () => this.inner.fstat(h), encodeStat);
@@ -454,10 +605,13 @@ export class RecordingHostFs implements HostFs {
 
 /** Answers every call from a recording, in order, without touching the host. */
 export class ReplayHostFs implements HostFs {
+  private writes = 0;
   constructor(
     readonly root: string,
     /** The next recorded answer; throws a divergence error when the recording holds something else. */
     private readonly next: (op: HostFsOpName) => HostAnswer,
+    /** The next recorded answer if it is one for `op`, without taking it. */
+    private readonly peek: (op: HostFsOpName) => HostAnswer | undefined,
   ) {}
 
   private take(op: HostFsOpName): Uint8Array {
@@ -484,8 +638,13 @@ export class ReplayHostFs implements HostFs {
     dst.set(d);
     return d.length;
   }
-  write(): number {
-    return readU32(this.take('write'));
+  write(_h: number, _pos: number, src: Uint8Array): number {
+    const seq = this.writes++;
+    const a = this.peek('write');
+    if (!a || a.data.length !== 8 || readU32(a.data) !== seq) return src.length;
+    this.next('write');
+    if (a.errno !== 0) throw new FsError(a.errno);
+    return readU32(a.data.subarray(4));
   }
   fstat(): Stat {
     return decodeStat(this.take('fstat'));

@@ -30,7 +30,7 @@ abstract class HostNode {
 export class HostFile extends HostNode implements VFile {
   readonly kind = 'file';
   open(mode: OpenMode): FileHandle {
-    return new HostHandle(this.host, this.host.open(this.rel, { read: mode.read, write: mode.write, create: 'no', trunc: false }));
+    return new HostHandle(this.host, this.host.open(this.rel, { read: mode.read, write: mode.write, create: 'no', trunc: mode.trunc ?? false }));
   }
 }
 

@@ -158,6 +158,11 @@ export class MemFile extends MemNode implements VFile {
   }
 
   open(mode: OpenMode): FileHandle {
+    if (mode.trunc) {
+      // Nothing of the host's bytes is needed: drop them instead of copying them up.
+      this.lower = undefined;
+      this.truncate(0);
+    }
     if (mode.write) this.prepareChange();
     if (this.lower) return new LowerHandle(this, this.lower);
     return new MemHandle(this);

@@ -38,6 +38,8 @@ export type TimeSpec = bigint | 'now' | undefined;
 export interface OpenMode {
   read: boolean;
   write: boolean;
+  /** Empty the file as it is opened (O_TRUNC). */
+  trunc?: boolean;
 }
 
 /** An open file: what descriptors read and write through. */
