@@ -100,6 +100,8 @@ const RUN_BYTES = 64 * 1024;
 export class RealHostFs implements HostFs {
   readonly root: string;
   private readonly handles = new Set<number>();
+  /** Handles opened for writing (only their writes are coalesced; others fail at once, as the host says). */
+  private readonly writable = new Set<number>();
   /** Checked directory descriptors by relative path, least recently used first. */
   private readonly dirs = new Map<string, number>();
 
@@ -242,6 +244,7 @@ export class RealHostFs implements HostFs {
       throw new FsError(E.PERM, `${rel} is outside the guest folder`);
     }
     this.handles.add(fd);
+    if (flags.write) this.writable.add(fd);
     return fd;
   }
 
@@ -324,7 +327,7 @@ export class RealHostFs implements HostFs {
     }
     this.flushPending();
     this.live(h);
-    if (src.length >= SMALL_IO) {
+    if (src.length >= SMALL_IO || !this.writable.has(h)) {
       try {
         return fs.writeSync(h, src, 0, src.length, pos);
       } catch (e) {
@@ -376,6 +379,7 @@ export class RealHostFs implements HostFs {
   close(h: number): void {
     this.settle();
     if (!this.handles.delete(h)) throw new FsError(E.BADF);
+    this.writable.delete(h);
     fs.closeSync(h);
     const errno = this.deferred.get(h);
     if (errno !== undefined) {
@@ -423,6 +427,7 @@ export class RealHostFs implements HostFs {
     this.settle();
     for (const h of this.handles) fs.closeSync(h);
     this.handles.clear();
+    this.writable.clear();
     for (const fd of this.dirs.values()) fs.closeSync(fd);
     this.dirs.clear();
   }
