@@ -78,6 +78,11 @@ function reportEnd(name: string, module: string, r: RunResult, io: Io): number {
   if (r.trap !== undefined) {
     io.err.line(`wasm-journal ${name}: ${module} trapped: ${r.trap}`);
   }
+  if (r.exitCode > 255) {
+    // An exit status has 8 bits; wasmtime refuses these too.
+    io.err.line(`wasm-journal ${name}: ${module} exited with ${r.exitCode}, which is not an exit status (0-255)`);
+    return 1;
+  }
   return r.exitCode;
 }
 

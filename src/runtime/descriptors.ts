@@ -2,16 +2,21 @@
 // out the lowest free number (as POSIX does), so numbers are deterministic and a restore can put each descriptor
 // back under the number the guest saw.
 
-import { E, FILETYPE, RIGHTS_TTY, type Filetype } from './wasi-defs';
+import { E, FILETYPE, R, type Filetype } from './wasi-defs';
 import { FsError, type FileHandle, type VDir, type VFile } from './vfs/types';
 
+// Rights as wasmtime reports them (fd_fdstat_get). wasmtime no longer enforces rights: what a descriptor may do
+// follows from how it was opened (read, write), and these sets are what it says.
+const ALL = (1n << 30n) - 1n;
+const PREOPEN_BASE = 0x7b7fe00n;
+const PREOPEN_INHERITING = 0xff7ffffn;
+const DIR_RIGHTS = ALL & ~(R.FD_SEEK | R.FD_WRITE | R.PATH_FILESTAT_SET_SIZE | R.FD_FILESTAT_SET_SIZE);
+
 export abstract class Descriptor {
-  constructor(
-    public rightsBase: bigint,
-    public rightsInheriting: bigint,
-    public fdflags: number,
-  ) {}
+  constructor(public fdflags: number) {}
   abstract filetype(): Filetype;
+  /** [base, inheriting] rights, as fd_fdstat_get reports them. */
+  abstract rights(): [bigint, bigint];
   /** Releases what the descriptor holds (the table calls it once, when the last number for it goes away). */
   release(): void {}
 }
@@ -21,14 +26,20 @@ export class FileDesc extends Descriptor {
   constructor(
     readonly node: VFile,
     readonly handle: FileHandle,
-    rightsBase: bigint,
-    rightsInheriting: bigint,
+    readonly readable: boolean,
+    readonly writable: boolean,
     fdflags: number,
   ) {
-    super(rightsBase, rightsInheriting, fdflags);
+    super(fdflags);
   }
   filetype(): Filetype {
     return FILETYPE.REGULAR_FILE;
+  }
+  rights(): [bigint, bigint] {
+    let r = ALL;
+    if (!this.readable) r &= ~(R.FD_READ | R.FD_READDIR);
+    if (!this.writable) r &= ~R.FD_WRITE;
+    return [r, r];
   }
   override release(): void {
     this.handle.close();
@@ -40,13 +51,14 @@ export class DirDesc extends Descriptor {
     readonly dir: VDir,
     /** The guest path of a preopened folder (fd_prestat_dir_name); undefined for directories the guest opened. */
     readonly preopen: string | undefined,
-    rightsBase: bigint,
-    rightsInheriting: bigint,
   ) {
-    super(rightsBase, rightsInheriting, 0);
+    super(0);
   }
   filetype(): Filetype {
     return FILETYPE.DIRECTORY;
+  }
+  rights(): [bigint, bigint] {
+    return this.preopen !== undefined ? [PREOPEN_BASE, PREOPEN_INHERITING] : [DIR_RIGHTS, DIR_RIGHTS];
   }
 }
 
@@ -58,7 +70,12 @@ export class StdioDesc extends Descriptor {
     readonly stream: 0 | 1 | 2,
     readonly tty: boolean,
   ) {
-    super(RIGHTS_TTY, 0n, 0);
+    super(0);
+  }
+  /** What wasmtime reports: stdin can be read, stdout and stderr written. */
+  rights(): [bigint, bigint] {
+    const r = this.stream === 0 ? R.FD_READ : R.FD_WRITE;
+    return [r, r];
   }
   filetype(): Filetype {
     return this.tty ? FILETYPE.CHARACTER_DEVICE : FILETYPE.UNKNOWN;

@@ -92,6 +92,16 @@ export function describeTrap(e: Error): string {
     const m = /at (?:(.*?) \()?wasm:\/\/wasm\/[^:]*:wasm-function\[(\d+)\]:(0x[0-9a-f]+)\)?/.exec(line);
     if (m) frames.push(`  at ${m[1] ?? `function ${m[2]}`} (wasm function ${m[2]}, offset ${m[3]})`);
   }
+  // Deep recursion: one line for a run of the same frame.
+  const lines: string[] = [];
+  for (let i = 0; i < frames.length; ) {
+    let j = i + 1;
+    while (j < frames.length && frames[j] === frames[i]) j++;
+    lines.push(frames[i]);
+    if (j - i > 2) lines.push(`  ... the same frame ${j - i - 1} more times`);
+    else if (j - i === 2) lines.push(frames[i]);
+    i = j;
+  }
   const msg = e.message.replace(/^RuntimeError: /, '');
-  return frames.length > 0 ? `${msg}\n${frames.join('\n')}` : msg;
+  return lines.length > 0 ? `${msg}\n${lines.join('\n')}` : msg;
 }

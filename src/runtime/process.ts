@@ -9,7 +9,7 @@ import { Descriptor, DirDesc, FdTable, FileDesc, StdioDesc } from './descriptors
 import { resolvePath, type Resolved } from './vfs/resolve';
 import { FsError, type Stat, type TimeSpec, type VDir, type VNode } from './vfs/types';
 import {
-  CLOCK, E, FDFLAG, FSTFLAG, LOOKUP_SYMLINK_FOLLOW, OFLAG, R, RIGHTS_DIR, RIGHTS_FILE, WHENCE,
+  CLOCK, E, FDFLAG, FSTFLAG, LOOKUP_SYMLINK_FOLLOW, OFLAG, R, WHENCE,
 } from './wasi-defs';
 import type { TtyInfo, World } from './world';
 
@@ -65,7 +65,7 @@ export class Process {
     this.fds.add(new StdioDesc(0, tty.stdin));
     this.fds.add(new StdioDesc(1, tty.stdout));
     this.fds.add(new StdioDesc(2, tty.stderr));
-    for (const m of mounts) this.fds.add(new DirDesc(m.root, m.guestPath, RIGHTS_DIR, RIGHTS_DIR | RIGHTS_FILE));
+    for (const m of mounts) this.fds.add(new DirDesc(m.root, m.guestPath));
   }
 
   /** Back to a fresh process's table: stdio and the preopened folders (a journal's restart). */
@@ -73,45 +73,46 @@ export class Process {
     const stdio = [0, 1, 2].map((fd) => (this.fds.has(fd) ? this.fds.get(fd) : undefined));
     this.fds.closeAll();
     stdio.forEach((d, fd) => this.fds.add(d instanceof StdioDesc ? d : new StdioDesc(fd as 0 | 1 | 2, false), fd));
-    for (const m of this.mounts) this.fds.add(new DirDesc(m.root, m.guestPath, RIGHTS_DIR, RIGHTS_DIR | RIGHTS_FILE));
+    for (const m of this.mounts) this.fds.add(new DirDesc(m.root, m.guestPath));
   }
 
-  // ---- descriptor lookups with rights checks ----
-
-  desc(fd: number, rights: bigint = 0n): Descriptor {
-    const d = this.fds.get(fd);
-    if ((d.rightsBase & rights) !== rights) throw new FsError(E.NOTCAPABLE);
-    return d;
-  }
+  // ---- descriptor lookups ----
 
   /**
-   * A regular file's descriptor with the rights an operation needs. As in wasmtime: anything else is EBADF, and
-   * a descriptor opened without the access the operation needs gives what the host would (EBADF, or EINVAL for
-   * truncating a read-only file).
+   * A regular file's descriptor for an operation that needs it opened for reading, writing or either. As in
+   * wasmtime: anything else is EBADF, and so is a descriptor opened without the access needed (EINVAL for
+   * truncating a read-only file, as the host says).
    */
-  file(fd: number, rights: bigint): FileDesc {
+  file(fd: number, need: 'read' | 'write' | 'size' | 'any'): FileDesc {
     const d = this.fds.get(fd);
     if (!(d instanceof FileDesc)) throw new FsError(E.BADF);
-    if ((d.rightsBase & rights) !== rights) throw new FsError(rights & R.FD_FILESTAT_SET_SIZE ? E.INVAL : E.BADF);
+    if (need === 'read' && !d.readable) throw new FsError(E.BADF);
+    if (need === 'write' && !d.writable) throw new FsError(E.BADF);
+    if (need === 'size' && !d.writable) throw new FsError(E.INVAL);
     return d;
   }
 
   /** A directory descriptor to resolve paths from (wasmtime: EBADF for anything else). */
-  dir(fd: number, rights: bigint): DirDesc {
+  dir(fd: number): DirDesc {
     const d = this.fds.get(fd);
     if (!(d instanceof DirDesc)) throw new FsError(E.BADF);
-    if ((d.rightsBase & rights) !== rights) throw new FsError(E.NOTCAPABLE);
     return d;
   }
 
-  resolve(dirfd: number, rights: bigint, path: string, follow: boolean): Resolved {
-    return resolvePath(this.dir(dirfd, rights).dir, path, follow);
+  resolve(dirfd: number, path: string, follow: boolean): Resolved {
+    return resolvePath(this.dir(dirfd).dir, path, follow);
   }
 
   // ---- clocks and the file-system time ----
 
+  /** The clocks wasmtime has: realtime and monotonic. The CPU-time clocks are EBADF there; others EINVAL. */
+  checkClock(id: number): void {
+    if (id === CLOCK.PROCESS_CPUTIME || id === CLOCK.THREAD_CPUTIME) throw new FsError(E.BADF);
+    if (id !== CLOCK.REALTIME && id !== CLOCK.MONOTONIC) throw new FsError(E.INVAL);
+  }
+
   clockTime(id: number): bigint {
-    if (id < 0 || id > CLOCK.THREAD_CPUTIME) throw new FsError(E.INVAL);
+    this.checkClock(id);
     const t = this.world.clockTime(id);
     if (id === CLOCK.REALTIME && t > this.fsTimeNs) this.fsTimeNs = t;
     return t;
@@ -126,8 +127,7 @@ export class Process {
     const pd = this.fds.get(dirfd);
     // wasmtime answers ENOTDIR for a regular file given as the directory, EBADF for anything else.
     if (pd instanceof FileDesc) throw new FsError(E.NOTDIR);
-    const parent = this.dir(dirfd, R.PATH_OPEN);
-    if (oflags & OFLAG.CREAT && !(parent.rightsBase & R.PATH_CREATE_FILE)) throw new FsError(E.NOTCAPABLE);
+    const parent = this.dir(dirfd);
     if (oflags & OFLAG.DIRECTORY && oflags & (OFLAG.CREAT | OFLAG.EXCL | OFLAG.TRUNC)) throw new FsError(E.INVAL);
     if (fdflags & (FDFLAG.SYNC | FDFLAG.DSYNC | FDFLAG.RSYNC)) throw new FsError(E.NOTSUP);
     const r = resolvePath(parent.dir, path, (dirflags & LOOKUP_SYMLINK_FOLLOW) !== 0);
@@ -146,12 +146,14 @@ export class Process {
     if (node.kind === 'dir') {
       const wantsWrite = (base & (R.FD_WRITE | R.FD_DATASYNC | R.FD_ALLOCATE | R.FD_FILESTAT_SET_SIZE)) !== 0n;
       if (oflags & (OFLAG.TRUNC | OFLAG.CREAT) || (wantsWrite && !(oflags & OFLAG.DIRECTORY))) throw new FsError(E.ISDIR);
-      d = new DirDesc(node, undefined, base & RIGHTS_DIR & parent.rightsInheriting, inheriting & parent.rightsInheriting);
+      d = new DirDesc(node, undefined);
     } else {
-      const rights = base & RIGHTS_FILE & parent.rightsInheriting;
-      const write = (rights & (R.FD_WRITE | R.FD_ALLOCATE | R.FD_FILESTAT_SET_SIZE)) !== 0n || (oflags & OFLAG.TRUNC) !== 0;
-      const handle = node.open({ read: (rights & R.FD_READ) !== 0n || !write, write, trunc: (oflags & OFLAG.TRUNC) !== 0 });
-      d = new FileDesc(node, handle, rights, inheriting & parent.rightsInheriting, fdflags & ~FDFLAG.NONBLOCK);
+      // The access mode follows from the rights asked for, as in wasmtime.
+      const write = (base & (R.FD_WRITE | R.FD_DATASYNC | R.FD_ALLOCATE | R.FD_FILESTAT_SET_SIZE)) !== 0n;
+      const read = (base & (R.FD_READ | R.FD_READDIR)) !== 0n || !write;
+      if (oflags & OFLAG.TRUNC && !write) throw new FsError(E.INVAL);
+      const handle = node.open({ read, write, trunc: (oflags & OFLAG.TRUNC) !== 0 });
+      d = new FileDesc(node, handle, read, write, fdflags & ~FDFLAG.NONBLOCK);
     }
     const fd = this.fds.add(d, at);
     this.sink.write({
@@ -179,30 +181,20 @@ export class Process {
     if (d instanceof StdioDesc) {
       if (offset !== undefined) throw new FsError(E.SPIPE);
       if (d.stream !== 0) throw new FsError(E.BADF);
-      const want = bufs.reduce((n, b) => n + b.length, 0);
-      if (want === 0) return 0;
-      const data = this.world.readStdin(want);
-      let p = 0;
-      for (const b of bufs) {
-        if (p >= data.length) break;
-        const n = Math.min(b.length, data.length - p);
-        b.set(data.subarray(p, p + n));
-        p += n;
-      }
+      const first = bufs.find((x) => x.length > 0);
+      if (!first) return 0;
+      const data = this.world.readStdin(first.length);
+      first.set(data);
       return data.length;
     }
-    const f = this.file(fd, offset === undefined ? R.FD_READ : R.FD_READ | R.FD_SEEK);
-    let pos = offset ?? f.pos;
-    let total = 0;
-    for (const b of bufs) {
-      if (b.length === 0) continue;
-      const n = f.handle.read(pos, b);
-      total += n;
-      pos += n;
-      if (n < b.length) break;
-    }
-    if (offset === undefined) f.pos = pos;
-    return total;
+    const f = this.file(fd, 'read');
+    // Into the first non-empty buffer only, as wasmtime does (a short read; the caller asks again).
+    const b = bufs.find((x) => x.length > 0);
+    if (!b) return 0;
+    const pos = offset ?? f.pos;
+    const n = f.handle.read(pos, b);
+    if (offset === undefined) f.pos = pos + n;
+    return n;
   }
 
   /** Writes `data` at the cursor (or at `offset` for pwrite). */
@@ -217,8 +209,9 @@ export class Process {
       this.sink.write({ kind: 'FileDescriptorWriteV1', fd, offset: at, data, is_64bit: false });
       return data.length;
     }
-    const f = this.file(fd, offset === undefined ? R.FD_WRITE : R.FD_WRITE | R.FD_SEEK);
-    const append = (f.fdflags & FDFLAG.APPEND) !== 0 && offset === undefined;
+    const f = this.file(fd, 'write');
+    // In append mode every write goes to the end, a pwrite too (Linux's pwrite, and wasmtime's).
+    const append = (f.fdflags & FDFLAG.APPEND) !== 0;
     const pos = append ? f.handle.size() : (offset ?? f.pos);
     if (pos + data.length > MAX_FILE_SIZE) throw new FsError(E.FBIG);
     const n = f.handle.write(pos, data);
@@ -232,7 +225,7 @@ export class Process {
 
   /** A restored write: at the journaled offset, leaving the cursor after it (as the original write did). */
   restoreWrite(fd: number, offset: number, data: Uint8Array): void {
-    const f = this.file(fd, R.FD_WRITE);
+    const f = this.file(fd, 'write');
     f.handle.write(offset, data);
     f.pos = offset + data.length;
     this.sink.write({ kind: 'FileDescriptorWriteV1', fd, offset: BigInt(offset), data, is_64bit: false });
@@ -249,7 +242,7 @@ export class Process {
     if (d instanceof StdioDesc) throw new FsError(E.SPIPE);
     if (d instanceof DirDesc) throw new FsError(E.BADF);
     const tellOnly = whence === WHENCE.CUR && offset === 0n;
-    const f = this.file(fd, tellOnly ? R.FD_TELL : R.FD_SEEK);
+    const f = this.file(fd, 'any');
     let base: bigint;
     switch (whence) {
       case WHENCE.SET: base = 0n; break;
@@ -268,7 +261,7 @@ export class Process {
   // ---- descriptor settings ----
 
   setFdFlags(fd: number, flags: number): void {
-    const d = this.desc(fd, R.FD_FDSTAT_SET_FLAGS);
+    const d = this.fds.get(fd);
     if (d instanceof DirDesc) throw new FsError(E.BADF);
     // Only APPEND and NONBLOCK can change after opening (wasmtime).
     if (flags & ~(FDFLAG.APPEND | FDFLAG.NONBLOCK)) throw new FsError(E.INVAL);
@@ -283,7 +276,7 @@ export class Process {
   }
 
   setSize(fd: number, size: bigint): void {
-    const f = this.file(fd, R.FD_FILESTAT_SET_SIZE);
+    const f = this.file(fd, 'size');
     if (size > BigInt(MAX_FILE_SIZE)) throw new FsError(E.FBIG);
     f.handle.truncate(Number(size));
     this.sink.write({ kind: 'FileDescriptorSetSizeV1', fd, st_size: size });
@@ -291,30 +284,30 @@ export class Process {
 
   /** fd_allocate: not supported, as in wasmtime (after the descriptor checks). */
   allocate(fd: number): void {
-    this.file(fd, 0n);
+    this.file(fd, 'any');
     throw new FsError(E.NOTSUP);
   }
 
   advise(fd: number, offset: bigint, len: bigint, advice: number): void {
-    this.file(fd, R.FD_ADVISE);
+    this.file(fd, 'any');
     if (advice > 5) throw new FsError(E.INVAL);
     const names = ['Normal', 'Sequential', 'Random', 'Willneed', 'Dontneed', 'Noreuse'] as const;
     this.sink.write({ kind: 'FileDescriptorAdviseV1', fd, offset, len, advice: names[advice] });
   }
 
   sync(fd: number): void {
-    this.file(fd, 0n).handle.sync();
+    this.file(fd, 'any').handle.sync();
   }
 
   fdStat(fd: number): Stat {
-    const d = this.desc(fd, R.FD_FILESTAT_GET);
+    const d = this.fds.get(fd);
     if (d instanceof FileDesc) return d.handle.stat();
     if (d instanceof DirDesc) return d.dir.stat();
-    return { dev: 0n, ino: 0n, filetype: d.filetype(), nlink: 1n, size: 0n, atim: 0n, mtim: 0n, ctim: 0n };
+    return { dev: 0n, ino: 0n, filetype: d.filetype(), nlink: 0n, size: 0n, atim: 0n, mtim: 0n, ctim: 0n };
   }
 
   fdSetTimes(fd: number, atim: bigint, mtim: bigint, flags: number): void {
-    const d = this.desc(fd, R.FD_FILESTAT_SET_TIMES);
+    const d = this.fds.get(fd);
     const [a, m] = timeSpecs(atim, mtim, flags);
     if (d instanceof FileDesc) d.handle.setTimes(a, m);
     else if (d instanceof DirDesc) d.dir.setTimes(a, m);
@@ -325,28 +318,28 @@ export class Process {
   // ---- paths ----
 
   pathStat(dirfd: number, flags: number, path: string): Stat {
-    const r = this.resolve(dirfd, R.PATH_FILESTAT_GET, path, (flags & LOOKUP_SYMLINK_FOLLOW) !== 0);
+    const r = this.resolve(dirfd, path, (flags & LOOKUP_SYMLINK_FOLLOW) !== 0);
     if (!r.node) throw new FsError(E.NOENT);
     return r.node.stat();
   }
 
   pathSetTimes(dirfd: number, flags: number, path: string, atim: bigint, mtim: bigint, fstflags: number): void {
     const [a, m] = timeSpecs(atim, mtim, fstflags);
-    const r = this.resolve(dirfd, R.PATH_FILESTAT_SET_TIMES, path, (flags & LOOKUP_SYMLINK_FOLLOW) !== 0);
+    const r = this.resolve(dirfd, path, (flags & LOOKUP_SYMLINK_FOLLOW) !== 0);
     if (!r.node) throw new FsError(E.NOENT);
     r.node.setTimes(a, m);
     this.sink.write({ kind: 'PathSetTimesV1', fd: dirfd, flags, path, st_atim: atim, st_mtim: mtim, fst_flags: fstflags });
   }
 
   mkdir(dirfd: number, path: string): void {
-    const r = this.resolve(dirfd, R.PATH_CREATE_DIRECTORY, path, false);
+    const r = this.resolve(dirfd, path, false);
     if (r.node || r.name === '.') throw new FsError(E.EXIST);
     r.dir.mkdir(r.name);
     this.sink.write({ kind: 'CreateDirectoryV1', fd: dirfd, path });
   }
 
   rmdir(dirfd: number, path: string): void {
-    const r = this.resolve(dirfd, R.PATH_REMOVE_DIRECTORY, path, false);
+    const r = this.resolve(dirfd, path, false);
     if (r.name === '.') throw new FsError(E.INVAL);
     if (!r.node) throw new FsError(E.NOENT);
     if (r.node.kind !== 'dir') throw new FsError(E.NOTDIR);
@@ -355,7 +348,7 @@ export class Process {
   }
 
   unlink(dirfd: number, path: string): void {
-    const r = this.resolve(dirfd, R.PATH_UNLINK_FILE, path, false);
+    const r = this.resolve(dirfd, path, false);
     if (!r.node) throw new FsError(E.NOENT);
     if (r.node.kind === 'dir' || r.name === '.') throw new FsError(E.ISDIR);
     if (r.trailingSlash) throw new FsError(E.NOTDIR);
@@ -364,8 +357,8 @@ export class Process {
   }
 
   rename(oldFd: number, oldPath: string, newFd: number, newPath: string): void {
-    const from = this.resolve(oldFd, R.PATH_RENAME_SOURCE, oldPath, false);
-    const to = this.resolve(newFd, R.PATH_RENAME_TARGET, newPath, false);
+    const from = this.resolve(oldFd, oldPath, false);
+    const to = this.resolve(newFd, newPath, false);
     if (!from.node) throw new FsError(E.NOENT);
     if (from.name === '.' || to.name === '.') throw new FsError(E.BUSY);
     if (from.node.kind !== 'dir' && (from.trailingSlash || to.trailingSlash)) throw new FsError(E.NOTDIR);
@@ -376,8 +369,8 @@ export class Process {
   link(oldFd: number, oldFlags: number, oldPath: string, newFd: number, newPath: string): void {
     // wasmtime refuses to follow a symlink for a hard link.
     if (oldFlags & LOOKUP_SYMLINK_FOLLOW) throw new FsError(E.INVAL);
-    const from = this.resolve(oldFd, R.PATH_LINK_SOURCE, oldPath, false);
-    const to = this.resolve(newFd, R.PATH_LINK_TARGET, newPath, false);
+    const from = this.resolve(oldFd, oldPath, false);
+    const to = this.resolve(newFd, newPath, false);
     if (!from.node) throw new FsError(E.NOENT);
     if (from.node.kind === 'dir') throw new FsError(E.PERM);
     if (from.trailingSlash || to.trailingSlash) throw new FsError(to.node ? E.EXIST : E.NOENT);
@@ -387,7 +380,7 @@ export class Process {
   }
 
   symlink(target: string, dirfd: number, path: string): void {
-    const r = this.resolve(dirfd, R.PATH_SYMLINK, path, false);
+    const r = this.resolve(dirfd, path, false);
     if (r.node || r.name === '.') throw new FsError(E.EXIST);
     if (r.trailingSlash) throw new FsError(E.NOENT);
     if (target.length === 0) throw new FsError(E.NOENT);
@@ -398,7 +391,7 @@ export class Process {
   }
 
   readlink(dirfd: number, path: string): string {
-    const r = this.resolve(dirfd, R.PATH_READLINK, path, false);
+    const r = this.resolve(dirfd, path, false);
     if (!r.node) throw new FsError(E.NOENT);
     if (r.node.kind !== 'symlink') throw new FsError(E.INVAL);
     return r.node.target();

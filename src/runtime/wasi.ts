@@ -6,7 +6,7 @@ import { DirDesc, FileDesc, StdioDesc } from './descriptors';
 import type { Process } from './process';
 import { FsError, type Stat } from './vfs/types';
 import {
-  CLOCK, E, EVENTTYPE, EVENTRWFLAGS_HANGUP, PREOPENTYPE_DIR, R, SIZE, SUBCLOCK_ABSTIME,
+  CLOCK, E, EVENTTYPE, EVENTRWFLAGS_HANGUP, PREOPENTYPE_DIR, SIZE, SUBCLOCK_ABSTIME,
 } from './wasi-defs';
 import { ProcExit } from './errors';
 
@@ -115,8 +115,8 @@ class GuestMemory {
   }
 }
 
-/** Fixed clock resolutions (deterministic, so they need no recording). */
-const CLOCK_RES = [1_000n, 1n, 1_000n, 1_000n];
+/** Clock resolution: 1 ns, as wasmtime reports (a constant, so it needs no recording). */
+const CLOCK_RES = 1n;
 
 export interface WasiHooks {
   /** Called before each host call (the snapshot and trigger layer hooks in here). */
@@ -171,8 +171,8 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
   def('environ_get', (p: number, b: number) => listGet(envBytes, p, b));
 
   def('clock_res_get', (id: number, out: number) => {
-    if (id < 0 || id > CLOCK.THREAD_CPUTIME) throw new FsError(E.INVAL);
-    m.setU64(out, CLOCK_RES[id]);
+    proc.checkClock(id);
+    m.setU64(out, CLOCK_RES);
   });
   def('clock_time_get', (id: number, _precision: bigint, out: number) => {
     m.check(out, 8);
@@ -188,7 +188,7 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
   def('proc_exit', (code: number) => {
     throw new ProcExit(code >>> 0);
   });
-  def('proc_raise', () => E.NOSYS);
+  def('proc_raise', () => E.NOTSUP);
 
   // ---- descriptors ----
   def('fd_close', (fd: number) => proc.close(fd));
@@ -205,8 +205,9 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
     v.setUint8(out + 1, 0);
     v.setUint16(out + 2, d.fdflags, true);
     v.setUint32(out + 4, 0, true);
-    v.setBigUint64(out + 8, d.rightsBase, true);
-    v.setBigUint64(out + 16, d.rightsInheriting, true);
+    const [base, inheriting] = d.rights();
+    v.setBigUint64(out + 8, base, true);
+    v.setBigUint64(out + 16, inheriting, true);
   });
   def('fd_fdstat_set_flags', (fd: number, flags: number) => proc.setFdFlags(fd, flags));
   def('fd_fdstat_set_rights', (fd: number) => proc.setRights(fd));
@@ -261,7 +262,6 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
   def('fd_readdir', (fd: number, buf: number, len: number, cookie: bigint, out: number) => {
     const d = proc.fds.get(fd);
     if (!(d instanceof DirDesc)) throw new FsError(E.BADF);
-    if ((d.rightsBase & R.FD_READDIR) === 0n) throw new FsError(E.NOTCAPABLE);
     m.check(buf, len);
     m.check(out, 4);
     const self = d.dir.stat();
@@ -330,76 +330,89 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
     m.check(outPtr, n * SIZE.EVENT);
     m.check(neventsPtr, 4);
     const v = m.dv();
-    interface Sub { userdata: bigint; type: number; clockId?: number; deadline?: bigint; fd?: number }
+    interface Sub { userdata: bigint; type: number; clockId: number; timeout: bigint; flags: number; fd: number; deadline?: bigint }
     const subs: Sub[] = [];
     for (let i = 0; i < n; i++) {
       const p = inPtr + i * SIZE.SUBSCRIPTION;
-      const userdata = v.getBigUint64(p, true);
       const type = v.getUint8(p + 8);
-      if (type === EVENTTYPE.CLOCK) {
-        subs.push({ userdata, type, clockId: v.getUint32(p + 16, true), deadline: v.getBigUint64(p + 24, true), fd: v.getUint16(p + 40, true) });
-      } else {
-        subs.push({ userdata, type, fd: v.getUint32(p + 16, true) });
-      }
+      const clock = type === EVENTTYPE.CLOCK;
+      subs.push({
+        userdata: v.getBigUint64(p, true),
+        type,
+        clockId: clock ? v.getUint32(p + 16, true) : 0,
+        timeout: clock ? v.getBigUint64(p + 24, true) : 0n,
+        flags: clock ? v.getUint16(p + 40, true) : 0,
+        fd: clock ? 0 : v.getUint32(p + 16, true),
+      });
     }
-    // The earliest clock deadline, on the monotonic clock.
+    // wasmtime fails the whole call for a clock it does not have, and for a descriptor that is not open or is a
+    // directory.
+    for (const s of subs) {
+      if (s.type === EVENTTYPE.CLOCK) {
+        if (s.clockId !== CLOCK.REALTIME && s.clockId !== CLOCK.MONOTONIC) throw new FsError(E.INVAL);
+      } else if (s.type === EVENTTYPE.FD_READ || s.type === EVENTTYPE.FD_WRITE) {
+        if (!proc.fds.has(s.fd) || proc.fds.get(s.fd) instanceof DirDesc) throw new FsError(E.BADF);
+      } else throw new FsError(E.INVAL);
+    }
+    // Clock deadlines, on the monotonic clock (readings come from the world, so they are recorded).
+    let monoNow: bigint | undefined;
+    let realNow: bigint | undefined;
     let wakeAt: bigint | undefined;
-    let now: bigint | undefined;
     for (const s of subs) {
       if (s.type !== EVENTTYPE.CLOCK) continue;
-      if (s.clockId! > CLOCK.THREAD_CPUTIME) continue;
-      now ??= proc.clockTime(CLOCK.MONOTONIC);
-      const abs = (s.fd! & SUBCLOCK_ABSTIME) !== 0;
-      const t = abs && s.clockId === CLOCK.MONOTONIC ? s.deadline! : now + s.deadline!;
-      s.deadline = t;
-      if (wakeAt === undefined || t < wakeAt) wakeAt = t;
+      monoNow ??= proc.clockTime(CLOCK.MONOTONIC);
+      if (!(s.flags & SUBCLOCK_ABSTIME)) s.deadline = monoNow + s.timeout;
+      else if (s.clockId === CLOCK.REALTIME) {
+        realNow ??= proc.clockTime(CLOCK.REALTIME);
+        s.deadline = monoNow + (s.timeout > realNow ? s.timeout - realNow : 0n);
+      } else s.deadline = s.timeout;
+      if (wakeAt === undefined || s.deadline < wakeAt) wakeAt = s.deadline;
     }
-    const compute = (): Uint8Array => {
-      const fdEvents: Uint8Array[] = [];
-      const clockEvents: Uint8Array[] = [];
-      const t = process.hrtime.bigint();
+    // Files are always ready (their events depend only on the file system, which a replay rebuilds); stdin
+    // readiness and the passing of time come from the world (recorded). Clock events count only when no
+    // descriptor is ready.
+    const event = (s: Sub, errno: number, nbytes = 0n, hangup = false): Uint8Array => {
+      const ev = new Uint8Array(SIZE.EVENT);
+      const ed = new DataView(ev.buffer);
+      ed.setBigUint64(0, s.userdata, true);
+      ed.setUint16(8, errno, true);
+      ed.setUint8(10, s.type);
+      ed.setBigUint64(16, nbytes, true);
+      if (hangup) ed.setUint16(24, EVENTRWFLAGS_HANGUP, true);
+      return ev;
+    };
+    const fileEvents: Uint8Array[] = [];
+    for (const s of subs) {
+      const d = s.type === EVENTTYPE.CLOCK ? undefined : proc.fds.get(s.fd);
+      if (!(d instanceof FileDesc)) continue;
+      // Reading at or past the end says so with HANGUP (wasmtime).
+      const avail = s.type === EVENTTYPE.FD_READ ? Math.max(0, d.handle.size() - d.pos) : 0;
+      fileEvents.push(event(s, E.SUCCESS, BigInt(avail), s.type === EVENTTYPE.FD_READ && avail === 0));
+    }
+    const compute = (nowMono: bigint, stdinReady: () => boolean): Uint8Array => {
+      const ready: Uint8Array[] = [];
+      const clocks: Uint8Array[] = [];
       for (const s of subs) {
-        const ev = new Uint8Array(SIZE.EVENT);
-        const ed = new DataView(ev.buffer);
-        ed.setBigUint64(0, s.userdata, true);
-        ed.setUint8(10, s.type);
         if (s.type === EVENTTYPE.CLOCK) {
-          if (s.clockId! > CLOCK.THREAD_CPUTIME) {
-            ed.setUint16(8, E.INVAL, true);
-            fdEvents.push(ev);
-          } else if (s.deadline! <= t) clockEvents.push(ev);
+          if (s.deadline! <= nowMono) clocks.push(event(s, E.SUCCESS));
           continue;
         }
-        if (s.type !== EVENTTYPE.FD_READ && s.type !== EVENTTYPE.FD_WRITE) {
-          ed.setUint16(8, E.INVAL, true);
-          fdEvents.push(ev);
-          continue;
-        }
-        let d;
-        try {
-          d = proc.fds.get(s.fd!);
-        } catch {
-          ed.setUint16(8, E.BADF, true);
-          fdEvents.push(ev);
-          continue;
-        }
-        if (d instanceof DirDesc) {
-          ed.setUint16(8, E.BADF, true);
-        } else if (d instanceof FileDesc) {
-          const avail = s.type === EVENTTYPE.FD_READ ? Math.max(0, d.handle.size() - d.pos) : 0;
-          ed.setBigUint64(16, BigInt(avail), true);
-        } else if (d instanceof StdioDesc) {
-          if ((s.type === EVENTTYPE.FD_READ) !== (d.stream === 0)) ed.setUint16(24, EVENTRWFLAGS_HANGUP, true);
-        }
-        fdEvents.push(ev);
+        const d = proc.fds.get(s.fd);
+        if (!(d instanceof StdioDesc)) continue;
+        const reading = s.type === EVENTTYPE.FD_READ;
+        if (reading !== (d.stream === 0)) ready.push(event(s, E.BADF));
+        else if (!reading || stdinReady()) ready.push(event(s, E.SUCCESS));
       }
-      const chosen = fdEvents.length > 0 ? fdEvents : clockEvents;
+      const chosen = ready.length > 0 || fileEvents.length > 0 ? ready : clocks;
       const out = new Uint8Array(chosen.length * SIZE.EVENT);
       chosen.forEach((e, i) => out.set(e, i * SIZE.EVENT));
       return out;
     };
-    const hasFdSubs = subs.some((s) => s.type !== EVENTTYPE.CLOCK);
-    const events = proc.world.poll(compute, hasFdSubs ? undefined : wakeAt);
+    // With a file ready there is nothing to wait for: ask the world only what is ready now.
+    const fromWorld = proc.world.poll(compute, fileEvents.length > 0 ? 0n : wakeAt);
+    const events = new Uint8Array(fileEvents.length * SIZE.EVENT + fromWorld.length);
+    fileEvents.forEach((e, i) => events.set(e, i * SIZE.EVENT));
+    events.set(fromWorld, fileEvents.length * SIZE.EVENT);
     m.u8().set(events, outPtr);
     m.setU32(neventsPtr, events.length / SIZE.EVENT);
   });

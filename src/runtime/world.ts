@@ -40,6 +40,9 @@ export interface StartInfo {
   tty: TtyInfo;
 }
 
+/** The events ready at monotonic time `now`; `stdinReady` says whether a read from stdin would not block. */
+export type PollCompute = (now: bigint, stdinReady: () => boolean) => Uint8Array;
+
 export interface World {
   start(): StartInfo;
   clockTime(id: number): bigint;
@@ -47,10 +50,10 @@ export interface World {
   /** Reads up to `max` bytes of stdin, blocking; an empty result is the end of input. */
   readStdin(max: number): Uint8Array;
   /**
-   * Waits until `deadlineNs` (monotonic) unless `ready` is set, and returns the poll events to deliver
-   * (32 bytes each), computed by `compute` from the live state.
+   * poll_oneoff's wait: returns the events `compute` finds ready (32 bytes each), waiting until some are or the
+   * monotonic clock reaches `deadlineNs` (then whatever is ready, perhaps nothing; no deadline: until some are).
    */
-  poll(compute: () => Uint8Array, sleepUntilNs: bigint | undefined): Uint8Array;
+  poll(compute: PollCompute, deadlineNs: bigint | undefined): Uint8Array;
   hostFs(root: string): HostFs;
   /** Brings the host folders up to date (ends runs of coalesced reads and writes); called between guest calls. */
   settle(): void;
@@ -110,7 +113,53 @@ export class LiveWorld implements World {
     randomFillSync(dst);
   }
 
+  // stdin. A pipe or terminal is also opened a second time without blocking (through /proc), so poll_oneoff can
+  // tell whether input is waiting; what that reads is kept for the next read. A file is always ready.
+  private stdinBuf: Buffer[] = [];
+  private stdinEof = false;
+  private stdinProbe: number | null | undefined;
+
+  private probeFd(): number | null {
+    if (this.stdinProbe !== undefined) return this.stdinProbe;
+    this.stdinProbe = null;
+    try {
+      const st = fs.fstatSync(this.stdinFd);
+      if (st.isFIFO() || st.isCharacterDevice() || st.isSocket()) {
+        this.stdinProbe = fs.openSync(`/proc/self/fd/${this.stdinFd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      }
+    } catch {
+      this.stdinProbe = null;
+    }
+    return this.stdinProbe;
+  }
+
+  private stdinReady(): boolean {
+    if (this.stdinBuf.length > 0 || this.stdinEof) return true;
+    const fd = this.probeFd();
+    if (fd === null) return true;
+    const buf = Buffer.allocUnsafe(65536);
+    try {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) this.stdinEof = true;
+      else this.stdinBuf.push(buf.subarray(0, n));
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return false;
+      return true; // an error: let the read report it
+    }
+  }
+
   readStdin(max: number): Uint8Array {
+    if (this.stdinBuf.length > 0) {
+      const first = this.stdinBuf[0];
+      if (first.length <= max) {
+        this.stdinBuf.shift();
+        return first;
+      }
+      this.stdinBuf[0] = first.subarray(max);
+      return first.subarray(0, max);
+    }
+    if (this.stdinEof) return new Uint8Array(0);
     const buf = Buffer.allocUnsafe(max);
     for (;;) {
       try {
@@ -128,16 +177,18 @@ export class LiveWorld implements World {
     }
   }
 
-  poll(compute: () => Uint8Array, sleepUntilNs: bigint | undefined): Uint8Array {
-    const now = process.hrtime.bigint();
-    if (sleepUntilNs !== undefined && sleepUntilNs > now) {
-      const ms = Number((sleepUntilNs - now) / 1_000_000n);
-      if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
-      while (process.hrtime.bigint() < sleepUntilNs) {
-        // the sub-millisecond rest
-      }
+  poll(compute: PollCompute, deadlineNs: bigint | undefined): Uint8Array {
+    const ready = (): boolean => this.stdinReady();
+    for (;;) {
+      const now = process.hrtime.bigint();
+      const ev = compute(now, ready);
+      if (ev.length > 0) return ev;
+      // Nothing yet: sleep until the deadline, looking at stdin every few milliseconds.
+      const left = deadlineNs === undefined ? 5_000_000n : deadlineNs - now;
+      if (left <= 0n) return ev;
+      const ms = Number(left / 1_000_000n);
+      if (ms >= 1) Atomics.wait(sleepCell, 0, 0, Math.min(ms, 5));
     }
-    return compute();
   }
 
   hostFs(root: string): HostFs {
@@ -152,6 +203,8 @@ export class LiveWorld implements World {
 
   close(): void {
     for (const h of this.hosts) h.closeAll();
+    if (typeof this.stdinProbe === 'number') fs.closeSync(this.stdinProbe);
+    this.stdinProbe = undefined;
   }
 }
 
@@ -205,8 +258,8 @@ export class RecordingWorld implements World {
     return d;
   }
 
-  poll(compute: () => Uint8Array, sleepUntilNs: bigint | undefined): Uint8Array {
-    const ev = this.live.poll(compute, sleepUntilNs);
+  poll(compute: PollCompute, deadlineNs: bigint | undefined): Uint8Array {
+    const ev = this.live.poll(compute, deadlineNs);
     this.record({ kind: 'PollResultV1', events: ev });
     return ev;
   }

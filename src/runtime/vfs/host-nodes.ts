@@ -29,7 +29,13 @@ abstract class HostNode {
 
 export class HostFile extends HostNode implements VFile {
   readonly kind = 'file';
+  /** The read-write handle the file was created with, handed to the first open (saves opening it twice). */
+  created: number | undefined;
+
   open(mode: OpenMode): FileHandle {
+    const created = this.created;
+    this.created = undefined;
+    if (created !== undefined) return new HostHandle(this.host, created);
     return new HostHandle(this.host, this.host.open(this.rel, { read: mode.read, write: mode.write, create: 'no', trunc: mode.trunc ?? false }));
   }
 }
@@ -94,10 +100,11 @@ export class HostDir extends HostNode implements VDir {
     return this.host.readdir(this.rel).filter((e) => e.filetype === FILETYPE.DIRECTORY || e.filetype === FILETYPE.REGULAR_FILE || e.filetype === FILETYPE.SYMBOLIC_LINK);
   }
 
+  /** Creates the file; the caller opens it next (Process.pathOpen), which takes over the handle made here. */
   createFile(name: string): VFile {
-    const h = this.host.open(this.child(name), { read: false, write: true, create: 'excl', trunc: false });
-    this.host.close(h);
-    return new HostFile(this.host, this.child(name));
+    const f = new HostFile(this.host, this.child(name));
+    f.created = this.host.open(this.child(name), { read: true, write: true, create: 'excl', trunc: false });
+    return f;
   }
 
   mkdir(name: string): void {
