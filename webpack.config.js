@@ -10,7 +10,11 @@ const nodeConfig = {
   entry: {
     extension: './src/extension/extension.ts',
     cli: './src/cli/bin.ts',
+    // Loaded by path at run time (new Worker), from the bundle's folder.
+    'socket-worker': './src/runtime/socket-worker.ts',
   },
+  // Keep the real __dirname: the socket worker is found next to the bundle.
+  node: { __dirname: false },
   output: {
     path: path.resolve(__dirname, 'dist'),
     filename: '[name].js',

@@ -103,6 +103,7 @@ const run: Command = {
       { name: 'dir', type: 'string', repeatable: true, value: 'HOST[::GUEST]', help: 'give the program a host folder, under GUEST (default: the same path)' },
       { name: 'env', type: 'string', repeatable: true, value: 'KEY=VALUE', help: 'an environment variable for the program' },
       { name: 'fs', type: 'string', value: 'MODE', choices: FS_MODES, help: 'host: changes reach the folders (default); overlay: changes stay in memory; memory: empty in-memory folders' },
+      { name: 'tcp-listen', type: 'string', repeatable: true, value: 'HOST:PORT', help: 'give the program a TCP socket listening there (after the folders; sock_accept takes connections)' },
       { name: 'force', type: 'flag', help: 'restore from journals recorded from another module' },
       { name: 'allow-unknown-imports', type: 'flag', help: 'run modules that import unknown functions; calling one traps with a message' },
       { name: 'sync', type: 'string', value: 'POLICY', choices: ['never', 'snapshot', 'always'], help: 'when the journal is fdatasync\'ed (default: at snapshots and the end)' },
@@ -147,7 +148,9 @@ const run: Command = {
       for (const e of readOnly) journal.write(e);
       restore = [...own, ...readOnly];
     }
-    const live = new LiveWorld(guestArgs, env, fsMode, mounts);
+    const listeners = args.values.get('tcp-listen') ?? [];
+    for (const l of listeners) if (!/^(\[[^\]]+\]|[^:]*):\d+$/.test(l)) throw new UsageError(`--tcp-listen ${l}: expected HOST:PORT`);
+    const live = new LiveWorld(guestArgs, env, fsMode, mounts, 0, listeners);
     const sink = journal ? sinkFor(journal) : undefined;
     const world = sink ? new RecordingWorld(live, (e) => sink.write(e)) : live;
     let result: RunResult;

@@ -305,10 +305,16 @@ export class CompactionPlanner {
     }
   }
 
+  /**
+   * The next open or path operation to reach the file after `after` creates and truncates it, and nothing read the
+   * file's size in between (an append-mode write or a seek from the end through another descriptor puts that
+   * size into a cursor, so what happened to the size before still matters).
+   */
   private nextTouchIsTruncCreate(node: FsNode, after: number): boolean {
-    const touches = this.nodes.get(node)?.touches ?? [];
-    const next = touches.find((t) => t.index > after);
-    return next !== undefined && next.truncCreate;
+    const info = this.nodes.get(node);
+    const next = info?.touches.find((t) => t.index > after);
+    if (next === undefined || !next.truncCreate) return false;
+    return !info!.events.some((ev) => ev.t === 'observe' && ev.index > after && ev.index < next.index);
   }
 
   /** Decides what to drop, given everything fed so far. */

@@ -310,11 +310,12 @@ export const KINDS = [
   kind(
     'ProgramStartV1',
     OWN_TAG_BASE,
-    // mounts: NUL-separated `guest-path` of each folder, in preopen order; fs_mode: host, overlay or memory.
-    { args: S.blob, env: S.blob, start: W.SystemTime, fs_mode: S.str, mounts: S.blob },
+    // mounts: NUL-separated `guest-path` of each folder, in preopen order; fs_mode: host, overlay or memory;
+    // listeners: NUL-separated addresses of the TCP sockets given to the program (after the folders).
+    { args: S.blob, env: S.blob, start: W.SystemTime, fs_mode: S.str, mounts: S.blob, listeners: S.blob },
     'inputs',
     (e) =>
-      `program-start (args=${JSON.stringify(nulList(e.args))}, env.count=${nulList(e.env).length}, start=${when(e.start)}, fs=${e.fs_mode}, mounts=${JSON.stringify(nulList(e.mounts))})`,
+      `program-start (args=${JSON.stringify(nulList(e.args))}, env.count=${nulList(e.env).length}, start=${when(e.start)}, fs=${e.fs_mode}, mounts=${JSON.stringify(nulList(e.mounts))}${e.listeners.length > 0 ? `, listeners=${JSON.stringify(nulList(e.listeners))}` : ''})`,
   ),
   kind('ClockTimeV1', OWN_TAG_BASE + 1, { clock_id: W.ClockId, time: S.u64 }, 'inputs', (e) => `clock-time (id=${e.clock_id}, time=${e.time})`),
   kind('RandomBytesV1', OWN_TAG_BASE + 2, { data: S.blob }, 'inputs', (e) => `random-bytes (data=${hex(e.data)})`),
@@ -328,6 +329,14 @@ export const KINDS = [
     { compress: true },
   ),
   kind('PollResultV1', OWN_TAG_BASE + 5, { events: S.blob }, 'inputs', (e) => `poll-result (events=${e.events.length / 32})`),
+  kind(
+    'SocketResultV1',
+    OWN_TAG_BASE + 7,
+    { op: W.SocketOp, errno: S.u16, data: S.blob },
+    'inputs',
+    (e) => `socket (op=${e.op}, errno=${S.ERRNO_NAMES[e.errno] ?? e.errno}, data.len=${e.data.length})`,
+    { compress: true },
+  ),
   kind('MemoryHashV1', OWN_TAG_BASE + 6, { size: S.u64, sha256: S.bytearray }, 'inputs', (e) => `memory-hash (size=${e.size}, sha256=${hex(e.sha256).slice(0, 16)}...)`),
 ] as const;
 

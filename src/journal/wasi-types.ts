@@ -27,6 +27,10 @@ export const HOST_FS_OPS = [
 ] as const;
 export type HostFsOpName = (typeof HOST_FS_OPS)[number];
 export const HostFsOp = enumOf('u8', HOST_FS_OPS);
+/** The socket operations whose results SocketResultV1 records (src/runtime/sockets.ts). */
+export const SOCKET_OPS = ['listen', 'accept', 'recv', 'send', 'shutdown', 'close'] as const;
+export type SocketOpName = (typeof SOCKET_OPS)[number];
+export const SocketOp = enumOf('u8', SOCKET_OPS);
 export const SocketShutdownHow = enumOf('u8', ['read', 'write', 'both'] as const);
 export const SocketOptTimeType = enumOf('u8', [
   'read_timeout', 'write_timeout', 'accept_timeout', 'connect_timeout', 'bind_timeout', 'linger',

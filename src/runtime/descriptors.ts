@@ -82,6 +82,30 @@ export class StdioDesc extends Descriptor {
   }
 }
 
+/** A TCP socket given to the program (listening) or accepted by it (a connection); `id` is the world's. */
+export class SocketDesc extends Descriptor {
+  constructor(
+    readonly id: number,
+    readonly listening: boolean,
+    readonly local: string,
+    readonly peer: string | undefined,
+    private readonly closeSocket: (id: number) => void,
+    fdflags = 0,
+  ) {
+    super(fdflags);
+  }
+  filetype(): Filetype {
+    return FILETYPE.SOCKET_STREAM;
+  }
+  rights(): [bigint, bigint] {
+    const r = R.FD_READ | R.FD_WRITE | R.FD_FDSTAT_SET_FLAGS | R.FD_FILESTAT_GET | R.POLL_FD_READWRITE | R.SOCK_SHUTDOWN | R.SOCK_ACCEPT;
+    return [r, r];
+  }
+  override release(): void {
+    this.closeSocket(this.id);
+  }
+}
+
 export class FdTable {
   private readonly fds = new Map<number, Descriptor>();
 

@@ -5,7 +5,7 @@
 // of each effect.
 
 import type { JournalEntry } from '../journal/entries';
-import { Descriptor, DirDesc, FdTable, FileDesc, StdioDesc } from './descriptors';
+import { Descriptor, DirDesc, FdTable, FileDesc, SocketDesc, StdioDesc } from './descriptors';
 import { resolvePath, type Resolved } from './vfs/resolve';
 import { FsError, type Stat, type TimeSpec, type VDir, type VNode } from './vfs/types';
 import {
@@ -60,12 +60,20 @@ export class Process {
     readonly mounts: readonly Mount[],
     readonly tty: TtyInfo,
     startNs: bigint,
+    /** The TCP sockets given to the program: [world id, bound address]. */
+    readonly listeners: readonly { id: number; local: string }[] = [],
   ) {
     this.fsTimeNs = startNs;
     this.fds.add(new StdioDesc(0, tty.stdin));
     this.fds.add(new StdioDesc(1, tty.stdout));
     this.fds.add(new StdioDesc(2, tty.stderr));
     for (const m of mounts) this.fds.add(new DirDesc(m.root, m.guestPath));
+    this.addListeners();
+  }
+
+  /** The given sockets go after the folders: wasi-libc looks for folders from fd 3 up to the first that is not one. */
+  private addListeners(): void {
+    for (const l of this.listeners) this.fds.add(new SocketDesc(l.id, true, l.local, undefined, (id) => this.world.closeSocket(id)));
   }
 
   /** Back to a fresh process's table: stdio and the preopened folders (a journal's restart). */
@@ -74,6 +82,7 @@ export class Process {
     this.fds.closeAll();
     stdio.forEach((d, fd) => this.fds.add(d instanceof StdioDesc ? d : new StdioDesc(fd as 0 | 1 | 2, false), fd));
     for (const m of this.mounts) this.fds.add(new DirDesc(m.root, m.guestPath));
+    this.addListeners();
   }
 
   // ---- descriptor lookups ----
@@ -178,6 +187,10 @@ export class Process {
   /** Reads into `bufs` at the cursor (or at `offset` for pread). */
   read(fd: number, bufs: Uint8Array[], offset?: number): number {
     const d = this.fds.get(fd);
+    if (d instanceof SocketDesc) {
+      if (offset !== undefined) throw new FsError(E.SPIPE);
+      return this.sockRecv(fd, bufs).n;
+    }
     if (d instanceof StdioDesc) {
       if (offset !== undefined) throw new FsError(E.SPIPE);
       if (d.stream !== 0) throw new FsError(E.BADF);
@@ -200,6 +213,10 @@ export class Process {
   /** Writes `data` at the cursor (or at `offset` for pwrite). */
   write(fd: number, data: Uint8Array, offset?: number): number {
     const d = this.fds.get(fd);
+    if (d instanceof SocketDesc) {
+      if (offset !== undefined) throw new FsError(E.SPIPE);
+      return this.sockSend(fd, data, 0);
+    }
     if (d instanceof StdioDesc) {
       if (offset !== undefined) throw new FsError(E.SPIPE);
       if (d.stream === 0) throw new FsError(E.BADF);
@@ -239,7 +256,7 @@ export class Process {
 
   seek(fd: number, offset: bigint, whence: number): bigint {
     const d = this.fds.get(fd);
-    if (d instanceof StdioDesc) throw new FsError(E.SPIPE);
+    if (d instanceof StdioDesc || d instanceof SocketDesc) throw new FsError(E.SPIPE);
     if (d instanceof DirDesc) throw new FsError(E.BADF);
     const tellOnly = whence === WHENCE.CUR && offset === 0n;
     const f = this.file(fd, 'any');
@@ -265,7 +282,8 @@ export class Process {
     if (d instanceof DirDesc) throw new FsError(E.BADF);
     // Only APPEND and NONBLOCK can change after opening (wasmtime).
     if (flags & ~(FDFLAG.APPEND | FDFLAG.NONBLOCK)) throw new FsError(E.INVAL);
-    d.fdflags = flags & ~FDFLAG.NONBLOCK;
+    // NONBLOCK matters for sockets only (files and the terminal never block for long).
+    d.fdflags = d instanceof SocketDesc ? flags : flags & ~FDFLAG.NONBLOCK;
     this.sink.write({ kind: 'FileDescriptorSetFlagsV1', fd, flags });
   }
 
@@ -395,6 +413,57 @@ export class Process {
     if (!r.node) throw new FsError(E.NOENT);
     if (r.node.kind !== 'symlink') throw new FsError(E.INVAL);
     return r.node.target();
+  }
+
+  // ---- sockets ----
+
+  private socket(fd: number, listening: boolean): SocketDesc {
+    const d = this.fds.get(fd);
+    if (!(d instanceof SocketDesc)) throw new FsError(E.NOTSOCK);
+    if (d.listening !== listening) throw new FsError(listening ? E.INVAL : E.NOTCONN);
+    return d;
+  }
+
+  sockAccept(fd: number, flags: number): number {
+    const l = this.socket(fd, true);
+    if (flags & ~FDFLAG.NONBLOCK) throw new FsError(E.INVAL);
+    const c = this.world.accept(l.id, (l.fdflags & FDFLAG.NONBLOCK) === 0);
+    const nfd = this.fds.add(new SocketDesc(c.id, false, c.local, c.peer, (id) => this.world.closeSocket(id), flags & FDFLAG.NONBLOCK));
+    this.sink.write({
+      kind: 'SocketAcceptedV1', listen_fd: fd, fd: nfd, local_addr: c.local, peer_addr: c.peer, fd_flags: flags,
+      non_blocking: (flags & FDFLAG.NONBLOCK) !== 0,
+    });
+    return nfd;
+  }
+
+  /** Receives into the buffers in order; `peek` and `waitall` flags are not supported. */
+  sockRecv(fd: number, bufs: Uint8Array[]): { n: number } {
+    const c = this.socket(fd, false);
+    const want = bufs.reduce((n, b) => n + b.length, 0);
+    if (want === 0) return { n: 0 };
+    const data = this.world.recv(c.id, want, (c.fdflags & FDFLAG.NONBLOCK) === 0);
+    let p = 0;
+    for (const b of bufs) {
+      if (p >= data.length) break;
+      const k = Math.min(b.length, data.length - p);
+      b.set(data.subarray(p, p + k));
+      p += k;
+    }
+    return { n: data.length };
+  }
+
+  sockSend(fd: number, data: Uint8Array, flags: number): number {
+    const c = this.socket(fd, false);
+    const n = this.world.send(c.id, data);
+    this.sink.write({ kind: 'SocketSendV1', fd, data: n === data.length ? data : data.subarray(0, n), flags, is_64bit: false });
+    return n;
+  }
+
+  sockShutdown(fd: number, how: number): void {
+    const c = this.socket(fd, false);
+    if (how < 1 || how > 3) throw new FsError(E.INVAL);
+    this.world.shutdown(c.id, how);
+    this.sink.write({ kind: 'SocketShutdownV1', fd, how: how === 1 ? 'read' : how === 2 ? 'write' : 'both' });
   }
 
   /** The guest-visible state of the run: the files of each folder, for tests and the debugger. */

@@ -17,6 +17,8 @@ import { restoreEntries, type RestoreReport } from './restore';
 import { MemFsContext, memoryRoot, overlayRoot } from './vfs/mem-fs';
 import { hostRoot } from './vfs/host-nodes';
 import { WASI_MODULE, wasiImports } from './wasi';
+import { FsError } from './vfs/types';
+import { errnoName } from './wasi-defs';
 import { ReplayWorld, type InputSource, type StartInfo, type World } from './world';
 import type { EntryKind } from '../journal/entries';
 
@@ -115,7 +117,15 @@ export function startProcess(
   const clock = { now: (): bigint => start.startNs };
   const ctx = new MemFsContext(() => clock.now());
   const mounts = buildMounts(world, start, ctx);
-  const proc = new Process(world, sink, opts.terminal, mounts, start.tty, start.startNs);
+  const listeners = start.listeners.map((address) => {
+    try {
+      return world.listen(address);
+    } catch (e) {
+      if (!(e instanceof FsError)) throw e;
+      throw new RuntimeError('bad-option', `cannot listen on ${address}: ${e.message} (${errnoName(e.errno)})`);
+    }
+  });
+  const proc = new Process(world, sink, opts.terminal, mounts, start.tty, start.startNs, listeners);
   clock.now = () => proc.fsTimeNs;
   let restore: RestoreReport | undefined;
   if (opts.restore && opts.restore.length > 0) {

@@ -53,6 +53,17 @@ export function errnoFromNode(code: string | undefined): Errno {
     case 'ENOMEM': return E.NOMEM;
     case 'ENOSYS': return E.NOSYS;
     case 'ENOTSUP': case 'EOPNOTSUPP': return E.NOTSUP;
+    case 'EADDRINUSE': return E.ADDRINUSE;
+    case 'EADDRNOTAVAIL': return E.ADDRNOTAVAIL;
+    case 'EAFNOSUPPORT': return E.AFNOSUPPORT;
+    case 'ECONNREFUSED': return E.CONNREFUSED;
+    case 'ECONNRESET': return E.CONNRESET;
+    case 'ECONNABORTED': return E.CONNABORTED;
+    case 'ENOTCONN': return E.NOTCONN;
+    case 'ETIMEDOUT': return E.TIMEDOUT;
+    case 'EHOSTUNREACH': return E.HOSTUNREACH;
+    case 'ENETUNREACH': return E.NETUNREACH;
+    case 'ENOTSOCK': return E.NOTSOCK;
     default: return E.IO;
   }
 }

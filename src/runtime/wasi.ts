@@ -2,7 +2,8 @@
 // encodes the results. A guest error is an errno returned to the guest; a bad pointer is EFAULT; anything else
 // (a runtime bug, a replay divergence, proc_exit) is thrown and ends the run, as wasmtime does.
 
-import { DirDesc, FileDesc, StdioDesc } from './descriptors';
+import { DirDesc, FileDesc, SocketDesc, StdioDesc } from './descriptors';
+import type { Readiness } from './world';
 import type { Process } from './process';
 import { FsError, type Stat } from './vfs/types';
 import {
@@ -389,7 +390,7 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
       const avail = s.type === EVENTTYPE.FD_READ ? Math.max(0, d.handle.size() - d.pos) : 0;
       fileEvents.push(event(s, E.SUCCESS, BigInt(avail), s.type === EVENTTYPE.FD_READ && avail === 0));
     }
-    const compute = (nowMono: bigint, stdinReady: () => boolean): Uint8Array => {
+    const compute = (nowMono: bigint, readiness: Readiness): Uint8Array => {
       const ready: Uint8Array[] = [];
       const clocks: Uint8Array[] = [];
       for (const s of subs) {
@@ -398,10 +399,14 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
           continue;
         }
         const d = proc.fds.get(s.fd);
-        if (!(d instanceof StdioDesc)) continue;
         const reading = s.type === EVENTTYPE.FD_READ;
+        if (d instanceof SocketDesc) {
+          if (!reading || readiness.socket(d.id)) ready.push(event(s, E.SUCCESS));
+          continue;
+        }
+        if (!(d instanceof StdioDesc)) continue;
         if (reading !== (d.stream === 0)) ready.push(event(s, E.BADF));
-        else if (!reading || stdinReady()) ready.push(event(s, E.SUCCESS));
+        else if (!reading || readiness.stdin()) ready.push(event(s, E.SUCCESS));
       }
       const chosen = ready.length > 0 || fileEvents.length > 0 ? ready : clocks;
       const out = new Uint8Array(chosen.length * SIZE.EVENT);
@@ -417,15 +422,24 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
     m.setU32(neventsPtr, events.length / SIZE.EVENT);
   });
 
-  // ---- sockets: preview1 has no way to create them; descriptors we hand out are never sockets ----
-  const notSock = (fd: number): number => {
-    proc.fds.get(fd);
-    return E.NOTSOCK;
-  };
-  def('sock_accept', (fd: number) => notSock(fd));
-  def('sock_recv', (fd: number) => notSock(fd));
-  def('sock_send', (fd: number) => notSock(fd));
-  def('sock_shutdown', (fd: number) => notSock(fd));
+  // ---- sockets: those given to the program (run --tcp-listen) and the connections it accepts ----
+  def('sock_accept', (fd: number, flags: number, out: number) => {
+    m.check(out, 4);
+    m.setU32(out, proc.sockAccept(fd, flags));
+  });
+  def('sock_recv', (fd: number, iovs: number, n: number, flags: number, outLen: number, outFlags: number) => {
+    m.check(outLen, 4);
+    m.check(outFlags, 2);
+    if (flags !== 0) throw new FsError(E.NOTSUP); // RECV_PEEK and RECV_WAITALL are not supported
+    const { n: got } = proc.sockRecv(fd, m.iovecs(iovs, n));
+    m.setU32(outLen, got);
+    m.dv().setUint16(outFlags, 0, true);
+  });
+  def('sock_send', (fd: number, iovs: number, n: number, flags: number, out: number) => {
+    m.check(out, 4);
+    m.setU32(out, proc.sockSend(fd, m.gather(iovs, n), flags));
+  });
+  def('sock_shutdown', (fd: number, how: number) => proc.sockShutdown(fd, how));
 
   return fns as unknown as Record<string, Fn>;
 }

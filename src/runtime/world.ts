@@ -11,6 +11,8 @@ import type { HostFsOpName } from '../journal/wasi-types';
 import { CLOCK, E } from './wasi-defs';
 import { RuntimeError } from './errors';
 import { RealHostFs, RecordingHostFs, ReplayHostFs, type HostAnswer, type HostFs } from './vfs/host-fs';
+import { SocketBridge, type Accepted } from './sockets';
+import type { SocketOpName } from '../journal/wasi-types';
 import { FsError } from './vfs/types';
 
 export interface TtyInfo {
@@ -35,13 +37,23 @@ export interface StartInfo {
   env: string[];
   fsMode: FsMode;
   mounts: MountSpec[];
+  /** TCP addresses to listen on, handed to the program as sockets after the folders (`--tcp-listen`). */
+  listeners: string[];
   /** Wall-clock time at start, ns since the epoch (the in-memory file system's clock starts here). */
   startNs: bigint;
   tty: TtyInfo;
 }
 
-/** The events ready at monotonic time `now`; `stdinReady` says whether a read from stdin would not block. */
-export type PollCompute = (now: bigint, stdinReady: () => boolean) => Uint8Array;
+/** What a poll can ask the live world about without blocking. */
+export interface Readiness {
+  /** A read from stdin would not block. */
+  stdin(): boolean;
+  /** An accept (listener) or a receive (connection) on this socket would not block. */
+  socket(id: number): boolean;
+}
+
+/** The events ready at monotonic time `now`. */
+export type PollCompute = (now: bigint, ready: Readiness) => Uint8Array;
 
 export interface World {
   start(): StartInfo;
@@ -55,6 +67,15 @@ export interface World {
    */
   poll(compute: PollCompute, deadlineNs: bigint | undefined): Uint8Array;
   hostFs(root: string): HostFs;
+  /** Opens a listening TCP socket ("host:port"); returns its id and the address it is bound to. */
+  listen(address: string): { id: number; local: string };
+  /** Accepts a connection (blocking unless `block` is false: then EAGAIN when none is waiting). */
+  accept(id: number, block: boolean): Accepted;
+  /** Receives up to `max` bytes (an empty result: the peer closed; EAGAIN when not blocking and none waits). */
+  recv(id: number, max: number, block: boolean): Uint8Array;
+  send(id: number, data: Uint8Array): number;
+  shutdown(id: number, how: number): void;
+  closeSocket(id: number): void;
   /** Brings the host folders up to date (ends runs of coalesced reads and writes); called between guest calls. */
   settle(): void;
   /** Called when the run ends. */
@@ -72,6 +93,7 @@ export class LiveWorld implements World {
     private readonly fsMode: FsMode,
     private readonly mounts: MountSpec[],
     private readonly stdinFd = 0,
+    private readonly listeners: string[] = [],
   ) {}
 
   start(): StartInfo {
@@ -82,6 +104,7 @@ export class LiveWorld implements World {
       env: this.env,
       fsMode: this.fsMode,
       mounts: this.mounts,
+      listeners: this.listeners,
       startNs: BigInt(Date.now()) * 1_000_000n,
       tty: {
         stdin: isTty(0),
@@ -178,7 +201,10 @@ export class LiveWorld implements World {
   }
 
   poll(compute: PollCompute, deadlineNs: bigint | undefined): Uint8Array {
-    const ready = (): boolean => this.stdinReady();
+    const ready: Readiness = {
+      stdin: () => this.stdinReady(),
+      socket: (id) => this.sockets().ready([id]).has(id),
+    };
     for (;;) {
       const now = process.hrtime.bigint();
       const ev = compute(now, ready);
@@ -201,7 +227,35 @@ export class LiveWorld implements World {
     for (const h of this.hosts) h.settle();
   }
 
+  private bridge: SocketBridge | undefined;
+  private sockets(): SocketBridge {
+    this.bridge ??= new SocketBridge();
+    return this.bridge;
+  }
+  listen(address: string): { id: number; local: string } {
+    const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address);
+    if (!m) throw new FsError(E.INVAL, `${address}: expected HOST:PORT`);
+    return this.sockets().listen(m[1] ?? m[2], Number(m[3]));
+  }
+  accept(id: number, block: boolean): Accepted {
+    return this.sockets().accept(id, block);
+  }
+  recv(id: number, max: number, block: boolean): Uint8Array {
+    return this.sockets().recv(id, max, block);
+  }
+  send(id: number, data: Uint8Array): number {
+    return this.sockets().send(id, data);
+  }
+  shutdown(id: number, how: number): void {
+    this.sockets().shutdown(id, how);
+  }
+  closeSocket(id: number): void {
+    this.sockets().close(id);
+  }
+
   close(): void {
+    this.bridge?.stop();
+    this.bridge = undefined;
     for (const h of this.hosts) h.closeAll();
     if (typeof this.stdinProbe === 'number') fs.closeSync(this.stdinProbe);
     this.stdinProbe = undefined;
@@ -236,6 +290,7 @@ export class RecordingWorld implements World {
       start: { secs_since_epoch: secs, nanos_since_epoch: Number(s.startNs - secs * 1_000_000_000n) },
       fs_mode: s.fsMode,
       mounts: toNulList(s.mounts.map((m) => m.guest)),
+      listeners: toNulList(s.listeners),
     });
     this.record(ttyEntry(s.tty));
     return s;
@@ -272,6 +327,36 @@ export class RecordingWorld implements World {
 
   settle(): void {
     this.live.settle();
+  }
+
+  private socketCall<T>(op: SocketOpName, f: () => T, enc: (r: T) => Uint8Array): T {
+    let r: T;
+    try {
+      r = f();
+    } catch (e) {
+      if (e instanceof FsError) this.record({ kind: 'SocketResultV1', op, errno: e.errno, data: new Uint8Array(0) });
+      throw e;
+    }
+    this.record({ kind: 'SocketResultV1', op, errno: 0, data: enc(r) });
+    return r;
+  }
+  listen(address: string): { id: number; local: string } {
+    return this.socketCall('listen', () => this.live.listen(address), (r) => toNulList([String(r.id), r.local]));
+  }
+  accept(id: number, block: boolean): Accepted {
+    return this.socketCall('accept', () => this.live.accept(id, block), (r) => toNulList([String(r.id), r.local, r.peer]));
+  }
+  recv(id: number, max: number, block: boolean): Uint8Array {
+    return this.socketCall('recv', () => this.live.recv(id, max, block), (d) => d);
+  }
+  send(id: number, data: Uint8Array): number {
+    return this.socketCall('send', () => this.live.send(id, data), (n) => toNulList([String(n)]));
+  }
+  shutdown(id: number, how: number): void {
+    this.socketCall('shutdown', () => this.live.shutdown(id, how), () => new Uint8Array(0));
+  }
+  closeSocket(id: number): void {
+    this.socketCall('close', () => this.live.closeSocket(id), () => new Uint8Array(0));
   }
 
   close(): void {
@@ -311,6 +396,7 @@ export class ReplayWorld implements World {
       env: nulList(s.env),
       fsMode,
       mounts: nulList(s.mounts).map((guest) => ({ host: '', guest })),
+      listeners: nulList(s.listeners),
       startNs: s.start.secs_since_epoch * 1_000_000_000n + BigInt(s.start.nanos_since_epoch),
       tty: { stdin: t.tty.stdin_tty, stdout: t.tty.stdout_tty, stderr: t.tty.stderr_tty, cols: t.tty.cols, rows: t.tty.rows },
     };
@@ -352,6 +438,33 @@ export class ReplayWorld implements World {
   }
 
   settle(): void {}
+
+  private socketAnswer(op: SocketOpName): Uint8Array {
+    const e = this.src.take('SocketResultV1', `a socket answer (${op})`);
+    if (e.op !== op) throw new RuntimeError('divergence', `the recording had a socket ${e.op} here, the replay a ${op}`);
+    if (e.errno !== 0) throw new FsError(e.errno);
+    return e.data;
+  }
+  listen(): { id: number; local: string } {
+    const [id, local] = nulList(this.socketAnswer('listen'));
+    return { id: Number(id), local };
+  }
+  accept(): Accepted {
+    const [id, local, peer] = nulList(this.socketAnswer('accept'));
+    return { id: Number(id), local, peer };
+  }
+  recv(): Uint8Array {
+    return this.socketAnswer('recv');
+  }
+  send(): number {
+    return Number(nulList(this.socketAnswer('send'))[0]);
+  }
+  shutdown(): void {
+    this.socketAnswer('shutdown');
+  }
+  closeSocket(): void {
+    this.socketAnswer('close');
+  }
 
   close(): void {}
 }

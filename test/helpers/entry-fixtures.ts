@@ -70,11 +70,12 @@ export const ENTRY_FIXTURES: { [K in EntryKind]: EntryByKind<K> } = {
   SocketSetOptSizeV1: { kind: 'SocketSetOptSizeV1', fd: 70000, opt: 'Broadcast', size: 4096n },
   SocketSetOptTimeV1: { kind: 'SocketSetOptTimeV1', fd: 70000, ty: 'read_timeout', time: null },
   SocketShutdownV1: { kind: 'SocketShutdownV1', fd: 70000, how: 'read' },
-  ProgramStartV1: { kind: 'ProgramStartV1', args: bytes('prog.wasm\0--flag\0ünïcode ✓\0'), env: bytes('A=1\0B=\0'), start: { secs_since_epoch: 1764201600n, nanos_since_epoch: 999999999 }, fs_mode: 'overlay', mounts: bytes('/sandbox\0/data\0') },
+  ProgramStartV1: { kind: 'ProgramStartV1', args: bytes('prog.wasm\0--flag\0ünïcode ✓\0'), env: bytes('A=1\0B=\0'), start: { secs_since_epoch: 1764201600n, nanos_since_epoch: 999999999 }, fs_mode: 'overlay', mounts: bytes('/sandbox\0/data\0'), listeners: bytes('127.0.0.1:8080\0') },
   ClockTimeV1: { kind: 'ClockTimeV1', clock_id: 'Monotonic', time: 18446744073709551615n },
   RandomBytesV1: { kind: 'RandomBytesV1', data: bytes('0123456789abcdef') },
   StdinReadV1: { kind: 'StdinReadV1', fd: 0, data: repeat(0x61, 5000) },
   HostFsResultV1: { kind: 'HostFsResultV1', op: 'readdir', errno: 44, data: bytes('') },
   PollResultV1: { kind: 'PollResultV1', events: new Uint8Array(64) },
+  SocketResultV1: { kind: 'SocketResultV1', op: 'recv', errno: 0, data: bytes('GET / HTTP/1.1\r\n') },
   MemoryHashV1: { kind: 'MemoryHashV1', size: 4294967296n, sha256: new Uint8Array(32).fill(0xab) },
 };

@@ -90,3 +90,14 @@ test('a process exit drops memory and threads but keeps file effects; last-wins 
   const live = compacted([{ kind: 'SetClockTimeV1', clock_id: 'Realtime', time: 1n }, { kind: 'SetClockTimeV1', clock_id: 'Realtime', time: 2n }, { kind: 'SetClockTimeV1', clock_id: 'Monotonic', time: 5n }]);
   assert.equal(live.length, 2);
 });
+
+test('a truncation another descriptor observed (an append-mode write) is not superseded by a later one', () => {
+  // Found by the property test: fd 7 appends after fd 9 truncated the file, so fd 7's cursor depends on that
+  // truncation even though fd 10 truncates the file again later.
+  const appendOpen: JournalEntry = { ...(open(7, 'a', 1) as Extract<JournalEntry, { kind: 'OpenFileDescriptorV1' }>), fs_flags: 1 };
+  const out = compacted([appendOpen, open(9, 'a', 9), write(7, 0, 'x'), open(10, 'a', 9), close(9)]);
+  assert.ok(out.some((e) => e.kind === 'OpenFileDescriptorV1' && e.fd === 9), 'the first truncating open stays');
+  // Without the append-mode write in between, the first truncation is superseded and goes.
+  const plain = compacted([open(7, 'a', 1), open(9, 'a', 9), close(9), write(7, 0, 'x'), open(10, 'a', 9)]);
+  assert.ok(!plain.some((e) => e.kind === 'OpenFileDescriptorV1' && e.fd === 9), 'superseded when nothing observed it');
+});

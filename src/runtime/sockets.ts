@@ -1,0 +1,82 @@
+// TCP sockets handed to the program (`run --tcp-listen ADDR`, like wasmtime's --tcplisten). WASI calls are
+// synchronous, Node's sockets are not: a worker thread owns the sockets and runs their event loop, and the guest's
+// thread asks it for each operation and waits on a shared buffer for the answer (Atomics.wait). Accepts and reads
+// block like the system calls they stand for, unless the descriptor is non-blocking.
+
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { errnoFromNode } from './wasi-defs';
+import { FsError } from './vfs/types';
+
+const CAPACITY = 4 << 20;
+
+export interface Accepted {
+  id: number;
+  local: string;
+  peer: string;
+}
+
+/** The guest thread's side: each call blocks until the worker answers. */
+export class SocketBridge {
+  private readonly worker: Worker;
+  private readonly ctrl = new Int32Array(new SharedArrayBuffer(12));
+  private readonly data = new Uint8Array(new SharedArrayBuffer(CAPACITY));
+
+  constructor() {
+    // socket-worker.js sits next to this file (out/src/runtime) or next to the bundle (dist/).
+    this.worker = new Worker(path.join(__dirname, 'socket-worker.js'), {
+      workerData: { ctrl: this.ctrl.buffer, data: this.data.buffer },
+    });
+    this.worker.unref();
+  }
+
+  private call(req: Record<string, unknown>): { res: Record<string, unknown>; bytes: Uint8Array } {
+    Atomics.store(this.ctrl, 0, 0);
+    this.worker.postMessage(req);
+    // The worker marks itself started (ctrl[2]); one that never starts must not hang the program forever.
+    const t0 = Date.now();
+    while (Atomics.load(this.ctrl, 0) === 0) {
+      Atomics.wait(this.ctrl, 0, 0, 1000);
+      if (Atomics.load(this.ctrl, 2) === 0 && Date.now() - t0 > 10_000) throw new Error('the socket worker did not start');
+    }
+    const n = Atomics.load(this.ctrl, 1);
+    const jsonLen = new DataView(this.data.buffer).getUint32(0, true);
+    const res = JSON.parse(Buffer.from(this.data.subarray(4, 4 + jsonLen)).toString('utf8')) as Record<string, unknown>;
+    if (typeof res.errno === 'string') {
+      throw new FsError(errnoFromNode(res.errno), (res.message as string | undefined) ?? res.errno);
+    }
+    return { res, bytes: new Uint8Array(this.data.subarray(4 + jsonLen, n)) };
+  }
+
+  listen(host: string, port: number): { id: number; local: string } {
+    const { res } = this.call({ op: 'listen', host, port });
+    return { id: res.id as number, local: res.local as string };
+  }
+  accept(id: number, block: boolean): Accepted {
+    const { res } = this.call({ op: 'accept', id, block });
+    return { id: res.id as number, local: res.local as string, peer: res.peer as string };
+  }
+  recv(id: number, max: number, block: boolean): Uint8Array {
+    return this.call({ op: 'recv', id, max: Math.min(max, CAPACITY - 4096), block }).bytes;
+  }
+  send(id: number, bytes: Uint8Array): number {
+    return this.call({ op: 'send', id, bytes }).res.n as number;
+  }
+  shutdown(id: number, how: number): void {
+    this.call({ op: 'shutdown', id, how });
+  }
+  close(id: number): void {
+    this.call({ op: 'close', id });
+  }
+  /** Which of these sockets would not block on accept or recv. */
+  ready(ids: number[]): Set<number> {
+    return new Set(this.call({ op: 'ready', ids }).res.ready as number[]);
+  }
+  stop(): void {
+    try {
+      this.call({ op: 'stop' });
+    } catch {
+      // gone already
+    }
+  }
+}
