@@ -1,5 +1,5 @@
 // Bundles the Node entry points (extension host code and the CLI) into dist/. `vscode` is provided by the editor;
-// native addons (lz4-napi, @node-rs/crc32) stay in node_modules and are required at run time.
+// native addons (lz4-napi, @node-rs/crc32) and binaryen stay in node_modules and are loaded at run time.
 'use strict';
 const path = require('node:path');
 const webpack = require('webpack');
@@ -26,6 +26,8 @@ const nodeConfig = {
     vscode: 'commonjs vscode',
     'lz4-napi': 'commonjs lz4-napi',
     '@node-rs/crc32': 'commonjs @node-rs/crc32',
+    // An ES module with top-level await (14 MB): loaded at run time with import(), only when instrumenting.
+    binaryen: 'import binaryen',
   },
   resolve: { extensions: ['.ts', '.js'] },
   module: {

@@ -11,6 +11,8 @@ import { loadModule, type LoadedModule } from '../runtime/module';
 import { sinkFor, type Terminal } from '../runtime/process';
 import { replayProgram, runProgram, type RunResult } from '../runtime/runtime';
 import { FS_MODES, LiveWorld, RecordingWorld, type FsMode, type MountSpec } from '../runtime/world';
+import type { SnapshotOptions } from '../runtime/snapshot/triggers';
+import { parseSnapshotTrigger, SNAPSHOT_TRIGGERS, type SnapshotTriggerName } from '../journal/wasi-types';
 import { UsageError, variadic, type ParsedArgs } from './args';
 import type { Command } from './journal-commands';
 import { ClosedPipe, type Io } from './output';
@@ -65,6 +67,34 @@ function parseEnv(spec: string): string {
   return spec;
 }
 
+/** Triggers Wasmer has that need the control channel (signals), which comes with the debugger's process model. */
+const NOT_YET: readonly string[] = ['sigint', 'sigalrm', 'sigtstp', 'sigstop', 'first-sigint', 'bootstrap', 'transaction'];
+
+function snapshotOptions(args: ParsedArgs): SnapshotOptions | undefined {
+  const names = args.values.get('snapshot-on') ?? [];
+  const period = args.values.get('snapshot-period')?.[0];
+  const triggers: SnapshotTriggerName[] = [];
+  for (const n of names) {
+    for (const part of n.split(',')) {
+      const t = parseSnapshotTrigger(part);
+      if (!t) throw new UsageError(`--snapshot-on ${part}: not a trigger (${SNAPSHOT_TRIGGERS.join(', ')})`);
+      if (NOT_YET.includes(t)) throw new UsageError(`--snapshot-on ${part}: signals do not reach a running program yet (they come with the control channel)`);
+      triggers.push(t);
+    }
+  }
+  if (period !== undefined) {
+    if (!(Number(period) > 0)) throw new UsageError('--snapshot-period needs a number of milliseconds above 0');
+    if (!triggers.includes('periodic-interval')) triggers.push('periodic-interval');
+  }
+  const stop = args.flags.has('stop-after-snapshot');
+  if (triggers.length === 0) {
+    if (stop) throw new UsageError('--stop-after-snapshot needs --snapshot-on (or --snapshot-period)');
+    if (args.flags.has('no-asyncify')) throw new UsageError('--no-asyncify needs --snapshot-on (or --snapshot-period)');
+    return undefined;
+  }
+  return { triggers, periodMs: period === undefined ? undefined : Number(period), stopAfterSnapshot: stop, noAsyncify: args.flags.has('no-asyncify') };
+}
+
 function readJournalEntries(file: string, io: Io): JournalEntry[] {
   const j = LogFileJournal.openRead(file, { onWarning: (m) => io.err.line(`warning: ${m}`) });
   try {
@@ -103,6 +133,11 @@ const run: Command = {
       { name: 'dir', type: 'string', repeatable: true, value: 'HOST[::GUEST]', help: 'give the program a host folder, under GUEST (default: the same path)' },
       { name: 'env', type: 'string', repeatable: true, value: 'KEY=VALUE', help: 'an environment variable for the program' },
       { name: 'fs', type: 'string', value: 'MODE', choices: FS_MODES, help: 'host: changes reach the folders (default); overlay: changes stay in memory; memory: empty in-memory folders' },
+      { name: 'snapshot-on', type: 'string', repeatable: true, value: 'TRIGGER', help: `take a snapshot on: ${SNAPSHOT_TRIGGERS.filter((t) => !NOT_YET.includes(t)).join(', ')} (Wasmer's names and aliases)` },
+      { name: 'snapshot-period', type: 'number', value: 'MS', help: 'snapshot at most this often (turns on periodic-interval; default 10000 when it is named)' },
+      { name: 'stop-after-snapshot', type: 'flag', help: 'exit after the first snapshot (resume later with --journal)' },
+      { name: 'no-asyncify', type: 'flag', help: 'snapshots without thread stacks (no instrumentation); a restore restarts main' },
+      { name: 'at', type: 'number', value: 'N', help: 'resume from snapshot N of the journals (from 0; default: the last)' },
       { name: 'tcp-listen', type: 'string', repeatable: true, value: 'HOST:PORT', help: 'give the program a TCP socket listening there (after the folders; sock_accept takes connections)' },
       { name: 'force', type: 'flag', help: 'restore from journals recorded from another module' },
       { name: 'allow-unknown-imports', type: 'flag', help: 'run modules that import unknown functions; calling one traps with a message' },
@@ -132,6 +167,8 @@ const run: Command = {
     if (growth !== undefined && !(Number(growth) > 0)) throw new UsageError('--with-compact-on-growth needs a factor above 0');
     const sync = (args.values.get('sync')?.[0] ?? 'snapshot') as SyncPolicy;
     const module = await readModule(file);
+    const snapshots = snapshotOptions(args);
+    const atArg = args.values.get('at')?.[0];
 
     // Restore sources: the read-only journals in order, then what the writable one already holds.
     const readOnly = (args.values.get('journal') ?? []).flatMap((j) => readJournalEntries(j, io));
@@ -164,9 +201,17 @@ const run: Command = {
         skipJournalStdio: args.flags.has('skip-journal-stdio'),
         force: args.flags.has('force'),
         allowUnknownImports: args.flags.has('allow-unknown-imports'),
+        snapshots,
+        resumeAt: atArg === undefined ? undefined : Number(atArg),
+        progress: (m) => io.err.line(`wasm-journal: ${m}`),
       });
     } finally {
       journal?.close();
+    }
+    if (result.stoppedAfter !== undefined) {
+      io.err.line(
+        `wasm-journal run: stopped after a snapshot (${result.stoppedAfter})${writablePath ? `; resume with: wasm-journal run ${file} --journal ${writablePath}` : ''}`,
+      );
     }
     if (result.restore && result.restore.skipped.length > 0) {
       io.err.line(`note: restore skipped ${result.restore.skipped.length} entr${result.restore.skipped.length === 1 ? 'y' : 'ies'} whose effect could not be applied again (first: ${result.restore.skipped[0].what}: ${result.restore.skipped[0].reason})`);

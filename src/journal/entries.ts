@@ -337,6 +337,14 @@ export const KINDS = [
     (e) => `socket (op=${e.op}, errno=${S.ERRNO_NAMES[e.errno] ?? e.errno}, data.len=${e.data.length})`,
     { compress: true },
   ),
+  kind(
+    'FdCursorsV1',
+    OWN_TAG_BASE + 8,
+    // cursors: (u32 fd, u64 position) for each open file, little-endian
+    { cursors: S.blob },
+    'snapshots',
+    (e) => `fd-cursors (count=${e.cursors.length / 12})`,
+  ),
   kind('MemoryHashV1', OWN_TAG_BASE + 6, { size: S.u64, sha256: S.bytearray }, 'inputs', (e) => `memory-hash (size=${e.size}, sha256=${hex(e.sha256).slice(0, 16)}...)`),
 ] as const;
 

@@ -16,7 +16,12 @@ import { Process, type EntrySink, type Mount, type Terminal } from './process';
 import { restoreEntries, type RestoreReport } from './restore';
 import { MemFsContext, memoryRoot, overlayRoot } from './vfs/mem-fs';
 import { hostRoot } from './vfs/host-nodes';
-import { WASI_MODULE, wasiImports } from './wasi';
+import { WASI_MODULE, wasiImports, type WasiHooks } from './wasi';
+import { StdioDesc } from './descriptors';
+import { instrument } from './snapshot/instrument';
+import { AsyncifyState, findResumePoint, Snapshotter, StopAfterSnapshot } from './snapshot/snapshotter';
+import { TriggerState, type SnapshotOptions } from './snapshot/triggers';
+import type { SnapshotTriggerName } from '../journal/wasi-types';
 import { FsError } from './vfs/types';
 import { errnoName } from './wasi-defs';
 import { ReplayWorld, type InputSource, type StartInfo, type World } from './world';
@@ -49,6 +54,12 @@ export interface RunOptions {
   /** Restore even from journals recorded from another module. */
   force?: boolean;
   allowUnknownImports?: boolean;
+  /** Take snapshots (and resume from the journal's last one, or snapshot `resumeAt`). */
+  snapshots?: SnapshotOptions;
+  /** Resume from this snapshot of the restore entries (from 0) instead of the last. */
+  resumeAt?: number;
+  /** Called with a line of progress (instrumentation). */
+  progress?: (message: string) => void;
 }
 
 export interface RunResult {
@@ -58,6 +69,12 @@ export interface RunResult {
   restore?: RestoreReport;
   memoryHash: Uint8Array;
   start: StartInfo;
+  /** Snapshots taken in this run. */
+  snapshots: number;
+  /** The run stopped after a snapshot (--stop-after-snapshot); it can be resumed from the journal. */
+  stoppedAfter?: SnapshotTriggerName;
+  /** The snapshot (index among the journal's snapshots) this run resumed from. */
+  resumedFrom?: number;
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -109,6 +126,8 @@ export function startProcess(
   sink: EntrySink,
   restoreSink: EntrySink = NOWHERE,
   printRestoredStdio = false,
+  /** Restore only the entries before this index (a snapshot to resume from). */
+  restoreUntil?: number,
 ): StartedProcess {
   const { module, world } = opts;
   sink.write({ kind: 'InitModuleV1', wasm_hash: module.hash });
@@ -130,30 +149,64 @@ export function startProcess(
   let restore: RestoreReport | undefined;
   if (opts.restore && opts.restore.length > 0) {
     proc.sink = restoreSink;
-    restore = restoreEntries(proc, opts.restore, printRestoredStdio);
+    restore = restoreEntries(proc, restoreUntil === undefined ? opts.restore : opts.restore.slice(0, restoreUntil), printRestoredStdio);
     proc.sink = sink;
   }
   return { proc, start, restore };
 }
 
-/** Starts a process (world, sandbox, restore) and runs the module's _start. */
+/** Starts a process (world, sandbox, restore) and runs the module's _start, taking and resuming snapshots. */
 async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink, printRestoredStdio: boolean): Promise<RunResult> {
   const { module, world } = opts;
-  const { proc, start, restore } = startProcess(opts, sink, restoreSink, printRestoredStdio);
+  const snapOpts = opts.snapshots;
+  // A snapshot to resume from (with its thread stack) needs the instrumented module, as taking snapshots does.
+  const resume = opts.restore && opts.restore.length > 0 ? findResumePoint(opts.restore, opts.resumeAt) : undefined;
+  const wantAsyncify = (snapOpts !== undefined && !snapOpts.noAsyncify) || resume !== undefined;
+  let runnable = module.module;
+  if (wantAsyncify) {
+    const r = await instrument(module.bytes, Buffer.from(module.hash).toString('hex'), module.module, { progress: opts.progress });
+    runnable = r.source === 'already' ? module.module : await WebAssembly.compile(r.bytes);
+  }
+  const { proc, start, restore } = startProcess(opts, sink, restoreSink, printRestoredStdio, resume ? resume.index + 1 : undefined);
 
   const guestMemory: { memory?: WebAssembly.Memory } = {};
+  const snap: { s?: Snapshotter } = {};
+  const triggers = snapOpts ? new TriggerState(snapOpts) : undefined;
+  const isStdin = (fd: number): boolean => proc.fds.has(fd) && proc.fds.get(fd) instanceof StdioDesc && fd === 0;
+  const hooks: WasiHooks = {
+    beforeCall: (name, first) => {
+      const s = snap.s;
+      if (s && s.state === AsyncifyState.Rewinding) {
+        s.finishRewind();
+        return false;
+      }
+      const t = triggers?.check(name, first, isStdin);
+      if (!t) return false;
+      if (!s) return false;
+      if (s.withStacks) {
+        s.beginSnapshot(t);
+        return true;
+      }
+      s.snapshotWithoutStack(t);
+      if (snapOpts?.stopAfterSnapshot) throw new StopAfterSnapshot(t);
+      return false;
+    },
+  };
+  const { proc_snapshot: procSnapshot, ...preview1 } = wasiImports(proc, () => guestMemory.memory!, start.args, start.env, hooks);
   const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {
-    [WASI_MODULE]: wasiImports(proc, () => guestMemory.memory!, start.args, start.env),
+    [WASI_MODULE]: preview1,
+    // The one WASIX call we provide: the program asks for a snapshot (the explicit trigger).
+    wasix_32v1: { proc_snapshot: procSnapshot },
   };
   checkImports(module, imports, opts.allowUnknownImports ?? false);
-  const exports = WebAssembly.Module.exports(module.module);
+  const exports = WebAssembly.Module.exports(runnable);
   if (!exports.some((e) => e.name === '_start' && e.kind === 'function')) {
     const reactor = exports.some((e) => e.name === '_initialize');
     throw new RuntimeError('no-entry', `${module.path}: has no _start function${reactor ? ' (it is a library, a "reactor" module, not a program)' : ''}`);
   }
   let instance: WebAssembly.Instance;
   try {
-    instance = new WebAssembly.Instance(module.module, imports as WebAssembly.Imports);
+    instance = new WebAssembly.Instance(runnable, imports as WebAssembly.Imports);
   } catch (e) {
     if (e instanceof RangeError) throw new RuntimeError('out-of-memory', `${module.path}: out of memory while instantiating: ${e.message}`);
     throw new RuntimeError('not-wasm', `${module.path}: cannot instantiate: ${(e as Error).message}`);
@@ -162,15 +215,30 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   if (!(mem instanceof WebAssembly.Memory)) throw new RuntimeError('no-entry', `${module.path}: exports no memory named "memory"`);
   guestMemory.memory = mem;
   const memory = mem;
+  if (wantAsyncify) snap.s = new Snapshotter(instance.exports, memory, proc, sink);
+  else if (snapOpts) snap.s = new Snapshotter(instance.exports, memory, proc, sink, false);
+  if (resume) snap.s!.resume(resume.point);
 
   let exitCode = 0;
   let trap: string | undefined;
+  let stoppedAfter: SnapshotTriggerName | undefined;
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 64;
   try {
-    (instance.exports._start as () => void)();
+    for (;;) {
+      (instance.exports._start as () => void)();
+      const s = snap.s;
+      if (!s || s.state !== AsyncifyState.Unwinding) break;
+      const t = s.completeSnapshot();
+      if (snapOpts?.stopAfterSnapshot) {
+        stoppedAfter = t;
+        break;
+      }
+      s.rewind();
+    }
   } catch (e) {
     if (e instanceof ProcExit) exitCode = e.exitCode;
+    else if (e instanceof StopAfterSnapshot) stoppedAfter = e.trigger;
     else if (e instanceof RuntimeError && e.code !== 'trap') throw e;
     else if (e instanceof RuntimeError) {
       trap = e.message;
@@ -186,11 +254,17 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   }
   if (trap !== undefined) exitCode = 134;
   const hash = memoryHash(memory);
-  sink.write({ kind: 'MemoryHashV1', size: BigInt(memory.buffer.byteLength), sha256: hash });
-  sink.write({ kind: 'ProcessExitV1', exit_code: trap !== undefined ? null : exitCodeFromNumber(exitCode) });
+  // A run stopped after a snapshot has not ended: it goes on when the journal is restored.
+  if (stoppedAfter === undefined) {
+    sink.write({ kind: 'MemoryHashV1', size: BigInt(memory.buffer.byteLength), sha256: hash });
+    sink.write({ kind: 'ProcessExitV1', exit_code: trap !== undefined ? null : exitCodeFromNumber(exitCode) });
+  }
   proc.fds.closeAll();
   world.close();
-  return { exitCode, trap, restore, memoryHash: hash, start };
+  return {
+    exitCode, trap, restore, memoryHash: hash, start, snapshots: snap.s?.count ?? 0, stoppedAfter,
+    resumedFrom: resume ? opts.restore!.slice(0, resume.index + 1).filter((e) => e.kind === 'SnapshotV1').length - 1 : undefined,
+  };
 }
 
 /** Runs a program, journaling into `opts.sink`. */
@@ -203,7 +277,7 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
 
 /** Kinds a replay passes over: they are taken by the snapshot machinery, not by the program's calls. */
 const PASSIVE: ReadonlySet<EntryKind> = new Set<EntryKind>([
-  'SnapshotV1', 'UpdateMemoryRegionV1', 'SetThreadV1', 'CloseThreadV1', 'ClearEtherealV1',
+  'SnapshotV1', 'UpdateMemoryRegionV1', 'SetThreadV1', 'CloseThreadV1', 'ClearEtherealV1', 'FdCursorsV1',
 ]);
 
 /** Walks a recorded run: hands out its inputs and checks every entry the program makes against it. */

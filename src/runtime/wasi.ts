@@ -120,12 +120,15 @@ class GuestMemory {
 const CLOCK_RES = 1n;
 
 export interface WasiHooks {
-  /** Called before each host call (the snapshot and trigger layer hooks in here). */
-  onCall?: (name: string) => void;
+  /**
+   * Called before each call does anything, with its name and first argument; true means the call must return at
+   * once (a snapshot is unwinding the stack; the call runs when the program resumes).
+   */
+  beforeCall?: (name: string, first: unknown) => boolean;
 }
 
 /** Builds the wasi_snapshot_preview1 import object for a process. */
-export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, args: string[], env: string[]): Record<string, Fn> {
+export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, args: string[], env: string[], hooks: WasiHooks = {}): Record<string, Fn> {
   const m = new GuestMemory(memory);
   const argBytes = args.map((a) => Buffer.from(a + '\0', 'utf8'));
   const envBytes = env.map((a) => Buffer.from(a + '\0', 'utf8'));
@@ -150,11 +153,13 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
   // Runs of reads and writes on host files are coalesced (vfs/host-fs.ts); every other call ends the run first.
   const DATA_CALLS = new Set(['fd_read', 'fd_write', 'fd_pread', 'fd_pwrite']);
   const world = proc.world;
+  const before = hooks.beforeCall;
   const def = (name: string, f: (...a: never[]) => void | number): void => {
     const g = f as (...a: unknown[]) => number | void;
     const settles = !DATA_CALLS.has(name);
     // Fixed arity (no rest parameters): the hot calls stay cheap.
     fns[name] = (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f2?: unknown, g2?: unknown, h?: unknown, i?: unknown) => {
+      if (before && before(name, a)) return 0;
       try {
         if (settles) world.settle();
         const r = g(a, b, c, d, e, f2, g2, h, i);
@@ -186,6 +191,8 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
     dst.set(tmp);
   });
   def('sched_yield', () => {});
+  // WASIX's explicit snapshot request (imported from wasix_32v1): the snapshot layer acts before the call runs.
+  def('proc_snapshot', () => {});
   def('proc_exit', (code: number) => {
     throw new ProcExit(code >>> 0);
   });

@@ -1,0 +1,345 @@
+// Taking snapshots and resuming from them, with asyncify (docs/snapshots.md). A snapshot is taken at a WASI call,
+// before the call does anything (the call runs when the program resumes):
+//  1. the call starts an unwind: asyncify saves every frame of the call stack into a buffer and _start returns;
+//  2. we write the memory changed since the last snapshot (512-byte blocks, merged into regions), the thread state
+//     (the saved frames, the mutable globals and the memory size), the cursors of open files, and the marker
+//     (time, trigger); the journal syncs at the marker;
+//  3. we rewind: _start is called again, asyncify rebuilds the frames and calls the same import again, which now
+//     runs normally.
+// A restore does 3 on a fresh instance whose memory, globals and frames come from the journal.
+// The unwind buffer borrows the top of memory; what the program had there is put back before it runs again.
+
+import type { EntryByKind, JournalEntry } from '../../journal/entries';
+import type { SnapshotTriggerName } from '../../journal/wasi-types';
+import type { EntrySink, Process } from '../process';
+import { FileDesc } from '../descriptors';
+import { GLOBAL_EXPORT_PREFIX } from './instrument';
+import { RuntimeError } from '../errors';
+
+export const BLOCK = 512;
+const MAX_REGION = 4 << 20;
+const MAX_BUFFER = 1 << 20;
+
+interface AsyncifyExports {
+  asyncify_start_unwind(ptr: number): void;
+  asyncify_stop_unwind(): void;
+  asyncify_start_rewind(ptr: number): void;
+  asyncify_stop_rewind(): void;
+  asyncify_get_state(): number;
+}
+
+export const enum AsyncifyState {
+  Normal = 0,
+  Unwinding = 1,
+  Rewinding = 2,
+}
+
+/** What a thread's saved state holds besides its frames (SetThreadV1.store_data, JSON). */
+interface StoreData {
+  memoryBytes: number;
+  globals: Record<string, { n?: number; b?: string }>;
+}
+
+/** A snapshot to resume from: frames, globals, memory. */
+export interface ResumePoint {
+  callStack: Uint8Array;
+  store: StoreData;
+  /** Memory regions, in order, as of the snapshot (over the module's initial memory). */
+  regions: { start: number; data: Uint8Array }[];
+  cursors: Map<number, number>;
+}
+
+function mutableGlobals(exports: WebAssembly.Exports): Map<string, WebAssembly.Global> {
+  const out = new Map<string, WebAssembly.Global>();
+  for (const [name, v] of Object.entries(exports)) {
+    if (!(v instanceof WebAssembly.Global)) continue;
+    if (name !== '__stack_pointer' && !name.startsWith(GLOBAL_EXPORT_PREFIX)) continue;
+    out.set(name, v);
+  }
+  return out;
+}
+
+/** Thrown through the program's frames to end a run after a snapshot taken without asyncify. */
+export class StopAfterSnapshot extends Error {
+  constructor(readonly trigger: SnapshotTriggerName) {
+    super(`stopped after a snapshot (${trigger})`);
+  }
+}
+
+export class Snapshotter {
+  private readonly asy: AsyncifyExports;
+  private readonly globals: Map<string, WebAssembly.Global>;
+  /** Memory as of the last snapshot (at first: as instantiated). */
+  private baseline: Uint8Array;
+  private bufPtr = 0;
+  private saved: Uint8Array | undefined;
+  private trigger: SnapshotTriggerName | undefined;
+  /** Snapshots taken in this run. */
+  count = 0;
+
+  constructor(
+    exports: WebAssembly.Exports,
+    private readonly memory: WebAssembly.Memory,
+    private readonly proc: Process,
+    private readonly sink: EntrySink,
+    /** False for a module without asyncify: snapshots hold memory and files, not the call stack. */
+    readonly withStacks = true,
+  ) {
+    this.asy = exports as unknown as AsyncifyExports;
+    this.globals = mutableGlobals(exports);
+    this.baseline = new Uint8Array(memory.buffer).slice();
+  }
+
+  get state(): AsyncifyState {
+    return this.withStacks ? (this.asy.asyncify_get_state() as AsyncifyState) : AsyncifyState.Normal;
+  }
+
+  /** A snapshot without the call stack (no asyncify), taken where the program is. */
+  snapshotWithoutStack(trigger: SnapshotTriggerName): void {
+    this.writeSnapshot(undefined, trigger);
+  }
+
+  private bytes(): Uint8Array {
+    return new Uint8Array(this.memory.buffer);
+  }
+
+  /** Borrows the top of memory for the asyncify buffer, keeping what was there. */
+  private borrowBuffer(): number {
+    const mem = this.bytes();
+    const size = Math.min(MAX_BUFFER, (mem.length >>> 1) & ~15);
+    this.bufPtr = mem.length - size;
+    this.saved = mem.slice(this.bufPtr);
+    return size;
+  }
+
+  private returnBuffer(): void {
+    if (this.saved) this.bytes().set(this.saved, this.bufPtr);
+    this.saved = undefined;
+  }
+
+  /** Called inside a WASI call: begins the unwind; the call must return at once (its result is ignored). */
+  beginSnapshot(trigger: SnapshotTriggerName): void {
+    const size = this.borrowBuffer();
+    const v = new DataView(this.memory.buffer);
+    v.setUint32(this.bufPtr, this.bufPtr + 8, true);
+    v.setUint32(this.bufPtr + 4, this.bufPtr + size, true);
+    this.trigger = trigger;
+    this.asy.asyncify_start_unwind(this.bufPtr);
+  }
+
+  /** After _start returned from an unwind: writes the snapshot's entries; returns the trigger. */
+  completeSnapshot(): SnapshotTriggerName {
+    const { callStack, trigger } = this.stopUnwind();
+    this.writeSnapshot(callStack, trigger);
+    this.lastStack = callStack;
+    return trigger;
+  }
+
+  private lastStack: Uint8Array | undefined;
+
+  /** Rewinds into the frames of the snapshot just taken: _start, called again, rebuilds them. */
+  rewind(): void {
+    const callStack = this.lastStack!;
+    this.lastStack = undefined;
+    const size = this.borrowBuffer();
+    const w = new DataView(this.memory.buffer);
+    // The saved frames are a stack: the rewind pops them from where the unwind stopped.
+    this.bytes().set(callStack, this.bufPtr + 8);
+    w.setUint32(this.bufPtr, this.bufPtr + 8 + callStack.length, true);
+    w.setUint32(this.bufPtr + 4, this.bufPtr + size, true);
+    this.asy.asyncify_start_rewind(this.bufPtr);
+  }
+
+  private stopUnwind(): { callStack: Uint8Array; trigger: SnapshotTriggerName } {
+    if (this.state !== AsyncifyState.Unwinding) {
+      throw new RuntimeError('trap', 'the program returned from a snapshot without unwinding (a function on the call stack is not instrumented)');
+    }
+    this.asy.asyncify_stop_unwind();
+    const v = new DataView(this.memory.buffer);
+    const end = v.getUint32(this.bufPtr, true);
+    const callStack = this.bytes().slice(this.bufPtr + 8, end);
+    this.returnBuffer();
+    return { callStack, trigger: this.trigger! };
+  }
+
+  /** Inside the WASI call the rewind reached again: the frames are back; the call now runs normally. */
+  finishRewind(): void {
+    this.asy.asyncify_stop_rewind();
+    this.returnBuffer();
+  }
+
+  private writeSnapshot(callStack: Uint8Array | undefined, trigger: SnapshotTriggerName): void {
+    for (const e of this.memoryEntries()) this.sink.write(e);
+    if (callStack) this.writeThread(callStack);
+    const files = [...this.proc.fds.entries()].filter(([, d]) => d instanceof FileDesc) as [number, FileDesc][];
+    const cursors = new Uint8Array(files.length * 12);
+    const cv = new DataView(cursors.buffer);
+    files.forEach(([fd, d], i) => {
+      cv.setUint32(i * 12, fd, true);
+      cv.setBigUint64(i * 12 + 4, BigInt(d.pos), true);
+    });
+    this.sink.write({ kind: 'FdCursorsV1', cursors });
+    const now = Date.now();
+    this.sink.write({
+      kind: 'SnapshotV1',
+      when: { secs_since_epoch: BigInt(Math.floor(now / 1000)), nanos_since_epoch: (now % 1000) * 1_000_000 },
+      trigger,
+    });
+    this.count++;
+  }
+
+  private writeThread(callStack: Uint8Array): void {
+    const globals: StoreData['globals'] = {};
+    for (const [name, g] of this.globals) {
+      const value = g.value;
+      globals[name] = typeof value === 'bigint' ? { b: value.toString() } : { n: value };
+    }
+    const store: StoreData = { memoryBytes: this.memory.buffer.byteLength, globals };
+    this.sink.write({
+      kind: 'SetThreadV1',
+      id: 0,
+      call_stack: callStack,
+      memory_stack: new Uint8Array(0),
+      store_data: Buffer.from(JSON.stringify(store), 'utf8'),
+      start: 'main_thread',
+      layout: { stack_upper: 0n, stack_lower: 0n, guard_size: 0n, stack_size: 0n },
+      is_64bit: false,
+    });
+  }
+
+  /** The memory changed since the baseline, as merged regions of whole blocks; the baseline moves on. */
+  private memoryEntries(): EntryByKind<'UpdateMemoryRegionV1'>[] {
+    const mem = this.bytes();
+    const base = this.baseline;
+    const out: EntryByKind<'UpdateMemoryRegionV1'>[] = [];
+    let runStart = -1;
+    const flush = (endBlock: number): void => {
+      if (runStart < 0) return;
+      const start = runStart * BLOCK;
+      const end = Math.min(endBlock * BLOCK, mem.length);
+      for (let s = start; s < end; s += MAX_REGION) {
+        const e = Math.min(end, s + MAX_REGION);
+        out.push({ kind: 'UpdateMemoryRegionV1', region: { start: BigInt(s), end: BigInt(e) }, data: mem.slice(s, e) });
+      }
+      runStart = -1;
+    };
+    const blocks = Math.ceil(mem.length / BLOCK);
+    const memBuf = Buffer.from(mem.buffer, mem.byteOffset, mem.length);
+    const baseBuf = Buffer.from(base.buffer, base.byteOffset, base.length);
+    for (let b = 0; b < blocks; b++) {
+      const s = b * BLOCK;
+      const e = Math.min(s + BLOCK, mem.length);
+      let changed: boolean;
+      if (e <= base.length) changed = memBuf.compare(baseBuf, s, e, s, e) !== 0;
+      else {
+        changed = false;
+        for (let i = s; i < e; i++) {
+          if (mem[i] !== (i < base.length ? base[i] : 0)) {
+            changed = true;
+            break;
+          }
+        }
+      }
+      if (changed) {
+        if (runStart < 0) runStart = b;
+      } else flush(b);
+    }
+    flush(blocks);
+    if (base.length === mem.length) base.set(mem);
+    else this.baseline = mem.slice();
+    return out;
+  }
+
+  /** Puts a snapshot's memory, globals and cursors back, and starts the rewind into its frames. */
+  resume(point: ResumePoint): void {
+    const have = this.memory.buffer.byteLength;
+    if (point.store.memoryBytes > have) this.memory.grow((point.store.memoryBytes - have) / 65536);
+    const mem = this.bytes();
+    for (const r of point.regions) mem.set(r.data, r.start);
+    for (const [name, v] of Object.entries(point.store.globals)) {
+      const g = this.globals.get(name);
+      if (!g) throw new RuntimeError('bad-journal', `the snapshot saved a global ${name} this module does not have`);
+      g.value = v.b !== undefined ? BigInt(v.b) : v.n!;
+    }
+    for (const [fd, pos] of point.cursors) {
+      const d = this.proc.fds.has(fd) ? this.proc.fds.get(fd) : undefined;
+      if (d instanceof FileDesc) d.pos = pos;
+    }
+    // Later snapshots of this run are relative to the module's initial memory again (a run's first snapshot is
+    // complete on its own), so the baseline stays as instantiated.
+    const size = this.borrowBuffer();
+    const v = new DataView(this.memory.buffer);
+    this.bytes().set(point.callStack, this.bufPtr + 8);
+    v.setUint32(this.bufPtr, this.bufPtr + 8 + point.callStack.length, true);
+    v.setUint32(this.bufPtr + 4, this.bufPtr + size, true);
+    this.asy.asyncify_start_rewind(this.bufPtr);
+  }
+}
+
+/**
+ * Finds the snapshot to resume from in restore entries: the last one (or number `at`, from 0, counting every
+ * snapshot of the entries) whose run did not end after it. Returns its entry index and what to resume with, or
+ * undefined when there is none to resume (then main starts from the beginning).
+ */
+export function findResumePoint(entries: JournalEntry[], at?: number): { index: number; point: ResumePoint } | undefined {
+  const markers: number[] = [];
+  entries.forEach((e, i) => {
+    if (e.kind === 'SnapshotV1') markers.push(i);
+  });
+  let chosen: number | undefined;
+  if (at !== undefined) {
+    if (at < 0 || at >= markers.length) throw new RuntimeError('bad-option', `the journal holds ${markers.length} snapshot(s); there is no snapshot ${at}`);
+    chosen = markers[at];
+  } else {
+    const last = markers[markers.length - 1];
+    if (last === undefined) return undefined;
+    // A run that ended (or another that began) after the last snapshot: nothing to resume.
+    if (entries.slice(last + 1).some((e) => e.kind === 'ProcessExitV1' || e.kind === 'InitModuleV1')) return undefined;
+    chosen = last;
+  }
+  // The chosen snapshot's run starts at the InitModuleV1 before it; its memory is the regions committed since.
+  let runStart = 0;
+  for (let i = chosen; i >= 0; i--) {
+    if (entries[i].kind === 'InitModuleV1') {
+      runStart = i;
+      break;
+    }
+  }
+  const regions: ResumePoint['regions'] = [];
+  let pending: ResumePoint['regions'] = [];
+  let thread: EntryByKind<'SetThreadV1'> | undefined;
+  let pendingThread: EntryByKind<'SetThreadV1'> | undefined;
+  const cursors = new Map<number, number>();
+  let pendingCursors: Map<number, number> | undefined;
+  for (let i = runStart; i <= chosen; i++) {
+    const e = entries[i];
+    if (e.kind === 'UpdateMemoryRegionV1') pending.push({ start: Number(e.region.start), data: e.data });
+    else if (e.kind === 'SetThreadV1' && e.id === 0) pendingThread = e;
+    else if (e.kind === 'FdCursorsV1') {
+      pendingCursors = new Map();
+      const v = new DataView(e.cursors.buffer, e.cursors.byteOffset, e.cursors.length);
+      for (let k = 0; k + 12 <= e.cursors.length; k += 12) pendingCursors.set(v.getUint32(k, true), Number(v.getBigUint64(k + 4, true)));
+    } else if (e.kind === 'ClearEtherealV1') {
+      pending = [];
+      pendingThread = undefined;
+    } else if (e.kind === 'SnapshotV1') {
+      regions.push(...pending);
+      pending = [];
+      if (pendingThread) thread = pendingThread;
+      pendingThread = undefined;
+      if (pendingCursors) {
+        cursors.clear();
+        for (const [k, v] of pendingCursors) cursors.set(k, v);
+      }
+      pendingCursors = undefined;
+    }
+  }
+  if (!thread) return undefined;
+  let store: StoreData;
+  try {
+    store = JSON.parse(Buffer.from(thread.store_data).toString('utf8')) as StoreData;
+  } catch {
+    throw new RuntimeError('bad-journal', 'the snapshot\'s thread state was not written by wasm-journal (its store data is not ours)');
+  }
+  return { index: chosen, point: { callStack: thread.call_stack, store, regions, cursors } };
+}

@@ -1,0 +1,58 @@
+// When to take a snapshot: the triggers of `--snapshot-on` (Wasmer's names), checked at every WASI call before the
+// call does anything. Triggers that come from outside the program (signals) arrive with the control channel.
+
+import type { SnapshotTriggerName } from '../../journal/wasi-types';
+
+export interface SnapshotOptions {
+  triggers: readonly SnapshotTriggerName[];
+  /** periodic-interval: at most this long between snapshots (ms; 10 s when the trigger is named without it). */
+  periodMs?: number;
+  /** Exit after the first snapshot (the process can be resumed from the journal). */
+  stopAfterSnapshot?: boolean;
+  /** Take snapshots without thread stacks (no asyncify): a restore restarts main. */
+  noAsyncify?: boolean;
+}
+
+export const DEFAULT_PERIOD_MS = 10_000;
+
+/** Calls that reach outside the sandbox (the non-deterministic-call trigger). */
+const OUTSIDE = new Set(['clock_time_get', 'random_get', 'poll_oneoff', 'sock_accept', 'sock_recv', 'sock_send', 'sock_shutdown']);
+
+export class TriggerState {
+  private readonly on: ReadonlySet<SnapshotTriggerName>;
+  private readonly fired = new Set<SnapshotTriggerName>();
+  private lastSnapshotMs = Date.now();
+  private idleSinceSnapshot = false;
+
+  constructor(private readonly opts: SnapshotOptions) {
+    this.on = new Set(opts.triggers);
+  }
+
+  private once(t: SnapshotTriggerName): SnapshotTriggerName | undefined {
+    if (!this.on.has(t) || this.fired.has(t)) return undefined;
+    this.fired.add(t);
+    return t;
+  }
+
+  /** The trigger that fires at this call, if any. `fd` is the call's first argument (a descriptor for fd_*). */
+  check(name: string, fd: unknown, isStdin: (fd: number) => boolean): SnapshotTriggerName | undefined {
+    if (name === 'proc_snapshot') return 'explicit';
+    const reading = name === 'fd_read' && typeof fd === 'number' && isStdin(fd);
+    const waiting = name === 'poll_oneoff' || reading;
+    let t: SnapshotTriggerName | undefined;
+    if (name === 'environ_get' || name === 'environ_sizes_get') t = this.once('first-environ');
+    if (!t && reading) t = this.once('first-stdin');
+    if (!t && name === 'sock_accept') t = this.once('first-listen');
+    if (!t && this.on.has('idle') && waiting && !this.idleSinceSnapshot) t = 'idle';
+    if (!t && this.on.has('non-deterministic-call') && (OUTSIDE.has(name) || reading)) t = 'non-deterministic-call';
+    if (!t && this.on.has('periodic-interval') && Date.now() - this.lastSnapshotMs >= (this.opts.periodMs ?? DEFAULT_PERIOD_MS)) {
+      t = 'periodic-interval';
+    }
+    if (!waiting) this.idleSinceSnapshot = false;
+    if (t) {
+      this.lastSnapshotMs = Date.now();
+      if (waiting) this.idleSinceSnapshot = true;
+    }
+    return t;
+  }
+}

@@ -1,0 +1,57 @@
+// Snapshots with thread stacks (asyncify): a run stopped at a snapshot and restored from the journal goes on
+// exactly where it was, and its output and files are those of an uninterrupted run.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { GUESTS, treeOf } from '../helpers/guest';
+import { tempDir } from '../helpers/tmp';
+
+const ROOT = path.join(__dirname, '..', '..', '..');
+const BIN = path.join(ROOT, 'out', 'src', 'cli', 'bin.js');
+const INPUT = fs.readFileSync(path.join(GUESTS, 'expected', 'stdin.input'));
+
+function cli(args: string[], input: Buffer | string = ''): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { input, maxBuffer: 1 << 26 });
+  return { code: r.status ?? -1, out: r.stdout.toString(), err: r.stderr.toString() };
+}
+
+test('first-stdin: stop at the first read from stdin, restore, feed the same input: the same output and files', () => {
+  const stdin = path.join(GUESTS, 'stdin.wasm');
+  const whole = tempDir('wj-snap-');
+  const full = cli(['run', stdin, '--dir', `${whole}::/sandbox`], INPUT);
+  assert.equal(full.code, 0, full.err);
+
+  const dir = tempDir('wj-snap-');
+  const j = path.join(tempDir('wj-snapj-'), 'stdin.journal');
+  const first = cli(['run', stdin, '--dir', `${dir}::/sandbox`, '--snapshot-on', 'first-stdin', '--stop-after-snapshot', '--journal-writable', j]);
+  assert.equal(first.code, 0, first.err);
+  assert.match(first.err, /stopped after a snapshot \(first-stdin\); resume with: wasm-journal run .* --journal /);
+  assert.match(cli(['snapshots', j]).out, /first-stdin/);
+  const resumed = cli(['run', stdin, '--dir', `${dir}::/sandbox`, '--journal', j], INPUT);
+  assert.equal(resumed.code, 0, resumed.err);
+  assert.equal(resumed.out, full.out);
+  assert.deepEqual(treeOf(dir), treeOf(whole));
+});
+
+test('non-deterministic-call: restoring from every snapshot of a run gives the output of the whole run', () => {
+  const misc = path.join(GUESTS, 'misc.wasm');
+  const full = cli(['run', misc]);
+  assert.equal(full.code, 0, full.err);
+  const j = path.join(tempDir('wj-snapj-'), 'misc.journal');
+  const recorded = cli(['run', misc, '--snapshot-on', 'non-deterministic-call', '--journal-writable', j]);
+  assert.equal(recorded.out, full.out, 'taking snapshots does not change what the program does');
+  const count = cli(['snapshots', j]).out.trimEnd().split('\n').length - 1;
+  assert.ok(count >= 4, `snapshots at the clock and random calls (${count})`);
+  // The run ended, so a plain restore starts again; --at N resumes at each snapshot. Each prints the terminal text
+  // journaled up to its snapshot, then goes on: together, the whole run's output.
+  for (let k = 0; k < count; k++) {
+    const r = cli(['run', misc, '--journal', j, '--at', String(k)]);
+    assert.equal(r.code, 0, `snapshot ${k}: ${r.err}`);
+    assert.equal(r.out, full.out, `resumed at snapshot ${k}`);
+  }
+  // A replay of the recorded run passes over the snapshots.
+  assert.match(cli(['replay', j, misc, '-q']).err, /reproduced exactly/);
+});
