@@ -55,3 +55,34 @@ test('non-deterministic-call: restoring from every snapshot of a run gives the o
   // A replay of the recorded run passes over the snapshots.
   assert.match(cli(['replay', j, misc, '-q']).err, /reproduced exactly/);
 });
+
+test('deep recursion, a 64 MiB heap, a snapshot inside nested calls, memory grown after it: resumed runs match', () => {
+  const deep = path.join(GUESTS, 'deep.wasm');
+  const input = 'one\ntwo\nthree\n';
+  const full = cli(['run', deep, '--', '2000', '64'], input);
+  assert.equal(full.code, 0, full.err);
+  assert.match(full.out, /^depth 2000, heap 64 MiB, 3 line\(s\) read\n/);
+  // Stopped at the first read from stdin, 2000 frames deep: resumed with the same input.
+  // Stopped at the explicit snapshot (after reading): resumed with no input at all.
+  for (const [trigger, inputFirst, inputThen] of [['first-stdin', '', input], ['explicit', input, '']]) {
+    const j = path.join(tempDir('wj-snapj-'), 'deep.journal');
+    const stopped = cli(['run', deep, '--snapshot-on', trigger, '--stop-after-snapshot', '--journal-writable', j, '--', '2000', '64'], inputFirst);
+    assert.equal(stopped.code, 0, stopped.err);
+    assert.match(stopped.err, new RegExp(`stopped after a snapshot \\(${trigger}\\)`));
+    const resumed = cli(['run', deep, '--journal', j, '--', '2000', '64'], inputThen);
+    assert.equal(resumed.code, 0, resumed.err);
+    assert.equal(resumed.out, full.out, trigger);
+  }
+});
+
+test('snapshot options: a period turns on periodic-interval; signals and bad names are refused', () => {
+  const misc = path.join(GUESTS, 'misc.wasm');
+  const j = path.join(tempDir('wj-snapj-'), 'p.journal');
+  // deep.wasm spends a while filling its heap between two calls, so a 1 ms period has passed by the second.
+  const r = cli(['run', path.join(GUESTS, 'deep.wasm'), '--snapshot-period', '1', '--journal-writable', j, '--', '10', '16']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(cli(['snapshots', j]).out, /periodic-interval/);
+  assert.match(cli(['run', misc, '--snapshot-on', 'sometimes']).err, /--snapshot-on sometimes: not a trigger/);
+  assert.match(cli(['run', misc, '--stop-after-snapshot']).err, /--stop-after-snapshot needs --snapshot-on/);
+  assert.match(cli(['run', path.join(GUESTS, 'deep.wasm'), '--journal', j, '--at', '999']).err, /there is no snapshot 999/);
+});
