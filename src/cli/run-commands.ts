@@ -12,6 +12,7 @@ import { sinkFor, type Terminal } from '../runtime/process';
 import { replayProgram, runProgram, type RunResult } from '../runtime/runtime';
 import { FS_MODES, LiveWorld, RecordingWorld, type FsMode, type MountSpec } from '../runtime/world';
 import type { SnapshotOptions } from '../runtime/snapshot/triggers';
+import { cacheDir, instrument } from '../runtime/snapshot/instrument';
 import { parseSnapshotTrigger, SNAPSHOT_TRIGGERS, type SnapshotTriggerName } from '../journal/wasi-types';
 import { UsageError, variadic, type ParsedArgs } from './args';
 import type { Command } from './journal-commands';
@@ -260,4 +261,38 @@ const replay: Command = {
   },
 };
 
-export const RUN_COMMANDS: Command[] = [run, replay];
+const instrumentCmd: Command = {
+  spec: {
+    name: 'instrument',
+    summary: 'Instrument a module for snapshots with thread stacks (asyncify); `run` does this by itself and caches it.',
+    positionals: [{ name: 'module', help: 'the module (.wasm)' }],
+    options: [
+      { name: 'output', short: 'o', type: 'string', value: 'FILE', help: 'where to write the instrumented module (required)' },
+      { name: 'no-cache', type: 'flag', help: 'instrument even when the cache has it, and do not store the result' },
+    ],
+    details: [
+      'Every mutable global is exported (so a snapshot can save it), the name section is kept, and only WASI calls',
+      `can unwind the stack. Modules instrumented already (by this or by \`wasm-opt --asyncify\`) are copied as they are.`,
+      `Cache: ${cacheDir()} (WASM_JOURNAL_CACHE moves it).`,
+    ],
+  },
+  run: async (args: ParsedArgs, io: Io): Promise<number> => {
+    const out = args.values.get('output')?.[0];
+    if (!out) throw new UsageError('missing --output FILE');
+    const file = args.positionals.module!;
+    if (path.resolve(file) === path.resolve(out)) throw new UsageError('the output is the input; write to another file');
+    const module = await readModule(file);
+    const r = await instrument(module.bytes, Buffer.from(module.hash).toString('hex'), module.module, {
+      noCache: args.flags.has('no-cache'),
+      progress: (m) => io.err.line(`wasm-journal: ${m}`),
+    });
+    const tmp = `${out}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, r.bytes);
+    fs.renameSync(tmp, out);
+    const what = r.source === 'already' ? 'already instrumented; copied' : r.source === 'cache' ? 'from the cache' : `instrumented in ${(r.ms / 1000).toFixed(1)} s`;
+    io.out.line(`${out}: ${(module.bytes.length / 1e6).toFixed(2)} MB -> ${(r.bytes.length / 1e6).toFixed(2)} MB (${what})`);
+    return 0;
+  },
+};
+
+export const RUN_COMMANDS: Command[] = [run, replay, instrumentCmd];

@@ -96,3 +96,23 @@ test('run --dir: host mode changes the folder; overlay and memory leave it alone
     else assert.deepEqual(left, []);
   }
 });
+
+test('instrument: asyncify exports and the stack pointer; an instrumented module runs and is recognised', async () => {
+  const dir = tempDir('wj-inst-');
+  const out = path.join(dir, 'hello.inst.wasm');
+  const r = cli(['instrument', HELLO, '-o', out]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /hello\.inst\.wasm: 0\.03 MB -> 0\.0\d MB \((instrumented in [\d.]+ s|from the cache)\)\n$/);
+  const mod = await WebAssembly.compile(fs.readFileSync(out));
+  const names = WebAssembly.Module.exports(mod).map((e) => e.name);
+  for (const n of ['asyncify_start_unwind', 'asyncify_stop_unwind', 'asyncify_start_rewind', 'asyncify_stop_rewind', 'asyncify_get_state', '__stack_pointer']) {
+    assert.ok(names.includes(n), n);
+  }
+  const again = cli(['instrument', out, '-o', path.join(dir, 'again.wasm')]);
+  assert.match(again.out, /already instrumented; copied/);
+  const run = cli(['run', out, '--', '2']);
+  assert.equal(run.code, 2);
+  assert.match(run.out, /^hello from wasm\n/);
+  assert.match(cli(['instrument', HELLO]).err, /missing --output FILE/);
+  assert.match(cli(['instrument', HELLO, '-o', HELLO]).err, /the output is the input/);
+});
