@@ -12,6 +12,7 @@ const nodeConfig = {
     cli: './src/cli/bin.ts',
     // Loaded by path at run time (new Worker), from the bundle's folder.
     'socket-worker': './src/runtime/socket-worker.ts',
+    'run-worker': './src/cli/run-worker.ts',
   },
   // Keep the real __dirname: the socket worker is found next to the bundle.
   node: { __dirname: false },

@@ -17,6 +17,8 @@ import { parseSnapshotTrigger, SNAPSHOT_TRIGGERS, type SnapshotTriggerName } fro
 import { UsageError, variadic, type ParsedArgs } from './args';
 import type { Command } from './journal-commands';
 import { ClosedPipe, type Io } from './output';
+import { controlSocket, runOnWorker } from './run-host';
+import * as net from 'node:net';
 
 /** The guest's stdout and stderr, through the CLI's own writers (which survive full and closed pipes). */
 function ioTerminal(io: Io): Terminal {
@@ -68,8 +70,8 @@ function parseEnv(spec: string): string {
   return spec;
 }
 
-/** Triggers Wasmer has that need the control channel (signals), which comes with the debugger's process model. */
-const NOT_YET: readonly string[] = ['sigint', 'sigalrm', 'sigtstp', 'sigstop', 'first-sigint', 'bootstrap', 'transaction'];
+/** Wasmer's internal triggers (its own bootstrapping and transactions), not for users. */
+const NOT_YET: readonly string[] = ['bootstrap', 'transaction'];
 
 function snapshotOptions(args: ParsedArgs): SnapshotOptions | undefined {
   const names = args.values.get('snapshot-on') ?? [];
@@ -79,7 +81,7 @@ function snapshotOptions(args: ParsedArgs): SnapshotOptions | undefined {
     for (const part of n.split(',')) {
       const t = parseSnapshotTrigger(part);
       if (!t) throw new UsageError(`--snapshot-on ${part}: not a trigger (${SNAPSHOT_TRIGGERS.join(', ')})`);
-      if (NOT_YET.includes(t)) throw new UsageError(`--snapshot-on ${part}: signals do not reach a running program yet (they come with the control channel)`);
+      if (NOT_YET.includes(t)) throw new UsageError(`--snapshot-on ${part}: an internal trigger of Wasmer's, not one to ask for`);
       triggers.push(t);
     }
   }
@@ -153,73 +155,112 @@ const run: Command = {
       '  wasm-journal run app.wasm --journal app.journal --fs overlay      (restore into memory; the host is untouched)',
     ],
   },
-  run: async (args: ParsedArgs, io: Io): Promise<number> => {
-    const file = args.positionals.module!;
-    const guestArgs = [path.basename(file), ...variadic(args, 'args'), ...args.rest];
-    const mounts = (args.values.get('dir') ?? []).map(parseDir);
-    const guests = new Set<string>();
-    for (const m of mounts) {
-      if (guests.has(m.guest)) throw new UsageError(`two --dir options map to ${m.guest}`);
-      guests.add(m.guest);
-    }
-    const env = (args.values.get('env') ?? []).map(parseEnv);
-    const fsMode = (args.values.get('fs')?.[0] ?? 'host') as FsMode;
-    const growth = args.values.get('with-compact-on-growth')?.[0];
-    if (growth !== undefined && !(Number(growth) > 0)) throw new UsageError('--with-compact-on-growth needs a factor above 0');
-    const sync = (args.values.get('sync')?.[0] ?? 'snapshot') as SyncPolicy;
-    const module = await readModule(file);
-    const snapshots = snapshotOptions(args);
-    const atArg = args.values.get('at')?.[0];
-
-    // Restore sources: the read-only journals in order, then what the writable one already holds.
-    const readOnly = (args.values.get('journal') ?? []).flatMap((j) => readJournalEntries(j, io));
-    const writablePath = args.values.get('journal-writable')?.[0];
-    let journal: Journal | undefined;
-    let restore = readOnly;
-    if (writablePath) {
-      journal =
-        args.flags.has('enable-compaction') || growth !== undefined
-          ? new CompactingLogFileJournal(writablePath, { sync, growthFactor: growth === undefined ? undefined : Number(growth), compactOnClose: args.flags.has('enable-compaction') })
-          : LogFileJournal.openAppend(writablePath, { sync });
-      const own = [...readAll(journal)].map((r) => r.entry);
-      // The writable journal alone must restore what this run started from: copy the read-only journals into it.
-      for (const e of readOnly) journal.write(e);
-      restore = [...own, ...readOnly];
-    }
-    const listeners = args.values.get('tcp-listen') ?? [];
-    for (const l of listeners) if (!/^(\[[^\]]+\]|[^:]*):\d+$/.test(l)) throw new UsageError(`--tcp-listen ${l}: expected HOST:PORT`);
-    const live = new LiveWorld(guestArgs, env, fsMode, mounts, 0, listeners);
-    const sink = journal ? sinkFor(journal) : undefined;
-    const world = sink ? new RecordingWorld(live, (e) => sink.write(e)) : live;
-    let result: RunResult;
-    try {
-      result = await runProgram({
-        module,
-        world,
-        sink,
-        terminal: ioTerminal(io),
-        restore,
-        skipJournalStdio: args.flags.has('skip-journal-stdio'),
-        force: args.flags.has('force'),
-        allowUnknownImports: args.flags.has('allow-unknown-imports'),
-        snapshots,
-        resumeAt: atArg === undefined ? undefined : Number(atArg),
-        progress: (m) => io.err.line(`wasm-journal: ${m}`),
-      });
-    } finally {
-      journal?.close();
-    }
-    if (result.stoppedAfter !== undefined) {
-      io.err.line(
-        `wasm-journal run: stopped after a snapshot (${result.stoppedAfter})${writablePath ? `; resume with: wasm-journal run ${file} --journal ${writablePath}` : ''}`,
-      );
-    }
-    if (result.restore && result.restore.skipped.length > 0) {
-      io.err.line(`note: restore skipped ${result.restore.skipped.length} entr${result.restore.skipped.length === 1 ? 'y' : 'ies'} whose effect could not be applied again (first: ${result.restore.skipped[0].what}: ${result.restore.skipped[0].reason})`);
-    }
-    return reportEnd('run', file, result, io);
-  },
+  run: async (args: ParsedArgs, io: Io): Promise<number> => runOnWorker(planRun(args), io),
 };
+
+/** Everything `run` was asked to do, checked, in a form that can be handed to the worker thread. */
+export interface RunPlan {
+  file: string;
+  guestArgs: string[];
+  mounts: MountSpec[];
+  env: string[];
+  fsMode: FsMode;
+  growth: string | undefined;
+  sync: SyncPolicy;
+  snapshots: SnapshotOptions | undefined;
+  at: number | undefined;
+  journals: string[];
+  writable: string | undefined;
+  listeners: string[];
+  skipJournalStdio: boolean;
+  force: boolean;
+  allowUnknownImports: boolean;
+  enableCompaction: boolean;
+}
+
+/** Checks the arguments of `run` (usage errors come from here, before anything starts). */
+export function planRun(args: ParsedArgs): RunPlan {
+  const file = args.positionals.module!;
+  const mounts = (args.values.get('dir') ?? []).map(parseDir);
+  const guests = new Set<string>();
+  for (const m of mounts) {
+    if (guests.has(m.guest)) throw new UsageError(`two --dir options map to ${m.guest}`);
+    guests.add(m.guest);
+  }
+  const growth = args.values.get('with-compact-on-growth')?.[0];
+  if (growth !== undefined && !(Number(growth) > 0)) throw new UsageError('--with-compact-on-growth needs a factor above 0');
+  const listeners = args.values.get('tcp-listen') ?? [];
+  for (const l of listeners) if (!/^(\[[^\]]+\]|[^:]*):\d+$/.test(l)) throw new UsageError(`--tcp-listen ${l}: expected HOST:PORT`);
+  const at = args.values.get('at')?.[0];
+  return {
+    file,
+    guestArgs: [path.basename(file), ...variadic(args, 'args'), ...args.rest],
+    mounts,
+    env: (args.values.get('env') ?? []).map(parseEnv),
+    fsMode: (args.values.get('fs')?.[0] ?? 'host') as FsMode,
+    growth,
+    sync: (args.values.get('sync')?.[0] ?? 'snapshot') as SyncPolicy,
+    snapshots: snapshotOptions(args),
+    at: at === undefined ? undefined : Number(at),
+    journals: args.values.get('journal') ?? [],
+    writable: args.values.get('journal-writable')?.[0],
+    listeners,
+    skipJournalStdio: args.flags.has('skip-journal-stdio'),
+    force: args.flags.has('force'),
+    allowUnknownImports: args.flags.has('allow-unknown-imports'),
+    enableCompaction: args.flags.has('enable-compaction'),
+  };
+}
+
+/** Runs a plan on this thread; `signals` is where the main thread leaves signals for the program. */
+export async function executePlan(plan: RunPlan, io: Io, signals?: Int32Array): Promise<number> {
+  const { file, growth, sync } = plan;
+  const module = await readModule(file);
+  // Restore sources: the read-only journals in order, then what the writable one already holds.
+  const readOnly = plan.journals.flatMap((j) => readJournalEntries(j, io));
+  let journal: Journal | undefined;
+  let restore = readOnly;
+  if (plan.writable) {
+    journal =
+      plan.enableCompaction || growth !== undefined
+        ? new CompactingLogFileJournal(plan.writable, { sync, growthFactor: growth === undefined ? undefined : Number(growth), compactOnClose: plan.enableCompaction })
+        : LogFileJournal.openAppend(plan.writable, { sync });
+    const own = [...readAll(journal)].map((r) => r.entry);
+    // The writable journal alone must restore what this run started from: copy the read-only journals into it.
+    for (const e of readOnly) journal.write(e);
+    restore = [...own, ...readOnly];
+  }
+  const live = new LiveWorld(plan.guestArgs, plan.env, plan.fsMode, plan.mounts, 0, plan.listeners, signals);
+  const sink = journal ? sinkFor(journal) : undefined;
+  const world = sink ? new RecordingWorld(live, (e) => sink.write(e)) : live;
+  let result: RunResult;
+  try {
+    result = await runProgram({
+      module,
+      world,
+      sink,
+      terminal: ioTerminal(io),
+      restore,
+      skipJournalStdio: plan.skipJournalStdio,
+      force: plan.force,
+      allowUnknownImports: plan.allowUnknownImports,
+      snapshots: plan.snapshots ? { ...plan.snapshots, signals } : undefined,
+      resumeAt: plan.at,
+      progress: (m) => io.err.line(`wasm-journal: ${m}`),
+    });
+  } finally {
+    journal?.close();
+  }
+  if (result.stoppedAfter !== undefined) {
+    io.err.line(
+      `wasm-journal run: stopped after a snapshot (${result.stoppedAfter})${plan.writable ? `; resume with: wasm-journal run ${file} --journal ${plan.writable}` : ''}`,
+    );
+  }
+  if (result.restore && result.restore.skipped.length > 0) {
+    io.err.line(`note: restore skipped ${result.restore.skipped.length} entr${result.restore.skipped.length === 1 ? 'y' : 'ies'} whose effect could not be applied again (first: ${result.restore.skipped[0].what}: ${result.restore.skipped[0].reason})`);
+  }
+  return reportEnd('run', file, result, io);
+}
 
 const replay: Command = {
   spec: {
@@ -295,4 +336,38 @@ const instrumentCmd: Command = {
   },
 };
 
-export const RUN_COMMANDS: Command[] = [run, replay, instrumentCmd];
+const signalCmd: Command = {
+  spec: {
+    name: 'signal',
+    summary: 'Send a signal to a program `wasm-journal run` is running: int, alrm, tstp, or stop (which no process can catch).',
+    positionals: [
+      { name: 'pid', help: 'the process id of `wasm-journal run`' },
+      { name: 'signal', help: 'int, alrm, tstp or stop' },
+    ],
+    options: [],
+    details: [
+      'With a snapshot trigger for it (--snapshot-on sigstop, ...), the program takes a snapshot at its next WASI call',
+      '(or while it waits for stdin), then the signal acts: stop and tstp suspend the process (resume it with',
+      '`kill -CONT PID`), int ends it with status 130, alrm lets it go on. Without a trigger the signal acts at once.',
+    ],
+  },
+  run: async (args: ParsedArgs, io: Io): Promise<number> => {
+    const pid = Number(args.positionals.pid);
+    if (!Number.isInteger(pid) || pid <= 0) throw new UsageError(`not a process id: ${args.positionals.pid}`);
+    const sock = controlSocket(pid);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const c = net.connect(sock, () => c.write(`${args.positionals.signal}\n`));
+      let got = '';
+      c.on('data', (d) => (got += d.toString()));
+      c.on('end', () => resolve(got));
+      c.on('error', (e: NodeJS.ErrnoException) =>
+        reject(new RuntimeError('bad-option', e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? `no wasm-journal run with process id ${pid} (${sock})` : e.message)),
+      );
+    });
+    if (answer.trim() !== 'ok') throw new UsageError(answer.trim());
+    io.out.line(`sent ${args.positionals.signal} to ${pid}`);
+    return 0;
+  },
+};
+
+export const RUN_COMMANDS: Command[] = [run, replay, instrumentCmd, signalCmd];

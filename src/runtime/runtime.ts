@@ -41,6 +41,11 @@ export class CapturedTerminal implements Terminal {
 
 const NOWHERE: EntrySink = { write: () => undefined };
 
+/** Stops the whole process as SIGSTOP does (after a snapshot for Ctrl+Z or `wasm-journal signal PID stop`). */
+function suspendProcess(): void {
+  process.kill(process.pid, 'SIGSTOP');
+}
+
 export interface RunOptions {
   module: LoadedModule;
   world: World;
@@ -173,6 +178,19 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   const snap: { s?: Snapshotter } = {};
   const triggers = snapOpts ? new TriggerState(snapOpts) : undefined;
   const isStdin = (fd: number): boolean => proc.fds.has(fd) && proc.fds.get(fd) instanceof StdioDesc && fd === 0;
+  const trySnapshot = (name: string, first: unknown): boolean => {
+    const s = snap.s;
+    const t = triggers?.check(name, first, isStdin);
+    if (!t || !s) return false;
+    if (s.withStacks) {
+      s.beginSnapshot(t);
+      return true;
+    }
+    s.snapshotWithoutStack(t);
+    if (snapOpts?.stopAfterSnapshot || triggers!.after === 'exit') throw new StopAfterSnapshot(t, triggers!.after === 'exit' ? 130 : 0);
+    if (triggers!.after === 'stop') suspendProcess();
+    return false;
+  };
   const hooks: WasiHooks = {
     beforeCall: (name, first) => {
       const s = snap.s;
@@ -180,17 +198,9 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
         s.finishRewind();
         return false;
       }
-      const t = triggers?.check(name, first, isStdin);
-      if (!t) return false;
-      if (!s) return false;
-      if (s.withStacks) {
-        s.beginSnapshot(t);
-        return true;
-      }
-      s.snapshotWithoutStack(t);
-      if (snapOpts?.stopAfterSnapshot) throw new StopAfterSnapshot(t);
-      return false;
+      return trySnapshot(name, first);
     },
+    interrupted: (name) => trySnapshot(name, undefined),
   };
   const { proc_snapshot: procSnapshot, ...preview1 } = wasiImports(proc, () => guestMemory.memory!, start.args, start.env, hooks);
   const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {
@@ -230,15 +240,21 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
       const s = snap.s;
       if (!s || s.state !== AsyncifyState.Unwinding) break;
       const t = s.completeSnapshot();
-      if (snapOpts?.stopAfterSnapshot) {
+      if (snapOpts?.stopAfterSnapshot || triggers?.after === 'exit') {
+        // Ctrl+C with a snapshot trigger: the run ends as Ctrl+C ends it, resumable from the journal.
+        if (triggers?.after === 'exit') exitCode = 130;
         stoppedAfter = t;
         break;
       }
+      if (triggers?.after === 'stop') suspendProcess();
       s.rewind();
     }
   } catch (e) {
     if (e instanceof ProcExit) exitCode = e.exitCode;
-    else if (e instanceof StopAfterSnapshot) stoppedAfter = e.trigger;
+    else if (e instanceof StopAfterSnapshot) {
+      stoppedAfter = e.trigger;
+      exitCode = e.exitCode;
+    }
     else if (e instanceof RuntimeError && e.code !== 'trap') throw e;
     else if (e instanceof RuntimeError) {
       trap = e.message;

@@ -10,6 +10,7 @@ import {
   CLOCK, E, EVENTTYPE, EVENTRWFLAGS_HANGUP, PREOPENTYPE_DIR, SIZE, SUBCLOCK_ABSTIME,
 } from './wasi-defs';
 import { ProcExit } from './errors';
+import { CallInterrupted } from './signals';
 
 type Fn = (...args: never[]) => number | void;
 
@@ -125,6 +126,8 @@ export interface WasiHooks {
    * once (a snapshot is unwinding the stack; the call runs when the program resumes).
    */
   beforeCall?: (name: string, first: unknown) => boolean;
+  /** A call that was waiting was interrupted by a signal before doing anything; true: a snapshot is unwinding. */
+  interrupted?: (name: string) => boolean;
 }
 
 /** Builds the wasi_snapshot_preview1 import object for a process. */
@@ -160,13 +163,19 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
     // Fixed arity (no rest parameters): the hot calls stay cheap.
     fns[name] = (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f2?: unknown, g2?: unknown, h?: unknown, i?: unknown) => {
       if (before && before(name, a)) return 0;
-      try {
-        if (settles) world.settle();
-        const r = g(a, b, c, d, e, f2, g2, h, i);
-        return r === undefined ? E.SUCCESS : r;
-      } catch (err) {
-        if (err instanceof FsError) return err.errno;
-        throw err;
+      for (;;) {
+        try {
+          if (settles) world.settle();
+          const r = g(a, b, c, d, e, f2, g2, h, i);
+          return r === undefined ? E.SUCCESS : r;
+        } catch (err) {
+          if (err instanceof FsError) return err.errno;
+          if (err instanceof CallInterrupted) {
+            if (hooks.interrupted?.(name)) return 0;
+            continue; // no snapshot for it: wait again
+          }
+          throw err;
+        }
       }
     };
   };

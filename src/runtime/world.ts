@@ -12,6 +12,7 @@ import { CLOCK, E } from './wasi-defs';
 import { RuntimeError } from './errors';
 import { RealHostFs, RecordingHostFs, ReplayHostFs, type HostAnswer, type HostFs } from './vfs/host-fs';
 import { SocketBridge, type Accepted } from './sockets';
+import { CallInterrupted, signalPending } from './signals';
 import type { SocketOpName } from '../journal/wasi-types';
 import { FsError } from './vfs/types';
 
@@ -94,6 +95,8 @@ export class LiveWorld implements World {
     private readonly mounts: MountSpec[],
     private readonly stdinFd = 0,
     private readonly listeners: string[] = [],
+    /** Signals for the program (when it runs on a worker thread): a wait for stdin ends for one. */
+    private readonly signals?: Int32Array,
   ) {}
 
   start(): StartInfo {
@@ -183,6 +186,14 @@ export class LiveWorld implements World {
       return first.subarray(0, max);
     }
     if (this.stdinEof) return new Uint8Array(0);
+    if (this.signals && this.probeFd() !== null) {
+      // Wait without blocking the thread, so a signal can interrupt the wait (the read has not happened yet).
+      while (!this.stdinReady()) {
+        if (signalPending(this.signals)) throw new CallInterrupted();
+        Atomics.wait(this.signals, 0, 0, 50);
+      }
+      return this.readStdin(max);
+    }
     const buf = Buffer.allocUnsafe(max);
     for (;;) {
       try {

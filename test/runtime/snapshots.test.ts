@@ -86,3 +86,71 @@ test('snapshot options: a period turns on periodic-interval; signals and bad nam
   assert.match(cli(['run', misc, '--stop-after-snapshot']).err, /--stop-after-snapshot needs --snapshot-on/);
   assert.match(cli(['run', path.join(GUESTS, 'deep.wasm'), '--journal', j, '--at', '999']).err, /there is no snapshot 999/);
 });
+
+/**
+ * Starts `run` on the waiter with stdin a FIFO left open (as a shell pipe is; a wait on it can be interrupted);
+ * resolves once it says it is waiting. `feed` writes the FIFO and closes it.
+ */
+async function startWaiter(extra: string[]): Promise<{
+  child: import('node:child_process').ChildProcess; out: () => string; err: () => string; exit: Promise<number>; feed: (s: string) => void;
+}> {
+  const { spawn } = await import('node:child_process');
+  const fifo = path.join(tempDir('wj-fifo-'), 'in');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo');
+  // Open both ends without blocking: O_RDWR on a FIFO never waits for the other side.
+  const writer = fs.openSync(fifo, fs.constants.O_RDWR);
+  const reader = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const child = spawn(process.execPath, [BIN, 'run', path.join(GUESTS, 'waiter.wasm'), ...extra], { stdio: [reader, 'pipe', 'pipe'] });
+  fs.closeSync(reader);
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const exit = new Promise<number>((r) => child.on('exit', (code, sig) => r(code ?? (sig ? 128 : -1))));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('waiting\n')) resolve();
+    });
+    void exit.then((code) => reject(new Error(`the run ended (${code}) before waiting: ${err}`)));
+  });
+  let open = true;
+  void exit.then(() => open && fs.closeSync(writer));
+  const feed = (s: string): void => {
+    fs.writeSync(writer, s);
+    fs.closeSync(writer);
+    open = false;
+  };
+  return { child, out: () => out, err: () => err, exit, feed };
+}
+
+test('sigint: Ctrl+C while the program waits for input takes a snapshot and ends the run; resuming goes on from there', async () => {
+  const full = cli(['run', path.join(GUESTS, 'waiter.wasm')], 'a\nb\n');
+  assert.equal(full.out, 'waiting\nA\nB\n2 line(s)\n');
+  const j = path.join(tempDir('wj-snapj-'), 'w.journal');
+  const w = await startWaiter(['--snapshot-on', 'sigint', '--journal-writable', j]);
+  w.child.kill('SIGINT');
+  assert.equal(await w.exit, 130, w.err());
+  assert.match(w.err(), /stopped after a snapshot \(sigint\)/);
+  const resumed = cli(['run', path.join(GUESTS, 'waiter.wasm'), '--journal', j], 'a\nb\n');
+  assert.equal(resumed.code, 0, resumed.err);
+  assert.equal(resumed.out, full.out, 'the journaled "waiting", then the rest of the run');
+});
+
+test('sigstop through the control channel: a snapshot, then the process stops; it goes on after SIGCONT', async () => {
+  const j = path.join(tempDir('wj-snapj-'), 's.journal');
+  const w = await startWaiter(['--snapshot-on', 'sigstop', '--journal-writable', j]);
+  const sent = cli(['signal', String(w.child.pid), 'stop']);
+  assert.equal(sent.code, 0, sent.err);
+  // Wait until the kernel says the process is stopped (state T in /proc).
+  for (;;) {
+    const stat = fs.readFileSync(`/proc/${w.child.pid}/stat`, 'utf8');
+    if (stat.split(') ')[1]?.startsWith('T')) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.match(cli(['snapshots', j]).out, /sigstop/);
+  w.child.kill('SIGCONT');
+  w.feed('x\n');
+  assert.equal(await w.exit, 0, w.err());
+  assert.equal(w.out(), 'waiting\nX\n1 line(s)\n');
+  assert.match(cli(['signal', '999999', 'stop']).err, /no wasm-journal run with process id 999999/);
+});

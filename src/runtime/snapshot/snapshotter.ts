@@ -61,7 +61,10 @@ function mutableGlobals(exports: WebAssembly.Exports): Map<string, WebAssembly.G
 
 /** Thrown through the program's frames to end a run after a snapshot taken without asyncify. */
 export class StopAfterSnapshot extends Error {
-  constructor(readonly trigger: SnapshotTriggerName) {
+  constructor(
+    readonly trigger: SnapshotTriggerName,
+    readonly exitCode = 0,
+  ) {
     super(`stopped after a snapshot (${trigger})`);
   }
 }

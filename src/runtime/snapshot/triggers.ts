@@ -2,6 +2,7 @@
 // call does anything. Triggers that come from outside the program (signals) arrive with the control channel.
 
 import type { SnapshotTriggerName } from '../../journal/wasi-types';
+import { takeSignal, type SignalName } from '../signals';
 
 export interface SnapshotOptions {
   triggers: readonly SnapshotTriggerName[];
@@ -11,7 +12,20 @@ export interface SnapshotOptions {
   stopAfterSnapshot?: boolean;
   /** Take snapshots without thread stacks (no asyncify): a restore restarts main. */
   noAsyncify?: boolean;
+  /** Where signals for the program arrive (run on a worker thread; see signals.ts). */
+  signals?: Int32Array;
 }
+
+/** What the run does after a snapshot a signal triggered. */
+export type AfterSnapshot = 'continue' | 'exit' | 'stop';
+
+/** The signal triggers, and what each does after its snapshot: Ctrl+C ends the run, Ctrl+Z and stop suspend it. */
+const SIGNAL_TRIGGERS: Record<SignalName, { triggers: SnapshotTriggerName[]; after: AfterSnapshot }> = {
+  sigint: { triggers: ['first-sigint', 'sigint'], after: 'exit' },
+  sigalrm: { triggers: ['sigalrm'], after: 'continue' },
+  sigtstp: { triggers: ['sigtstp'], after: 'stop' },
+  sigstop: { triggers: ['sigstop'], after: 'stop' },
+};
 
 export const DEFAULT_PERIOD_MS = 10_000;
 
@@ -34,8 +48,32 @@ export class TriggerState {
     return t;
   }
 
+  /** What to do after the snapshot just triggered (signals end or suspend the run). */
+  after: AfterSnapshot = 'continue';
+
+  /** Which signals have a trigger (the main thread handles the others as the signal would). */
+  static handles(triggers: readonly SnapshotTriggerName[]): SignalName[] {
+    return (Object.keys(SIGNAL_TRIGGERS) as SignalName[]).filter((s) => SIGNAL_TRIGGERS[s].triggers.some((t) => triggers.includes(t)));
+  }
+
+  /** The trigger for a signal that came, if it has one. */
+  private signalTrigger(): SnapshotTriggerName | undefined {
+    if (!this.opts.signals) return undefined;
+    const sig = takeSignal(this.opts.signals);
+    if (!sig) return undefined;
+    const { triggers, after } = SIGNAL_TRIGGERS[sig];
+    const t = triggers.find((x) => this.on.has(x) && (x !== 'first-sigint' || !this.fired.has(x)));
+    if (!t) return undefined;
+    this.fired.add(t);
+    this.after = after;
+    return t;
+  }
+
   /** The trigger that fires at this call, if any. `fd` is the call's first argument (a descriptor for fd_*). */
   check(name: string, fd: unknown, isStdin: (fd: number) => boolean): SnapshotTriggerName | undefined {
+    this.after = 'continue';
+    const signalled = this.signalTrigger();
+    if (signalled) return signalled;
     if (name === 'proc_snapshot') return 'explicit';
     const reading = name === 'fd_read' && typeof fd === 'number' && isStdin(fd);
     const waiting = name === 'poll_oneoff' || reading;
