@@ -17,6 +17,7 @@ import { GLOBAL_EXPORT_PREFIX } from './instrument';
 import { RuntimeError } from '../errors';
 
 export const BLOCK = 512;
+const CHUNK = 64 * 1024;
 const MAX_REGION = 4 << 20;
 const MAX_BUFFER = 1 << 20;
 
@@ -229,18 +230,29 @@ export class Snapshotter {
     const blocks = Math.ceil(mem.length / BLOCK);
     const memBuf = Buffer.from(mem.buffer, mem.byteOffset, mem.length);
     const baseBuf = Buffer.from(base.buffer, base.byteOffset, base.length);
-    for (let b = 0; b < blocks; b++) {
+    const same = Math.min(mem.length, base.length) - (Math.min(mem.length, base.length) % BLOCK);
+    // Mostly nothing changed: compare big chunks (a memcmp each), and look at blocks only inside a chunk that differs.
+    for (let c = 0; c < same; c += CHUNK) {
+      const ce = Math.min(c + CHUNK, same);
+      if (memBuf.compare(baseBuf, c, ce, c, ce) === 0) {
+        flush(c / BLOCK);
+        continue;
+      }
+      for (let s = c; s < ce; s += BLOCK) {
+        if (memBuf.compare(baseBuf, s, s + BLOCK, s, s + BLOCK) !== 0) {
+          if (runStart < 0) runStart = s / BLOCK;
+        } else flush(s / BLOCK);
+      }
+    }
+    // Past the end of the baseline (memory grew): compare with zeros.
+    for (let b = same / BLOCK; b < blocks; b++) {
       const s = b * BLOCK;
       const e = Math.min(s + BLOCK, mem.length);
-      let changed: boolean;
-      if (e <= base.length) changed = memBuf.compare(baseBuf, s, e, s, e) !== 0;
-      else {
-        changed = false;
-        for (let i = s; i < e; i++) {
-          if (mem[i] !== (i < base.length ? base[i] : 0)) {
-            changed = true;
-            break;
-          }
+      let changed = false;
+      for (let i = s; i < e; i++) {
+        if (mem[i] !== (i < base.length ? base[i] : 0)) {
+          changed = true;
+          break;
         }
       }
       if (changed) {
@@ -248,7 +260,8 @@ export class Snapshotter {
       } else flush(b);
     }
     flush(blocks);
-    if (base.length === mem.length) base.set(mem);
+    // The baseline moves on: only the changed regions are copied (the rest is equal already).
+    if (base.length === mem.length) for (const e of out) base.set(e.data, Number(e.region.start));
     else this.baseline = mem.slice();
     return out;
   }

@@ -1,0 +1,197 @@
+// Snapshot benchmarks, each against a baseline measured in the same run:
+//  - instrumentation time per MB of module: first (npm binaryen loaded and compiled by V8), again, and cached;
+//  - overhead of an instrumented, journaled run with the default triggers against node:wasi running the original
+//    module, on a CPU-bound guest (goal at most 1.15x);
+//  - an incremental snapshot of a 256 MiB guest with 1 MiB changed, as memory scanned per second against
+//    Buffer.equals over the same bytes (goal at least 0.5 of it);
+//  - restoring snapshot k of 1,000 in a 64 MiB guest (goal under 50 ms).
+// Prints a markdown report (for docs/benchmarks.md). Usage: node out/bench/snapshot.js [--quick]
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { WASI } from 'node:wasi';
+import { LogFileJournal } from '../src/journal/log-file';
+import { readAll } from '../src/journal/journal';
+import { loadModule } from '../src/runtime/module';
+import { Process, sinkFor } from '../src/runtime/process';
+import { CapturedTerminal, runProgram } from '../src/runtime/runtime';
+import { instrument } from '../src/runtime/snapshot/instrument';
+import { findResumePoint, Snapshotter } from '../src/runtime/snapshot/snapshotter';
+import { DEFAULT_TRIGGERS } from '../src/runtime/snapshot/triggers';
+import { LiveWorld, RecordingWorld } from '../src/runtime/world';
+
+const quick = process.argv.includes('--quick');
+const ROUNDS = quick ? 3 : 7;
+const root = path.resolve(__dirname, '..', '..');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wj-bench-snap-'));
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+const devNull = fs.openSync('/dev/null', 'w');
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+function ms(f: () => void): number {
+  const t = process.hrtime.bigint();
+  f();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+async function instrumentation(): Promise<string[]> {
+  const rows: string[] = [];
+  process.env.WASM_JOURNAL_CACHE = path.join(tmp, 'cache');
+  for (const file of [path.join(root, 'bench', 'guests', 'cpu.wasm'), path.join(root, 'test', 'fixtures', 'guests', 'files.wasm')]) {
+    const m = await loadModule(fs.readFileSync(file), file);
+    const hash = Buffer.from(m.hash).toString('hex');
+    const first = await instrument(m.bytes, hash, m.module);
+    const again = await instrument(m.bytes, hash, m.module, { noCache: true });
+    const cached = await instrument(m.bytes, hash, m.module);
+    const mb = m.bytes.length / 1e6;
+    rows.push(`| ${path.basename(file)} | ${(m.bytes.length / 1024).toFixed(0)} KiB -> ${(first.bytes.length / 1024).toFixed(0)} KiB | ${first.ms} | ${again.ms} | ${cached.ms} | ${(again.ms / mb / 1000).toFixed(1)} s/MB |`);
+  }
+  return rows;
+}
+
+async function overhead(): Promise<{ base: number; ours: number }> {
+  const file = path.join(root, 'bench', 'guests', 'cpu.wasm');
+  const m = await loadModule(fs.readFileSync(file), file);
+  const args = quick ? ['10'] : [];
+  const base: number[] = [];
+  const ours: number[] = [];
+  for (let i = 0; i <= ROUNDS; i++) {
+    let t = process.hrtime.bigint();
+    const wasi = new WASI({ version: 'preview1', args: ['cpu', ...args], env: {}, stdout: devNull, returnOnExit: true });
+    wasi.start(new WebAssembly.Instance(m.module, wasi.getImportObject() as WebAssembly.Imports) as unknown as object);
+    const b = Number(process.hrtime.bigint() - t) / 1e6;
+    const jf = path.join(tmp, 'cpu.journal');
+    fs.rmSync(jf, { force: true });
+    t = process.hrtime.bigint();
+    const j = LogFileJournal.openAppend(jf);
+    const sink = sinkFor(j);
+    await runProgram({
+      module: m,
+      world: new RecordingWorld(new LiveWorld(['cpu', ...args], [], 'memory', []), (e) => sink.write(e)),
+      sink,
+      terminal: new CapturedTerminal(),
+      snapshots: { triggers: DEFAULT_TRIGGERS },
+    });
+    j.close();
+    const o = Number(process.hrtime.bigint() - t) / 1e6;
+    if (i > 0) {
+      base.push(b);
+      ours.push(o);
+    }
+  }
+  return { base: median(base), ours: median(ours) };
+}
+
+/** A process to snapshot: a real one over an in-memory folder (what the snapshot records of descriptors). */
+function snapshotterFor(memory: WebAssembly.Memory, journal: LogFileJournal): Snapshotter {
+  const world = new LiveWorld(['bench'], [], 'memory', []);
+  const start = world.start();
+  const proc = new Process(world, sinkFor(journal), new CapturedTerminal(), [], start.tty, start.startNs);
+  return new Snapshotter({}, memory, proc, sinkFor(journal), false);
+}
+
+function fill(mem: Uint8Array, seed: number): void {
+  let x = seed;
+  for (let i = 0; i < mem.length; i += 4096) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    mem[i] = x & 0xff;
+  }
+}
+
+function incremental(): { ours: number; equals: number; mb: number } {
+  const size = (quick ? 64 : 256) << 20;
+  const memory = new WebAssembly.Memory({ initial: size >>> 16 });
+  const jf = path.join(tmp, 'incr.journal');
+  fs.rmSync(jf, { force: true });
+  const journal = LogFileJournal.openAppend(jf, { sync: 'never' });
+  const snap = snapshotterFor(memory, journal);
+  const mem = new Uint8Array(memory.buffer);
+  fill(mem, 1);
+  snap.snapshotWithoutStack('explicit'); // the first, complete snapshot
+  const copy = Buffer.from(mem);
+  const ours: number[] = [];
+  const equals: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    // 1 MiB changed, in 16 pieces of 64 KiB spread over the memory.
+    for (let p = 0; p < 16; p++) mem.fill((r + p) & 0xff, Math.floor((p / 16) * size) + 4096, Math.floor((p / 16) * size) + 4096 + 65536);
+    ours.push(ms(() => snap.snapshotWithoutStack('explicit')));
+    copy.set(mem);
+    const view = Buffer.from(mem.buffer, 0, mem.length);
+    equals.push(ms(() => void view.equals(copy)));
+  }
+  journal.close();
+  return { ours: median(ours), equals: median(equals), mb: size / (1 << 20) };
+}
+
+function restoreK(): { k: number; ms: number; entries: number; journalMb: number }[] {
+  const size = (quick ? 16 : 64) << 20;
+  const count = quick ? 100 : 1000;
+  const memory = new WebAssembly.Memory({ initial: size >>> 16 });
+  const jf = path.join(tmp, 'k.journal');
+  fs.rmSync(jf, { force: true });
+  const journal = LogFileJournal.openAppend(jf, { sync: 'never' });
+  const snap = snapshotterFor(memory, journal);
+  const mem = new Uint8Array(memory.buffer);
+  fill(mem, 7);
+  for (let i = 0; i < count; i++) {
+    mem.fill(i & 0xff, (i * 65536) % (size - 65536), ((i * 65536) % (size - 65536)) + 65536);
+    snap.snapshotWithoutStack('explicit');
+  }
+  journal.close();
+  const out: { k: number; ms: number; entries: number; journalMb: number }[] = [];
+  for (const k of [1, Math.floor(count / 2), count - 1]) {
+    const times: number[] = [];
+    let n = 0;
+    for (let r = 0; r < 3; r++) {
+      const target = new Uint8Array(size);
+      times.push(
+        ms(() => {
+          const j = LogFileJournal.openRead(jf);
+          const entries = [...readAll(j)].map((x) => x.entry);
+          j.close();
+          n = entries.length;
+          // Memory as of snapshot k (no thread state in these snapshots, so the regions are applied here).
+          let pending: { start: number; data: Uint8Array }[] = [];
+          let seen = -1;
+          for (const e of entries) {
+            if (e.kind === 'UpdateMemoryRegionV1') pending.push({ start: Number(e.region.start), data: e.data });
+            else if (e.kind === 'SnapshotV1') {
+              for (const p of pending) target.set(p.data, p.start);
+              pending = [];
+              if (++seen === k) break;
+            }
+          }
+          void findResumePoint;
+        }),
+      );
+    }
+    out.push({ k, ms: median(times), entries: n, journalMb: fs.statSync(jf).size / 1e6 });
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const inst = await instrumentation();
+  const over = await overhead();
+  const incr = incremental();
+  const rest = restoreK();
+  const cores = os.cpus();
+  console.log('### Snapshots (bench/snapshot.ts)\n');
+  console.log(`${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${cores.length} cores (${cores[0]?.model.trim() ?? '?'}); medians of ${ROUNDS} rounds.\n`);
+  console.log('Instrumentation (asyncify with npm binaryen, optimize level 2), ms:\n');
+  console.log('| module | size | first (loads binaryen) | again | cached | per MB |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: |');
+  inst.forEach((r) => console.log(r));
+  const ratio = over.ours / over.base;
+  console.log(`\nCPU-bound guest (bench/guests/cpu.c), instrumented and journaled with the default triggers (${DEFAULT_TRIGGERS.join(', ')}), against node:wasi running the original module: ${over.base.toFixed(0)} ms vs ${over.ours.toFixed(0)} ms, **${ratio.toFixed(2)}x** (goal at most 1.15: ${ratio <= 1.15 ? 'met' : 'not met'}).\n`);
+  const speed = incr.mb / 1024 / (incr.ours / 1000);
+  const eqSpeed = incr.mb / 1024 / (incr.equals / 1000);
+  console.log(`Incremental snapshot of a ${incr.mb} MiB guest with 1 MiB changed (16 pieces of 64 KiB), written to a log file: ${incr.ours.toFixed(1)} ms, ${speed.toFixed(1)} GB/s of memory scanned; Buffer.equals over the same bytes ${incr.equals.toFixed(1)} ms, ${eqSpeed.toFixed(1)} GB/s: **${(speed / eqSpeed).toFixed(2)}** of it (goal at least 0.5: ${speed / eqSpeed >= 0.5 ? 'met' : 'not met'}).\n`);
+  console.log(`Restoring snapshot k of ${quick ? 100 : 1000} (${quick ? 16 : 64} MiB guest, 64 KiB changed per snapshot) by reading the journal from the start, as restore does today:\n`);
+  console.log('| k | ms | entries read | journal MB | goal under 50 ms |');
+  console.log('| ---: | ---: | ---: | ---: | --- |');
+  for (const r of rest) console.log(`| ${r.k} | ${r.ms.toFixed(0)} | ${r.entries} | ${r.journalMb.toFixed(1)} | ${r.ms < 50 ? 'met' : 'not met'} |`);
+}
+
+void main();
