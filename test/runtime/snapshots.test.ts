@@ -52,6 +52,10 @@ test('non-deterministic-call: restoring from every snapshot of a run gives the o
     assert.equal(r.code, 0, `snapshot ${k}: ${r.err}`);
     assert.equal(r.out, full.out, `resumed at snapshot ${k}`);
   }
+  // A run's first snapshot holds all of memory: the journal alone gives the image, data segments included.
+  const image = path.join(tempDir('wj-img-'), 'mem.bin');
+  assert.equal(cli(['extract', j, 'memory', '--at', '0', image]).code, 0);
+  assert.ok(fs.readFileSync(image).includes('sock_recv on the preopen directory'), 'the module\'s strings are in the image');
   // A replay of the recorded run passes over the snapshots.
   assert.match(cli(['replay', j, misc, '-q']).err, /reproduced exactly/);
 });

@@ -73,7 +73,11 @@ export class StopAfterSnapshot extends Error {
 export class Snapshotter {
   private readonly asy: AsyncifyExports;
   private readonly globals: Map<string, WebAssembly.Global>;
-  /** Memory as of the last snapshot (at first: as instantiated). */
+  /**
+   * Memory as of the last snapshot. At first all zeros: a run's first snapshot holds all of memory (every block
+   * that is not zero), so the journal alone says what memory holds (`extract memory`), and a restore starts from
+   * zeroed memory.
+   */
   private baseline: Uint8Array;
   private bufPtr = 0;
   private saved: Uint8Array | undefined;
@@ -91,7 +95,7 @@ export class Snapshotter {
   ) {
     this.asy = exports as unknown as AsyncifyExports;
     this.globals = mutableGlobals(exports);
-    this.baseline = new Uint8Array(memory.buffer).slice();
+    this.baseline = new Uint8Array(memory.buffer.byteLength);
   }
 
   get state(): AsyncifyState {
@@ -271,6 +275,8 @@ export class Snapshotter {
     const have = this.memory.buffer.byteLength;
     if (point.store.memoryBytes > have) this.memory.grow((point.store.memoryBytes - have) / 65536);
     const mem = this.bytes();
+    // The snapshot's regions describe all of memory over zeros (not over the module's initial data).
+    mem.fill(0);
     for (const r of point.regions) mem.set(r.data, r.start);
     for (const [name, v] of Object.entries(point.store.globals)) {
       const g = this.globals.get(name);
@@ -281,8 +287,8 @@ export class Snapshotter {
       const d = this.proc.fds.has(fd) ? this.proc.fds.get(fd) : undefined;
       if (d instanceof FileDesc) d.pos = pos;
     }
-    // Later snapshots of this run are relative to the module's initial memory again (a run's first snapshot is
-    // complete on its own), so the baseline stays as instantiated.
+    // Later snapshots of this run start again from zeros (a run's first snapshot is complete on its own), so the
+    // baseline stays as it is.
     const size = this.borrowBuffer();
     const v = new DataView(this.memory.buffer);
     this.bytes().set(point.callStack, this.bufPtr + 8);
