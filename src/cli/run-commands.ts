@@ -192,6 +192,8 @@ export function planRun(args: ParsedArgs): RunPlan {
   const listeners = args.values.get('tcp-listen') ?? [];
   for (const l of listeners) if (!/^(\[[^\]]+\]|[^:]*):\d+$/.test(l)) throw new UsageError(`--tcp-listen ${l}: expected HOST:PORT`);
   const at = args.values.get('at')?.[0];
+  const snapshots = snapshotOptions(args);
+  if (snapshots && !args.values.get('journal-writable')) throw new UsageError('snapshots need a journal to go to: add --journal-writable J');
   return {
     file,
     guestArgs: [path.basename(file), ...variadic(args, 'args'), ...args.rest],
@@ -200,7 +202,7 @@ export function planRun(args: ParsedArgs): RunPlan {
     fsMode: (args.values.get('fs')?.[0] ?? 'host') as FsMode,
     growth,
     sync: (args.values.get('sync')?.[0] ?? 'snapshot') as SyncPolicy,
-    snapshots: snapshotOptions(args),
+    snapshots,
     at: at === undefined ? undefined : Number(at),
     journals: args.values.get('journal') ?? [],
     writable: args.values.get('journal-writable')?.[0],

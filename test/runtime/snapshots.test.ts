@@ -88,6 +88,7 @@ test('snapshot options: a period turns on periodic-interval; signals and bad nam
   assert.match(cli(['snapshots', j]).out, /periodic-interval/);
   assert.match(cli(['run', misc, '--snapshot-on', 'sometimes']).err, /--snapshot-on sometimes: not a trigger/);
   assert.match(cli(['run', misc, '--stop-after-snapshot']).err, /--stop-after-snapshot needs --snapshot-on/);
+  assert.match(cli(['run', misc, '--snapshot-on', 'idle']).err, /snapshots need a journal to go to: add --journal-writable J/);
   assert.match(cli(['run', path.join(GUESTS, 'deep.wasm'), '--journal', j, '--at', '999']).err, /there is no snapshot 999/);
 });
 
