@@ -28,7 +28,8 @@ function ioTerminal(io: Io): Terminal {
         (stream === 1 ? io.out : io.err).writeBytes(data);
         return true;
       } catch (e) {
-        if (e instanceof ClosedPipe) return false;
+        // A closed pipe, or a full or failing device: the program's write fails (EPIPE), the run goes on.
+        if (e instanceof ClosedPipe || (e as NodeJS.ErrnoException).code !== undefined) return false;
         throw e;
       }
     },
@@ -332,7 +333,7 @@ const instrumentCmd: Command = {
     const tmp = `${out}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, r.bytes);
     fs.renameSync(tmp, out);
-    const what = r.source === 'already' ? 'already instrumented; copied' : r.source === 'cache' ? 'from the cache' : `instrumented in ${(r.ms / 1000).toFixed(1)} s`;
+    const what = r.source === 'already' ? (r.bytes === module.bytes ? 'already instrumented; copied' : 'already instrumented; its mutable globals exported') : r.source === 'cache' ? 'from the cache' : `instrumented in ${(r.ms / 1000).toFixed(1)} s`;
     io.out.line(`${out}: ${(module.bytes.length / 1e6).toFixed(2)} MB -> ${(r.bytes.length / 1e6).toFixed(2)} MB (${what})`);
     return 0;
   },

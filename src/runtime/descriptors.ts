@@ -156,9 +156,13 @@ export class FdTable {
     return this.fds.entries();
   }
 
-  /** Closes every descriptor (at the end of a run). */
-  closeAll(): void {
+  /** Closes every descriptor (at the end of a run); those in `keep` leave the table without being released. */
+  closeAll(keep?: ReadonlySet<Descriptor>): void {
     for (const fd of [...this.fds.keys()]) {
+      if (keep?.has(this.fds.get(fd)!)) {
+        this.fds.delete(fd);
+        continue;
+      }
       try {
         this.close(fd);
       } catch {

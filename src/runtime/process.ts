@@ -72,17 +72,24 @@ export class Process {
   }
 
   /** The given sockets go after the folders: wasi-libc looks for folders from fd 3 up to the first that is not one. */
+  private readonly listenerDescs: SocketDesc[] = [];
   private addListeners(): void {
-    for (const l of this.listeners) this.fds.add(new SocketDesc(l.id, true, l.local, undefined, (id) => this.world.closeSocket(id)));
+    for (const l of this.listeners) {
+      const d = new SocketDesc(l.id, true, l.local, undefined, (id) => this.world.closeSocket(id));
+      this.listenerDescs.push(d);
+      this.fds.add(d);
+    }
   }
 
   /** Back to a fresh process's table: stdio and the preopened folders (a journal's restart). */
   resetDescriptors(): void {
     const stdio = [0, 1, 2].map((fd) => (this.fds.has(fd) ? this.fds.get(fd) : undefined));
-    this.fds.closeAll();
+    // The given sockets live as long as the run: a restart of the journal's process must not close them.
+    const given = new Set<Descriptor>(this.listenerDescs);
+    this.fds.closeAll(given);
     stdio.forEach((d, fd) => this.fds.add(d instanceof StdioDesc ? d : new StdioDesc(fd as 0 | 1 | 2, false), fd));
     for (const m of this.mounts) this.fds.add(new DirDesc(m.root, m.guestPath));
-    this.addListeners();
+    for (const d of this.listenerDescs) this.fds.add(d);
   }
 
   // ---- descriptor lookups ----
@@ -139,6 +146,10 @@ export class Process {
     const parent = this.dir(dirfd);
     if (oflags & OFLAG.DIRECTORY && oflags & (OFLAG.CREAT | OFLAG.EXCL | OFLAG.TRUNC)) throw new FsError(E.INVAL);
     if (fdflags & (FDFLAG.SYNC | FDFLAG.DSYNC | FDFLAG.RSYNC)) throw new FsError(E.NOTSUP);
+    // The access mode follows from the rights asked for, as in wasmtime; checked before anything is created.
+    const write = (base & (R.FD_WRITE | R.FD_DATASYNC | R.FD_ALLOCATE | R.FD_FILESTAT_SET_SIZE)) !== 0n;
+    const read = (base & (R.FD_READ | R.FD_READDIR)) !== 0n || !write;
+    if (oflags & OFLAG.TRUNC && !write && !(oflags & OFLAG.DIRECTORY)) throw new FsError(E.INVAL);
     const r = resolvePath(parent.dir, path, (dirflags & LOOKUP_SYMLINK_FOLLOW) !== 0);
     let node: VNode | undefined = r.node;
     if (oflags & OFLAG.CREAT) {
@@ -157,10 +168,6 @@ export class Process {
       if (oflags & (OFLAG.TRUNC | OFLAG.CREAT) || (wantsWrite && !(oflags & OFLAG.DIRECTORY))) throw new FsError(E.ISDIR);
       d = new DirDesc(node, undefined);
     } else {
-      // The access mode follows from the rights asked for, as in wasmtime.
-      const write = (base & (R.FD_WRITE | R.FD_DATASYNC | R.FD_ALLOCATE | R.FD_FILESTAT_SET_SIZE)) !== 0n;
-      const read = (base & (R.FD_READ | R.FD_READDIR)) !== 0n || !write;
-      if (oflags & OFLAG.TRUNC && !write) throw new FsError(E.INVAL);
       const handle = node.open({ read, write, trunc: (oflags & OFLAG.TRUNC) !== 0 });
       d = new FileDesc(node, handle, read, write, fdflags & ~FDFLAG.NONBLOCK);
     }

@@ -170,9 +170,14 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   let runnable = module.module;
   if (wantAsyncify) {
     const r = await instrument(module.bytes, Buffer.from(module.hash).toString('hex'), module.module, { progress: opts.progress });
-    runnable = r.source === 'already' ? module.module : await WebAssembly.compile(r.bytes);
+    runnable = r.bytes === module.bytes ? module.module : await WebAssembly.compile(r.bytes);
   }
+  // Whatever happens (a trap, a divergence, a failing journal), host handles, the stdin probe and the socket worker
+  // are released at the end.
+  const started: { proc?: Process } = {};
+  try {
   const { proc, start, restore } = startProcess(opts, sink, restoreSink, printRestoredStdio, resume ? resume.index + 1 : undefined);
+  started.proc = proc;
 
   const guestMemory: { memory?: WebAssembly.Memory } = {};
   const snap: { s?: Snapshotter } = {};
@@ -275,12 +280,14 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
     sink.write({ kind: 'MemoryHashV1', size: BigInt(memory.buffer.byteLength), sha256: hash });
     sink.write({ kind: 'ProcessExitV1', exit_code: trap !== undefined ? null : exitCodeFromNumber(exitCode) });
   }
-  proc.fds.closeAll();
-  world.close();
   return {
     exitCode, trap, restore, memoryHash: hash, start, snapshots: snap.s?.count ?? 0, stoppedAfter,
     resumedFrom: resume ? opts.restore!.slice(0, resume.index + 1).filter((e) => e.kind === 'SnapshotV1').length - 1 : undefined,
   };
+  } finally {
+    started.proc?.fds.closeAll();
+    world.close();
+  }
 }
 
 /** Runs a program, journaling into `opts.sink`. */

@@ -60,7 +60,8 @@ export class SocketBridge {
     return this.call({ op: 'recv', id, max: Math.min(max, CAPACITY - 4096), block }).bytes;
   }
   send(id: number, bytes: Uint8Array): number {
-    return this.call({ op: 'send', id, bytes }).res.n as number;
+    // A copy: a view of guest memory would send the whole of memory to the worker.
+    return this.call({ op: 'send', id, bytes: bytes.slice() }).res.n as number;
   }
   shutdown(id: number, how: number): void {
     this.call({ op: 'shutdown', id, how });

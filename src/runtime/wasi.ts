@@ -153,6 +153,7 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
   };
 
   const fns: Record<string, (...a: unknown[]) => number | void> = {};
+  const u = (x: unknown): unknown => (typeof x === 'number' ? x >>> 0 : typeof x === 'bigint' ? BigInt.asUintN(64, x) : x);
   // Runs of reads and writes on host files are coalesced (vfs/host-fs.ts); every other call ends the run first.
   const DATA_CALLS = new Set(['fd_read', 'fd_write', 'fd_pread', 'fd_pwrite']);
   const world = proc.world;
@@ -163,10 +164,13 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
     // Fixed arity (no rest parameters): the hot calls stay cheap.
     fns[name] = (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f2?: unknown, g2?: unknown, h?: unknown, i?: unknown) => {
       if (before && before(name, a)) return 0;
+      // WebAssembly hands i32 and i64 arguments to JS as signed values; WASI's are unsigned (fd_seek's offset is the
+      // one signed argument, and takes it back there).
+      const ua = u(a), ub = u(b), uc = u(c), ud = u(d), ue = u(e), uf = u(f2), ug = u(g2), uh = u(h), ui = u(i);
       for (;;) {
         try {
           if (settles) world.settle();
-          const r = g(a, b, c, d, e, f2, g2, h, i);
+          const r = g(ua, ub, uc, ud, ue, uf, ug, uh, ui);
           return r === undefined ? E.SUCCESS : r;
         } catch (err) {
           if (err instanceof FsError) return err.errno;
@@ -270,7 +274,7 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
   });
   def('fd_seek', (fd: number, offset: bigint, whence: number, out: number) => {
     m.check(out, 8);
-    m.setU64(out, proc.seek(fd, offset, whence));
+    m.setU64(out, proc.seek(fd, BigInt.asIntN(64, offset), whence));
   });
   def('fd_tell', (fd: number, out: number) => {
     m.check(out, 8);
@@ -282,6 +286,7 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
     m.check(buf, len);
     m.check(out, 4);
     const self = d.dir.stat();
+    if (cookie > BigInt(Number.MAX_SAFE_INTEGER)) cookie = BigInt(Number.MAX_SAFE_INTEGER);
     const entries = [
       { name: '.', filetype: 3, ino: self.ino },
       { name: '..', filetype: 3, ino: self.ino },

@@ -220,6 +220,8 @@ export class LiveWorld implements World {
       const now = process.hrtime.bigint();
       const ev = compute(now, ready);
       if (ev.length > 0) return ev;
+      // A signal for the program ends the wait (the poll runs again after the snapshot).
+      if (this.signals && signalPending(this.signals)) throw new CallInterrupted();
       // Nothing yet: sleep until the deadline, looking at stdin every few milliseconds.
       const left = deadlineNs === undefined ? 5_000_000n : deadlineNs - now;
       if (left <= 0n) return ev;

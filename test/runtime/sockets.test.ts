@@ -93,3 +93,16 @@ test('a port that is taken is a clear error', async () => {
   assert.equal(bad.status, 2);
   assert.match(bad.stderr.toString(), /--tcp-listen nowhere: expected HOST:PORT/);
 });
+
+test('the given socket survives a restore from the journal (a second run appended to it still serves)', async () => {
+  const journal = path.join(tempDir('wj-sock-'), 'again.journal');
+  for (const round of [1, 2]) {
+    const port = await freePort();
+    const child = spawn(process.execPath, [BIN, 'run', ECHO, '--tcp-listen', `127.0.0.1:${port}`, '--journal-writable', journal, '--skip-journal-stdio', '--', '1']);
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
+    assert.equal(await talk(port, `round ${round}\n`), `ROUND ${round}\n`);
+    assert.equal(await exited, 0, err);
+  }
+});

@@ -14,7 +14,7 @@ export const ASYNCIFY_IMPORTS = 'wasi_snapshot_preview1.*,wasix_32v1.proc_snapsh
 /** Names our instrumentation gives the mutable globals it exports. */
 export const GLOBAL_EXPORT_PREFIX = '__wj_global_';
 /** Bump when the recipe changes, so cached modules are rebuilt. */
-const RECIPE = 'asyncify-v1';
+const RECIPE = 'asyncify-v2';
 
 const ASYNCIFY_EXPORTS = ['asyncify_start_unwind', 'asyncify_stop_unwind', 'asyncify_start_rewind', 'asyncify_stop_rewind', 'asyncify_get_state'];
 
@@ -57,7 +57,12 @@ function loadBinaryen(): Promise<Binaryen> {
 /** Instruments module bytes (hash: their SHA-256, hex) or takes them from the cache. */
 export async function instrument(bytes: Uint8Array, hash: string, module: WebAssembly.Module, opts: InstrumentOptions = {}): Promise<InstrumentResult> {
   const t0 = Date.now();
-  if (isInstrumented(module)) return { bytes, source: 'already', ms: 0 };
+  // Instrumented already (by us, or by `wasm-opt --asyncify`): ours export every mutable global; others get only
+  // that step, since without their globals (the stack pointer) a resumed program would corrupt its memory.
+  const already = isInstrumented(module);
+  if (already && WebAssembly.Module.exports(module).some((e) => e.name.startsWith(GLOBAL_EXPORT_PREFIX))) {
+    return { bytes, source: 'already', ms: 0 };
+  }
   const cached = path.join(cacheDir(), `${hash}.wasm`);
   if (!opts.noCache) {
     try {
@@ -66,31 +71,29 @@ export async function instrument(bytes: Uint8Array, hash: string, module: WebAss
       // not cached yet
     }
   }
-  opts.progress?.(`instrumenting the module for snapshots (${(bytes.length / 1e6).toFixed(1)} MB; cached afterwards)...`);
+  if (!already) opts.progress?.(`instrumenting the module for snapshots (${(bytes.length / 1e6).toFixed(1)} MB; cached afterwards)...`);
   const binaryen = await loadBinaryen();
   let out: Uint8Array;
   const mod = binaryen.readBinary(bytes);
   try {
     const F = binaryen.Features;
     mod.setFeatures(F.MVP | F.MutableGlobals | F.SignExt | F.BulkMemory | F.NontrappingFPToInt | F.SIMD128 | F.Multivalue | F.ReferenceTypes);
-    // Export every mutable global the module defines, so a snapshot can save and restore it.
-    const exported = new Set<string>();
-    for (let i = 0; i < mod.getNumExports(); i++) {
-      const e = binaryen.getExportInfo(mod.getExportByIndex(i));
-      if (e.kind === binaryen.ExternalGlobal) exported.add(e.value);
-    }
+    // Export every mutable global the module defines under our own names (even one the module exports itself),
+    // so a snapshot can save and restore them all.
     for (let i = 0; i < mod.getNumGlobals(); i++) {
       const g = binaryen.getGlobalInfo(mod.getGlobalByIndex(i));
-      if (g.mutable && !g.module && !exported.has(g.name)) mod.addGlobalExport(g.name, `${GLOBAL_EXPORT_PREFIX}${i}`);
+      if (g.mutable && !g.module) mod.addGlobalExport(g.name, `${GLOBAL_EXPORT_PREFIX}${i}`);
     }
     binaryen.setDebugInfo(true);
-    binaryen.setOptimizeLevel(opts.optimizeLevel ?? 2);
-    binaryen.setShrinkLevel(0);
-    mod.optimize();
-    binaryen.setPassArgument('asyncify-imports', ASYNCIFY_IMPORTS);
-    mod.runPasses(['asyncify']);
-    binaryen.clearPassArguments();
-    mod.optimize();
+    if (!already) {
+      binaryen.setOptimizeLevel(opts.optimizeLevel ?? 2);
+      binaryen.setShrinkLevel(0);
+      mod.optimize();
+      binaryen.setPassArgument('asyncify-imports', ASYNCIFY_IMPORTS);
+      mod.runPasses(['asyncify']);
+      binaryen.clearPassArguments();
+      mod.optimize();
+    }
     if (!mod.validate()) throw new RuntimeError('not-wasm', 'the instrumented module does not validate (a binaryen problem)');
     out = mod.emitBinary();
   } finally {
@@ -107,5 +110,5 @@ export async function instrument(bytes: Uint8Array, hash: string, module: WebAss
       // a read-only cache: instrument again next time
     }
   }
-  return { bytes: out, source: 'instrumented', ms: Date.now() - t0 };
+  return { bytes: out, source: already ? 'already' : 'instrumented', ms: Date.now() - t0 };
 }

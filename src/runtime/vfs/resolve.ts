@@ -49,7 +49,8 @@ export function resolvePath(start: VDir, path: string, followFinal: boolean): Re
       const target = node.target();
       if (target.startsWith('/')) throw new FsError(E.PERM, `symlink ${comp} -> ${target} is absolute`);
       if (target === '') throw new FsError(E.NOENT);
-      if (target.endsWith('/')) mustBeDir = true;
+      // A target ending in a slash makes the final component a directory only when this link is the final one.
+      if (last && target.endsWith('/')) mustBeDir = true;
       const parts = target.split('/').filter((c) => c !== '' && c !== '.');
       for (let i = parts.length - 1; i >= 0; i--) work.push(parts[i]);
       if (parts.length === 0 && last) return { dir: cur, name: '.', node: cur, trailingSlash: mustBeDir };
