@@ -297,7 +297,7 @@ const replay: Command = {
     const terminal: Terminal = quiet ? { write: () => true } : ioTerminal(io);
     const r = await replayProgram({ module, records, run: runArg === undefined ? undefined : Number(runArg), terminal });
     io.out.flush();
-    const how = r.trap !== undefined ? 'trapped as recorded' : `exit code ${r.exitCode}`;
+    const how = r.replayEnded ? 'up to where the recorded run stopped' : r.trap !== undefined ? 'trapped as recorded' : `exit code ${r.exitCode}`;
     io.err.line(
       `replay: run ${r.run} of ${r.runs} reproduced exactly: ${r.entriesChecked} entries checked, ${how}, final memory sha256 ${Buffer.from(r.memoryHash).toString('hex').slice(0, 16)}...`,
     );

@@ -345,6 +345,14 @@ export const KINDS = [
     'snapshots',
     (e) => `fd-cursors (count=${e.cursors.length / 12})`,
   ),
+  kind(
+    'TerminalWriteFailedV1',
+    OWN_TAG_BASE + 9,
+    // The program's write to stdout or stderr failed (a closed pipe, a full device): it got EPIPE.
+    { fd: S.u32 },
+    'inputs',
+    (e) => `terminal-write-failed (fd=${e.fd})`,
+  ),
   kind('MemoryHashV1', OWN_TAG_BASE + 6, { size: S.u64, sha256: S.bytearray }, 'inputs', (e) => `memory-hash (size=${e.size}, sha256=${hex(e.sha256).slice(0, 16)}...)`),
 ] as const;
 

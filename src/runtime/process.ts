@@ -227,7 +227,8 @@ export class Process {
     if (d instanceof StdioDesc) {
       if (offset !== undefined) throw new FsError(E.SPIPE);
       if (d.stream === 0) throw new FsError(E.BADF);
-      if (!this.terminal.write(d.stream, data)) throw new FsError(E.PIPE);
+      const stream = d.stream;
+      if (!this.world.terminalWrite(fd, () => this.terminal.write(stream, data))) throw new FsError(E.PIPE);
       const at = d.written;
       d.written += BigInt(data.length);
       this.sink.write({ kind: 'FileDescriptorWriteV1', fd, offset: at, data, is_64bit: false });

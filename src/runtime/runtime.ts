@@ -80,6 +80,8 @@ export interface RunResult {
   stoppedAfter?: SnapshotTriggerName;
   /** The snapshot (index among the journal's snapshots) this run resumed from. */
   resumedFrom?: number;
+  /** A replay reached the end of a recorded run that had not ended (stopped after a snapshot, or killed). */
+  replayEnded?: boolean;
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -237,6 +239,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   let exitCode = 0;
   let trap: string | undefined;
   let stoppedAfter: SnapshotTriggerName | undefined;
+  let replayEnded = false;
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 64;
   try {
@@ -256,6 +259,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
     }
   } catch (e) {
     if (e instanceof ProcExit) exitCode = e.exitCode;
+    else if (e instanceof ReplayEnd) replayEnded = true;
     else if (e instanceof StopAfterSnapshot) {
       stoppedAfter = e.trigger;
       exitCode = e.exitCode;
@@ -276,12 +280,12 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   if (trap !== undefined) exitCode = 134;
   const hash = memoryHash(memory);
   // A run stopped after a snapshot has not ended: it goes on when the journal is restored.
-  if (stoppedAfter === undefined) {
+  if (stoppedAfter === undefined && !replayEnded) {
     sink.write({ kind: 'MemoryHashV1', size: BigInt(memory.buffer.byteLength), sha256: hash });
     sink.write({ kind: 'ProcessExitV1', exit_code: trap !== undefined ? null : exitCodeFromNumber(exitCode) });
   }
   return {
-    exitCode, trap, restore, memoryHash: hash, start, snapshots: snap.s?.count ?? 0, stoppedAfter,
+    exitCode, trap, restore, memoryHash: hash, start, snapshots: snap.s?.count ?? 0, stoppedAfter, replayEnded,
     resumedFrom: resume ? opts.restore!.slice(0, resume.index + 1).filter((e) => e.kind === 'SnapshotV1').length - 1 : undefined,
   };
   } finally {
@@ -303,12 +307,30 @@ const PASSIVE: ReadonlySet<EntryKind> = new Set<EntryKind>([
   'SnapshotV1', 'UpdateMemoryRegionV1', 'SetThreadV1', 'CloseThreadV1', 'ClearEtherealV1', 'FdCursorsV1',
 ]);
 
+/** The replay reached the end of a recorded run that did not end: everything recorded was reproduced. */
+export class ReplayEnd extends Error {
+  constructor() {
+    super('the end of a recording that stopped');
+  }
+}
+
 /** Walks a recorded run: hands out its inputs and checks every entry the program makes against it. */
 export class ReplayCursor implements InputSource, EntrySink {
   private pos = 0;
   /** Entries checked or taken so far. */
   matched = 0;
-  constructor(private readonly records: LogRecord[]) {}
+  /**
+   * `open`: the recorded run did not end (stopped after a snapshot, or killed): reaching the end of the recording is
+   * where the replay stops too (ReplayEnd), not a divergence.
+   */
+  constructor(
+    private readonly records: LogRecord[],
+    private readonly open = false,
+  ) {}
+
+  private atEnd(): void {
+    if (this.open) throw new ReplayEnd();
+  }
 
   private next(): LogRecord | undefined {
     while (this.pos < this.records.length && PASSIVE.has(this.records[this.pos].entry.kind)) this.pos++;
@@ -321,6 +343,7 @@ export class ReplayCursor implements InputSource, EntrySink {
 
   take<K extends EntryKind>(kind: K, what: string): EntryByKind<K> {
     const r = this.next();
+    if (!r) this.atEnd();
     if (!r || r.entry.kind !== kind) {
       throw new RuntimeError(
         'divergence',
@@ -339,6 +362,7 @@ export class ReplayCursor implements InputSource, EntrySink {
 
   write(e: JournalEntry): void {
     const r = this.next();
+    if (!r) this.atEnd();
     if (!r || !sameEntry(r.entry, e)) {
       const detail = r && r.entry.kind === e.kind && entryText(r.entry) === entryText(e) ? ' (same call, different data)' : '';
       throw new RuntimeError(
@@ -406,7 +430,8 @@ export async function replayProgram(opts: ReplayOptions): Promise<ReplayResult> 
   if (hex(init.wasm_hash) !== hex(opts.module.hash)) {
     throw new RuntimeError('module-mismatch', `run ${run} was recorded from another module (hash ${hex(init.wasm_hash).slice(0, 16)}..., ${opts.module.path} is ${hex(opts.module.hash).slice(0, 16)}...)`);
   }
-  const cursor = new ReplayCursor(opts.records.slice(at, end));
+  const recorded = opts.records.slice(at, end);
+  const cursor = new ReplayCursor(recorded, !recorded.some((r) => r.entry.kind === 'ProcessExitV1'));
   const world = new ReplayWorld(cursor);
   const result = await execute(
     {

@@ -77,6 +77,8 @@ export interface World {
   send(id: number, data: Uint8Array): number;
   shutdown(id: number, how: number): void;
   closeSocket(id: number): void;
+  /** Whether the terminal took a write (`write` does it): an input, since a closed pipe changes what the program does. */
+  terminalWrite(fd: number, write: () => boolean): boolean;
   /** Brings the host folders up to date (ends runs of coalesced reads and writes); called between guest calls. */
   settle(): void;
   /** Called when the run ends. */
@@ -240,6 +242,10 @@ export class LiveWorld implements World {
     for (const h of this.hosts) h.settle();
   }
 
+  terminalWrite(_fd: number, write: () => boolean): boolean {
+    return write();
+  }
+
   private bridge: SocketBridge | undefined;
   private sockets(): SocketBridge {
     this.bridge ??= new SocketBridge();
@@ -340,6 +346,12 @@ export class RecordingWorld implements World {
 
   settle(): void {
     this.live.settle();
+  }
+
+  terminalWrite(fd: number, write: () => boolean): boolean {
+    const ok = this.live.terminalWrite(fd, write);
+    if (!ok) this.record({ kind: 'TerminalWriteFailedV1', fd });
+    return ok;
   }
 
   private socketCall<T>(op: SocketOpName, f: () => T, enc: (r: T) => Uint8Array): T {
@@ -451,6 +463,16 @@ export class ReplayWorld implements World {
   }
 
   settle(): void {}
+
+  terminalWrite(fd: number, write: () => boolean): boolean {
+    // Failed in the recording: fail again (and print nothing); otherwise print the replayed output.
+    const failed = this.src.peek('TerminalWriteFailedV1');
+    if (failed && failed.fd === fd) {
+      this.src.take('TerminalWriteFailedV1', 'a failed terminal write');
+      return false;
+    }
+    return write();
+  }
 
   private socketAnswer(op: SocketOpName): Uint8Array {
     const e = this.src.take('SocketResultV1', `a socket answer (${op})`);

@@ -116,3 +116,15 @@ test('instrument: asyncify exports and the stack pointer; an instrumented module
   assert.match(cli(['instrument', HELLO]).err, /missing --output FILE/);
   assert.match(cli(['instrument', HELLO, '-o', HELLO]).err, /the output is the input/);
 });
+
+test('a program whose stdout closes gets EPIPE; the journal records it, so the replay fails the same write', () => {
+  const dir = tempDir('wj-pipe-');
+  const j = path.join(dir, 'p.journal');
+  // The reader (true) is gone before the runtime has even started.
+  const r = spawnSync('bash', ['-c', `node "${BIN}" run "${path.join(GUESTS, 'files.wasm')}" --dir "${dir}::/sandbox" --journal-writable "${j}" | true`]);
+  assert.equal(r.status, 0, r.stderr.toString());
+  assert.match(cli(['inspect', j]).out, /terminal-write-failed \(fd=1\)/);
+  const replay = cli(['replay', j, path.join(GUESTS, 'files.wasm'), '-q']);
+  assert.equal(replay.code, 0, replay.err);
+  assert.match(replay.err, /reproduced exactly/);
+});

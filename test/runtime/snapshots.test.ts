@@ -30,6 +30,8 @@ test('first-stdin: stop at the first read from stdin, restore, feed the same inp
   assert.equal(first.code, 0, first.err);
   assert.match(first.err, /stopped after a snapshot \(first-stdin\); resume with: wasm-journal run .* --journal /);
   assert.match(cli(['snapshots', j]).out, /first-stdin/);
+  // The stopped run replays up to where it stopped.
+  assert.match(cli(['replay', j, stdin, '-q']).err, /reproduced exactly: \d+ entries checked, up to where the recorded run stopped/);
   const resumed = cli(['run', stdin, '--dir', `${dir}::/sandbox`, '--journal', j], INPUT);
   assert.equal(resumed.code, 0, resumed.err);
   assert.equal(resumed.out, full.out);
