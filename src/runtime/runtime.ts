@@ -431,7 +431,10 @@ export async function replayProgram(opts: ReplayOptions): Promise<ReplayResult> 
     throw new RuntimeError('module-mismatch', `run ${run} was recorded from another module (hash ${hex(init.wasm_hash).slice(0, 16)}..., ${opts.module.path} is ${hex(opts.module.hash).slice(0, 16)}...)`);
   }
   const recorded = opts.records.slice(at, end);
-  const cursor = new ReplayCursor(recorded, !recorded.some((r) => r.entry.kind === 'ProcessExitV1'));
+  // A run stopped after a snapshot ends with the snapshot's marker: the replay ends there too. A recording cut
+  // anywhere else (a crash) ends in a divergence that says so.
+  const stopped = recorded.length > 0 && recorded[recorded.length - 1].entry.kind === 'SnapshotV1';
+  const cursor = new ReplayCursor(recorded, stopped);
   const world = new ReplayWorld(cursor);
   const result = await execute(
     {
