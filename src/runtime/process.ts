@@ -164,8 +164,7 @@ export class Process {
     if (oflags & OFLAG.DIRECTORY && node.kind !== 'dir') throw new FsError(E.NOTDIR);
     let d: Descriptor;
     if (node.kind === 'dir') {
-      const wantsWrite = (base & (R.FD_WRITE | R.FD_DATASYNC | R.FD_ALLOCATE | R.FD_FILESTAT_SET_SIZE)) !== 0n;
-      if (oflags & (OFLAG.TRUNC | OFLAG.CREAT) || (wantsWrite && !(oflags & OFLAG.DIRECTORY))) throw new FsError(E.ISDIR);
+      if (oflags & (OFLAG.TRUNC | OFLAG.CREAT) || (write && !(oflags & OFLAG.DIRECTORY))) throw new FsError(E.ISDIR);
       d = new DirDesc(node, undefined);
     } else {
       const handle = node.open({ read, write, trunc: (oflags & OFLAG.TRUNC) !== 0 });
