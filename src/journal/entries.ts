@@ -353,6 +353,14 @@ export const KINDS = [
     'inputs',
     (e) => `terminal-write-failed (fd=${e.fd})`,
   ),
+  kind(
+    'ResumedFromV1',
+    OWN_TAG_BASE + 10,
+    // This run went on from snapshot `snapshot` (from 0) of what the journal held before it, not from main.
+    { snapshot: S.u32 },
+    'snapshots',
+    (e) => `resumed-from (snapshot=${e.snapshot})`,
+  ),
   kind('MemoryHashV1', OWN_TAG_BASE + 6, { size: S.u64, sha256: S.bytearray }, 'inputs', (e) => `memory-hash (size=${e.size}, sha256=${hex(e.sha256).slice(0, 16)}...)`),
 ] as const;
 

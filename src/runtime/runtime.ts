@@ -180,6 +180,9 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   try {
   const { proc, start, restore } = startProcess(opts, sink, restoreSink, printRestoredStdio, resume ? resume.index + 1 : undefined);
   started.proc = proc;
+  const resumedFrom = resume ? opts.restore!.slice(0, resume.index + 1).filter((e) => e.kind === 'SnapshotV1').length - 1 : undefined;
+  // Which snapshot this run went on from (a replay resumes from the same one).
+  if (resumedFrom !== undefined) sink.write({ kind: 'ResumedFromV1', snapshot: resumedFrom });
 
   const guestMemory: { memory?: WebAssembly.Memory } = {};
   const snap: { s?: Snapshotter } = {};
@@ -286,7 +289,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   }
   return {
     exitCode, trap, restore, memoryHash: hash, start, snapshots: snap.s?.count ?? 0, stoppedAfter, replayEnded,
-    resumedFrom: resume ? opts.restore!.slice(0, resume.index + 1).filter((e) => e.kind === 'SnapshotV1').length - 1 : undefined,
+    resumedFrom,
   };
   } finally {
     started.proc?.fds.closeAll();
@@ -435,6 +438,8 @@ export async function replayProgram(opts: ReplayOptions): Promise<ReplayResult> 
   // anywhere else (a crash) ends in a divergence that says so.
   const stopped = recorded.length > 0 && recorded[recorded.length - 1].entry.kind === 'SnapshotV1';
   const cursor = new ReplayCursor(recorded, stopped);
+  // A run that went on from a snapshot is replayed from the same snapshot.
+  const resumed = recorded.find((r) => r.entry.kind === 'ResumedFromV1')?.entry as EntryByKind<'ResumedFromV1'> | undefined;
   const world = new ReplayWorld(cursor);
   const result = await execute(
     {
@@ -443,6 +448,7 @@ export async function replayProgram(opts: ReplayOptions): Promise<ReplayResult> 
       terminal: opts.terminal,
       restore: opts.records.slice(0, at).map((r) => r.entry),
       allowUnknownImports: opts.allowUnknownImports,
+      resumeAt: resumed?.snapshot,
     },
     cursor,
     NOWHERE,

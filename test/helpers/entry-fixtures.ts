@@ -79,5 +79,6 @@ export const ENTRY_FIXTURES: { [K in EntryKind]: EntryByKind<K> } = {
   SocketResultV1: { kind: 'SocketResultV1', op: 'recv', errno: 0, data: bytes('GET / HTTP/1.1\r\n') },
   FdCursorsV1: { kind: 'FdCursorsV1', cursors: new Uint8Array(24).fill(1) },
   TerminalWriteFailedV1: { kind: 'TerminalWriteFailedV1', fd: 1 },
+  ResumedFromV1: { kind: 'ResumedFromV1', snapshot: 999 },
   MemoryHashV1: { kind: 'MemoryHashV1', size: 4294967296n, sha256: new Uint8Array(32).fill(0xab) },
 };

@@ -60,6 +60,13 @@ test('non-deterministic-call: restoring from every snapshot of a run gives the o
   assert.ok(fs.readFileSync(image).includes('sock_recv on the preopen directory'), 'the module\'s strings are in the image');
   // A replay of the recorded run passes over the snapshots.
   assert.match(cli(['replay', j, misc, '-q']).err, /reproduced exactly/);
+  // A run that went on from snapshot 1 (appended to the journal) replays from the same snapshot.
+  const resumed = cli(['run', misc, '--journal-writable', j, '--at', '1', '--skip-journal-stdio']);
+  assert.equal(resumed.code, 0, resumed.err);
+  assert.match(cli(['inspect', j]).out, /resumed-from \(snapshot=1\)/);
+  const again = cli(['replay', j, misc]);
+  assert.match(again.err, /run 2 of 2 reproduced exactly/, again.err);
+  assert.equal(again.out, resumed.out);
 });
 
 test('deep recursion, a 64 MiB heap, a snapshot inside nested calls, memory grown after it: resumed runs match', () => {
