@@ -179,7 +179,13 @@ export class Process {
   }
 
   close(fd: number): void {
-    this.fds.close(fd);
+    try {
+      this.fds.close(fd);
+    } catch (e) {
+      // The number is free even when releasing reported an error (a failed earlier write): journal the close.
+      if (e instanceof FsError && e.errno !== E.BADF) this.sink.write({ kind: 'CloseFileDescriptorV1', fd });
+      throw e;
+    }
     this.sink.write({ kind: 'CloseFileDescriptorV1', fd });
   }
 

@@ -54,6 +54,7 @@ function adopt(sock: net.Socket): number {
     if (c.size >= HIGH_WATER) sock.pause();
     wake();
   });
+  sock.on('drain', wake);
   sock.on('end', () => {
     c.eof = true;
     wake();
@@ -128,8 +129,15 @@ parentPort!.on('message', (req: { op: string; id?: number; host?: string; port?:
         if (!c) return respond({ errno: 'EBADF' });
         if (c.err) return respond({ errno: c.err });
         if (c.sock.writableEnded || c.sock.destroyed) return respond({ errno: 'EPIPE' });
-        c.sock.write(Buffer.from(req.bytes!));
-        return respond({ n: req.bytes!.length });
+        const n = req.bytes!.length;
+        // Back-pressure: while the peer does not read, the send waits (as a blocking send does).
+        if (c.sock.write(Buffer.from(req.bytes!))) return respond({ n });
+        return when(() => {
+          if (c.err) respond({ errno: c.err });
+          else if (c.sock.writableNeedDrain) return false;
+          else respond({ n });
+          return true;
+        }, true);
       }
       case 'shutdown': {
         const c = conns.get(req.id!);
