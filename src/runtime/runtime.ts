@@ -392,11 +392,6 @@ function sameEntry(a: JournalEntry, b: JournalEntry): boolean {
   return Buffer.compare(pa, pb) === 0 && kindOf(a) === kindOf(b);
 }
 
-export interface RunSplit {
-  /** The runs (each starts at an InitModuleV1): their index in the journal. */
-  starts: number[];
-}
-
 /** Finds the runs a journal holds (each begins with InitModuleV1). */
 export function findRuns(records: LogRecord[]): number[] {
   const starts: number[] = [];

@@ -127,6 +127,11 @@ export class RealHostFs implements HostFs {
     } catch (e) {
       fail(e);
     }
+    return { fd, real: this.checkInside(fd, `${abs} moved outside the guest folder`) };
+  }
+
+  /** Where descriptor `fd` really is, by the kernel; closes it and refuses when that is outside the root. */
+  private checkInside(fd: number, refusal: string): string {
     let real: string;
     try {
       real = fs.readlinkSync(`/proc/self/fd/${fd}`);
@@ -136,9 +141,9 @@ export class RealHostFs implements HostFs {
     }
     if (!this.inside(real)) {
       fs.closeSync(fd);
-      throw new FsError(E.PERM, `${abs} moved outside the guest folder`);
+      throw new FsError(E.PERM, refusal);
     }
-    return { fd, real };
+    return real;
   }
 
   /** Runs `f` with a kernel-resolved path for `rel` (its parent opened and checked). */
@@ -232,17 +237,7 @@ export class RealHostFs implements HostFs {
     if (flags.create === 'excl') f |= O_EXCL;
     if (flags.trunc) f |= O_TRUNC;
     const fd = this.at(rel, (p) => fs.openSync(p, f | O_NOFOLLOW, 0o644));
-    let real: string;
-    try {
-      real = fs.readlinkSync(`/proc/self/fd/${fd}`);
-    } catch (e) {
-      fs.closeSync(fd);
-      fail(e);
-    }
-    if (!this.inside(real)) {
-      fs.closeSync(fd);
-      throw new FsError(E.PERM, `${rel} is outside the guest folder`);
-    }
+    this.checkInside(fd, `${rel} is outside the guest folder`);
     this.handles.add(fd);
     if (flags.write) this.writable.add(fd);
     return fd;

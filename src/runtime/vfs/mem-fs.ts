@@ -172,10 +172,6 @@ export class MemFile extends MemNode implements VFile {
   isLower(): boolean {
     return this.lower !== undefined;
   }
-
-  changeForHandle(): void {
-    this.prepareChange();
-  }
 }
 
 class MemHandle implements FileHandle {
@@ -203,38 +199,30 @@ class MemHandle implements FileHandle {
 }
 
 /** A read handle on an overlay file not yet copied up: reads come from the host until the file changes. */
-class LowerHandle implements FileHandle {
+class LowerHandle extends MemHandle {
   private h: number | undefined;
   constructor(
-    private readonly f: MemFile,
+    private readonly file: MemFile,
     private readonly lower: Lower,
-  ) {}
-  read(pos: number, dst: Uint8Array): number {
-    if (!this.f.isLower()) {
+  ) {
+    super(file);
+  }
+  override read(pos: number, dst: Uint8Array): number {
+    if (!this.file.isLower()) {
       this.release();
-      return this.f.readAt(pos, dst);
+      return super.read(pos, dst);
     }
     if (this.h === undefined) this.h = this.lower.host.open(this.lower.rel, { read: true, write: false, create: 'no', trunc: false });
     return this.lower.host.read(this.h, pos, dst);
   }
-  write(pos: number, src: Uint8Array): number {
+  override write(pos: number, src: Uint8Array): number {
     this.release();
-    return this.f.writeAt(pos, src);
+    return super.write(pos, src);
   }
-  size(): number {
-    return this.f.size();
-  }
-  truncate(size: number): void {
+  override truncate(size: number): void {
     this.release();
-    this.f.truncate(size);
+    super.truncate(size);
   }
-  stat(): Stat {
-    return this.f.stat();
-  }
-  setTimes(a: TimeSpec, m: TimeSpec): void {
-    this.f.setTimes(a, m);
-  }
-  sync(): void {}
   private release(): void {
     if (this.h !== undefined) {
       const h = this.h;
@@ -242,7 +230,7 @@ class LowerHandle implements FileHandle {
       this.lower.host.close(h);
     }
   }
-  close(): void {
+  override close(): void {
     this.release();
   }
 }
