@@ -36,12 +36,12 @@ export interface Command {
 
 const WASM_PAGE = 65536;
 
-function openJournal(file: string, io: Io): LogFileJournal {
+export function openJournal(file: string, io: Io): LogFileJournal {
   return LogFileJournal.openRead(file, { onWarning: (m) => io.err.line(`warning: ${m}`) });
 }
 
 /** Reports a torn tail once the journal has been read to its end. */
-function reportTail(j: LogFileJournal, io: Io): void {
+export function reportTail(j: LogFileJournal, io: Io): void {
   const end = j.lastScan;
   if (end && end.tornBytes > 0) {
     io.err.line(

@@ -15,7 +15,7 @@ import type { SnapshotOptions } from '../runtime/snapshot/triggers';
 import { cacheDir, instrument } from '../runtime/snapshot/instrument';
 import { parseSnapshotTrigger, SNAPSHOT_TRIGGERS, type SnapshotTriggerName } from '../journal/wasi-types';
 import { UsageError, variadic, type ParsedArgs } from './args';
-import type { Command } from './journal-commands';
+import { openJournal, reportTail, type Command } from './journal-commands';
 import { ClosedPipe, type Io } from './output';
 import { controlSocket, runOnWorker } from './run-host';
 import * as net from 'node:net';
@@ -99,13 +99,20 @@ function snapshotOptions(args: ParsedArgs): SnapshotOptions | undefined {
   return { triggers, periodMs: period === undefined ? undefined : Number(period), stopAfterSnapshot: stop, noAsyncify: args.flags.has('no-asyncify') };
 }
 
-function readJournalEntries(file: string, io: Io): JournalEntry[] {
-  const j = LogFileJournal.openRead(file, { onWarning: (m) => io.err.line(`warning: ${m}`) });
+/** Every record of a journal, saying so when its tail is torn (a write was interrupted). */
+function readJournalRecords(file: string, io: Io): LogRecord[] {
+  const j = openJournal(file, io);
   try {
-    return [...readAll(j)].map((r) => r.entry);
+    const records = [...readAll(j)];
+    reportTail(j, io);
+    return records;
   } finally {
     j.close();
   }
+}
+
+function readJournalEntries(file: string, io: Io): JournalEntry[] {
+  return readJournalRecords(file, io).map((r) => r.entry);
 }
 
 function reportEnd(name: string, module: string, r: RunResult, io: Io): number {
@@ -285,13 +292,7 @@ const replay: Command = {
   run: async (args: ParsedArgs, io: Io): Promise<number> => {
     const module = await readModule(args.positionals.module!);
     const jfile = args.positionals.journal!;
-    const j = LogFileJournal.openRead(jfile, { onWarning: (m) => io.err.line(`warning: ${m}`) });
-    let records: LogRecord[];
-    try {
-      records = [...readAll(j)];
-    } finally {
-      j.close();
-    }
+    const records = readJournalRecords(jfile, io);
     const runArg = args.values.get('run')?.[0];
     const quiet = args.flags.has('quiet');
     const terminal: Terminal = quiet ? { write: () => true } : ioTerminal(io);

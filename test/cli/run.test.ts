@@ -128,3 +128,17 @@ test('a program whose stdout closes gets EPIPE; the journal records it, so the r
   assert.equal(replay.code, 0, replay.err);
   assert.match(replay.err, /reproduced exactly/);
 });
+
+test('a journal cut short by a crash: restore says so and goes on; replay says where the recording ends', () => {
+  const dir = tempDir('wj-torn-');
+  const j = path.join(dir, 'h.journal');
+  cli(['run', HELLO, '--journal-writable', j]);
+  const bytes = fs.readFileSync(j);
+  fs.writeFileSync(j, bytes.subarray(0, bytes.length - 7));
+  const r = cli(['run', HELLO, '--journal', j, '--skip-journal-stdio']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /note: .*h\.journal: the last \d+ bytes are not a complete record/);
+  const replay = cli(['replay', j, HELLO, '-q']);
+  assert.equal(replay.code, 1);
+  assert.match(replay.err, /the last \d+ bytes are not a complete record[\s\S]*replay diverged at the end of the recording/);
+});
