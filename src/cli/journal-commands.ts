@@ -21,6 +21,7 @@ import {
   type FilterConfig,
   type SyncPolicy,
   type JournalEntry,
+  type ScanEnd,
   passesFilter,
 } from '../journal';
 import { decodeEntry } from '../journal/codec';
@@ -42,10 +43,14 @@ export function openJournal(file: string, io: Io): LogFileJournal {
 
 /** Reports a torn tail once the journal has been read to its end. */
 export function reportTail(j: LogFileJournal, io: Io): void {
-  const end = j.lastScan;
+  reportScanEnd(j.file, j.lastScan, io);
+}
+
+/** Reports a torn tail found by a scan of `file`. */
+export function reportScanEnd(file: string, end: ScanEnd | undefined, io: Io): void {
   if (end && end.tornBytes > 0) {
     io.err.line(
-      `note: ${j.file}: the last ${end.tornBytes} bytes are not a complete record (a write was interrupted); ` +
+      `note: ${file}: the last ${end.tornBytes} bytes are not a complete record (a write was interrupted); ` +
         `the journal ends at byte ${end.validEnd}`,
     );
   }

@@ -15,7 +15,8 @@ import type { SnapshotOptions } from '../runtime/snapshot/triggers';
 import { cacheDir, instrument } from '../runtime/snapshot/instrument';
 import { parseSnapshotTrigger, SNAPSHOT_TRIGGERS, type SnapshotTriggerName } from '../journal/wasi-types';
 import { UsageError, variadic, type ParsedArgs } from './args';
-import { openJournal, reportTail, type Command } from './journal-commands';
+import { openJournal, reportScanEnd, reportTail, type Command } from './journal-commands';
+import { indexedResume, type IndexedResume } from '../runtime/snapshot/indexed-resume';
 import { ClosedPipe, type Io } from './output';
 import { controlSocket, runOnWorker } from './run-host';
 import * as net from 'node:net';
@@ -226,8 +227,14 @@ export function planRun(args: ParsedArgs): RunPlan {
 export async function executePlan(plan: RunPlan, io: Io, signals?: Int32Array): Promise<number> {
   const { file, growth, sync } = plan;
   const module = await readModule(file);
+  // One journal to restore from: a snapshot to resume is gathered through its snapshot index (only the records that
+  // make up its state are read); otherwise every entry is read and restored.
+  const single = plan.writable ? (plan.journals.length === 0 ? plan.writable : undefined) : plan.journals.length === 1 ? plan.journals[0] : undefined;
+  const resumeFrom = (): IndexedResume | undefined =>
+    single !== undefined && fs.existsSync(single) ? indexedResume(single, plan.at, (end) => reportScanEnd(single, end, io)) : undefined;
+  let indexed = plan.writable ? undefined : resumeFrom();
   // Restore sources: the read-only journals in order, then what the writable one already holds.
-  const readOnly = plan.journals.flatMap((j) => readJournalEntries(j, io));
+  const readOnly = indexed ? indexed.effects : plan.journals.flatMap((j) => readJournalEntries(j, io));
   let journal: Journal | undefined;
   let restore = readOnly;
   if (plan.writable) {
@@ -235,7 +242,9 @@ export async function executePlan(plan: RunPlan, io: Io, signals?: Int32Array): 
       plan.enableCompaction || growth !== undefined
         ? new CompactingLogFileJournal(plan.writable, { sync, growthFactor: growth === undefined ? undefined : Number(growth), compactOnClose: plan.enableCompaction })
         : LogFileJournal.openAppend(plan.writable, { sync });
-    const own = [...readAll(journal)].map((r) => r.entry);
+    // Opened (a torn tail cut off): now its index can be trusted to match what the run appends to.
+    indexed = resumeFrom();
+    const own = indexed ? indexed.effects : [...readAll(journal)].map((r) => r.entry);
     // The writable journal alone must restore what this run started from: copy the read-only journals into it.
     for (const e of readOnly) journal.write(e);
     restore = [...own, ...readOnly];
@@ -256,6 +265,7 @@ export async function executePlan(plan: RunPlan, io: Io, signals?: Int32Array): 
       allowUnknownImports: plan.allowUnknownImports,
       snapshots: plan.snapshots ? { ...plan.snapshots, signals } : undefined,
       resumeAt: plan.at,
+      resumeFrom: indexed,
       progress: (m) => io.err.line(`wasm-journal: ${m}`),
     });
   } finally {

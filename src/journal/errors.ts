@@ -11,6 +11,7 @@ export type JournalErrorCode =
   | 'compression' // a compressed payload that does not decompress to its declared size
   | 'json' // malformed or unexpected JSON on import
   | 'io' // the file system refused
+  | 'stale-index' // a snapshot index that no longer matches its journal (it is rebuilt)
   | 'usage'; // a journal used the wrong way (writing to a read-only or closed journal, ...)
 
 export class JournalError extends Error {

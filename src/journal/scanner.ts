@@ -50,7 +50,7 @@ export interface ScanEnd {
 const WINDOW = 1 << 20;
 
 /** Reads a file through a sliding window. */
-class FileWindow {
+export class FileWindow {
   buf: Buffer = Buffer.alloc(0);
   start = 0; // file offset of buf[0]
 
@@ -83,6 +83,19 @@ export interface ScannerOptions {
   lenient?: boolean;
   /** Name of the file in messages. */
   name?: string;
+  /**
+   * Go on from a record boundary found by an earlier scan (its `position`) instead of from the first record; the file
+   * header is still checked.
+   */
+  from?: ScanPosition;
+}
+
+/** Where a scan stands: the next record's offset, and the header of the segment it is in (records align to it). */
+export interface ScanPosition {
+  offset: number;
+  segmentBase: number;
+  /** Records before `offset` (for messages). */
+  records: number;
 }
 
 export class RecordScanner {
@@ -101,6 +114,21 @@ export class RecordScanner {
     this.name = options.name ?? 'journal';
     this.lenient = options.lenient ?? false;
     this.start();
+    const from = options.from;
+    if (from && !this.done) {
+      if (from.offset < FILE_HEADER_SIZE || from.offset > size || from.segmentBase > from.offset) {
+        throw new JournalError('usage', `${this.name}: cannot go on scanning from byte ${from.offset}`);
+      }
+      this.pos = from.offset;
+      this.segmentBase = from.segmentBase;
+      this.recordIndex = from.records;
+      this.end.validEnd = this.pos;
+    }
+  }
+
+  /** Where the scan stands now (after the last record returned). */
+  get position(): ScanPosition {
+    return { offset: this.pos, segmentBase: this.segmentBase, records: this.recordIndex };
   }
 
   private start(): void {

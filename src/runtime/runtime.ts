@@ -20,6 +20,7 @@ import { WASI_MODULE, wasiImports, type WasiHooks } from './wasi';
 import { StdioDesc } from './descriptors';
 import { instrument } from './snapshot/instrument';
 import { AsyncifyState, findResumePoint, Snapshotter, StopAfterSnapshot } from './snapshot/snapshotter';
+import type { IndexedResume } from './snapshot/indexed-resume';
 import { TriggerState, type SnapshotOptions } from './snapshot/triggers';
 import type { SnapshotTriggerName } from '../journal/wasi-types';
 import { FsError } from './vfs/types';
@@ -63,6 +64,11 @@ export interface RunOptions {
   snapshots?: SnapshotOptions;
   /** Resume from this snapshot of the restore entries (from 0) instead of the last. */
   resumeAt?: number;
+  /**
+   * A snapshot gathered through a journal's index (indexedResume): `restore` then holds its effects only, and the
+   * run resumes from it.
+   */
+  resumeFrom?: IndexedResume;
   /** Called with a line of progress (instrumentation). */
   progress?: (message: string) => void;
 }
@@ -167,7 +173,11 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   const { module, world } = opts;
   const snapOpts = opts.snapshots;
   // A snapshot to resume from (with its thread stack) needs the instrumented module, as taking snapshots does.
-  const resume = opts.restore && opts.restore.length > 0 ? findResumePoint(opts.restore, opts.resumeAt) : undefined;
+  const resume = opts.resumeFrom
+    ? { index: (opts.restore?.length ?? 0) - 1, point: opts.resumeFrom.point }
+    : opts.restore && opts.restore.length > 0
+      ? findResumePoint(opts.restore, opts.resumeAt)
+      : undefined;
   const wantAsyncify = (snapOpts !== undefined && !snapOpts.noAsyncify) || resume !== undefined;
   let runnable = module.module;
   if (wantAsyncify) {
@@ -180,7 +190,11 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   try {
   const { proc, start, restore } = startProcess(opts, sink, restoreSink, printRestoredStdio, resume ? resume.index + 1 : undefined);
   started.proc = proc;
-  const resumedFrom = resume ? opts.restore!.slice(0, resume.index + 1).filter((e) => e.kind === 'SnapshotV1').length - 1 : undefined;
+  const resumedFrom = opts.resumeFrom
+    ? opts.resumeFrom.snapshot
+    : resume
+      ? opts.restore!.slice(0, resume.index + 1).filter((e) => e.kind === 'SnapshotV1').length - 1
+      : undefined;
   // Which snapshot this run went on from (a replay resumes from the same one).
   if (resumedFrom !== undefined) sink.write({ kind: 'ResumedFromV1', snapshot: resumedFrom });
 

@@ -20,6 +20,8 @@ export const BLOCK = 512;
 const CHUNK = 64 * 1024;
 const MAX_REGION = 4 << 20;
 const MAX_BUFFER = 1 << 20;
+/** Changed blocks this close (in blocks of unchanged memory between them) are written as one region. */
+const GAP_BLOCKS = 8;
 
 interface AsyncifyExports {
   asyncify_start_unwind(ptr: number): void;
@@ -45,9 +47,26 @@ interface StoreData {
 export interface ResumePoint {
   callStack: Uint8Array;
   store: StoreData;
-  /** Memory regions, in order, as of the snapshot (over the module's initial memory). */
-  regions: { start: number; data: Uint8Array }[];
+  /** Writes the snapshot's memory into `memory` (zeroed first): all of it, as the snapshot's run committed it. */
+  applyMemory: (memory: Uint8Array) => void;
   cursors: Map<number, number>;
+}
+
+/** The file cursors an FdCursorsV1 entry holds: (u32 fd, u64 position) each. */
+export function decodeCursors(e: EntryByKind<'FdCursorsV1'>): Map<number, number> {
+  const out = new Map<number, number>();
+  const v = new DataView(e.cursors.buffer, e.cursors.byteOffset, e.cursors.length);
+  for (let k = 0; k + 12 <= e.cursors.length; k += 12) out.set(v.getUint32(k, true), Number(v.getBigUint64(k + 4, true)));
+  return out;
+}
+
+/** What a snapshot's thread state holds besides its frames (written by writeThread). */
+export function decodeStore(thread: EntryByKind<'SetThreadV1'>): StoreData {
+  try {
+    return JSON.parse(Buffer.from(thread.store_data).toString('utf8')) as StoreData;
+  } catch {
+    throw new RuntimeError('bad-journal', 'the snapshot\'s thread state was not written by wasm-journal (its store data is not ours)');
+  }
 }
 
 function mutableGlobals(exports: WebAssembly.Exports): Map<string, WebAssembly.Global> {
@@ -215,21 +234,36 @@ export class Snapshotter {
     });
   }
 
-  /** The memory changed since the baseline, as merged regions of whole blocks; the baseline moves on. */
+  /**
+   * The memory changed since the baseline, as regions of whole blocks; the baseline moves on. Changed blocks at most
+   * GAP_BLOCKS apart share a region (the unchanged blocks between them are written again): a few hundred bytes more
+   * in a record instead of a record more, which keeps sparse memory (a first snapshot, scattered stores) to a few
+   * large records that are quick to write, index and restore.
+   */
   private memoryEntries(): EntryByKind<'UpdateMemoryRegionV1'>[] {
     const mem = this.bytes();
     const base = this.baseline;
     const out: EntryByKind<'UpdateMemoryRegionV1'>[] = [];
     let runStart = -1;
-    const flush = (endBlock: number): void => {
+    let runEnd = -1;
+    const flush = (): void => {
       if (runStart < 0) return;
       const start = runStart * BLOCK;
-      const end = Math.min(endBlock * BLOCK, mem.length);
+      const end = Math.min(runEnd * BLOCK, mem.length);
       for (let s = start; s < end; s += MAX_REGION) {
         const e = Math.min(end, s + MAX_REGION);
         out.push({ kind: 'UpdateMemoryRegionV1', region: { start: BigInt(s), end: BigInt(e) }, data: mem.slice(s, e) });
       }
       runStart = -1;
+    };
+    const changed = (b: number): void => {
+      if (runStart >= 0 && b - runEnd <= GAP_BLOCKS) {
+        runEnd = b + 1;
+        return;
+      }
+      flush();
+      runStart = b;
+      runEnd = b + 1;
     };
     const blocks = Math.ceil(mem.length / BLOCK);
     const memBuf = Buffer.from(mem.buffer, mem.byteOffset, mem.length);
@@ -238,32 +272,23 @@ export class Snapshotter {
     // Mostly nothing changed: compare big chunks (a memcmp each), and look at blocks only inside a chunk that differs.
     for (let c = 0; c < same; c += CHUNK) {
       const ce = Math.min(c + CHUNK, same);
-      if (memBuf.compare(baseBuf, c, ce, c, ce) === 0) {
-        flush(c / BLOCK);
-        continue;
-      }
+      if (memBuf.compare(baseBuf, c, ce, c, ce) === 0) continue;
       for (let s = c; s < ce; s += BLOCK) {
-        if (memBuf.compare(baseBuf, s, s + BLOCK, s, s + BLOCK) !== 0) {
-          if (runStart < 0) runStart = s / BLOCK;
-        } else flush(s / BLOCK);
+        if (memBuf.compare(baseBuf, s, s + BLOCK, s, s + BLOCK) !== 0) changed(s / BLOCK);
       }
     }
     // Past the end of the baseline (memory grew): compare with zeros.
     for (let b = same / BLOCK; b < blocks; b++) {
       const s = b * BLOCK;
       const e = Math.min(s + BLOCK, mem.length);
-      let changed = false;
       for (let i = s; i < e; i++) {
         if (mem[i] !== (i < base.length ? base[i] : 0)) {
-          changed = true;
+          changed(b);
           break;
         }
       }
-      if (changed) {
-        if (runStart < 0) runStart = b;
-      } else flush(b);
     }
-    flush(blocks);
+    flush();
     // The baseline moves on: only the changed regions are copied (the rest is equal already).
     if (base.length === mem.length) for (const e of out) base.set(e.data, Number(e.region.start));
     else this.baseline = mem.slice();
@@ -275,9 +300,10 @@ export class Snapshotter {
     const have = this.memory.buffer.byteLength;
     if (point.store.memoryBytes > have) this.memory.grow((point.store.memoryBytes - have) / 65536);
     const mem = this.bytes();
-    // The snapshot's regions describe all of memory over zeros (not over the module's initial data).
-    mem.fill(0);
-    for (const r of point.regions) mem.set(r.data, r.start);
+    // The snapshot's regions describe all of memory over zeros (not over the module's initial data). Memory just
+    // grown is zeros already: leaving it alone spares the system touching every page of it.
+    mem.fill(0, 0, Math.min(have, mem.length));
+    point.applyMemory(mem);
     for (const [name, v] of Object.entries(point.store.globals)) {
       const g = this.globals.get(name);
       if (!g) throw new RuntimeError('bad-journal', `the snapshot saved a global ${name} this module does not have`);
@@ -327,8 +353,8 @@ export function findResumePoint(entries: JournalEntry[], at?: number): { index: 
       break;
     }
   }
-  const regions: ResumePoint['regions'] = [];
-  let pending: ResumePoint['regions'] = [];
+  const regions: { start: number; data: Uint8Array }[] = [];
+  let pending: { start: number; data: Uint8Array }[] = [];
   let thread: EntryByKind<'SetThreadV1'> | undefined;
   let pendingThread: EntryByKind<'SetThreadV1'> | undefined;
   const cursors = new Map<number, number>();
@@ -337,11 +363,8 @@ export function findResumePoint(entries: JournalEntry[], at?: number): { index: 
     const e = entries[i];
     if (e.kind === 'UpdateMemoryRegionV1') pending.push({ start: Number(e.region.start), data: e.data });
     else if (e.kind === 'SetThreadV1' && e.id === 0) pendingThread = e;
-    else if (e.kind === 'FdCursorsV1') {
-      pendingCursors = new Map();
-      const v = new DataView(e.cursors.buffer, e.cursors.byteOffset, e.cursors.length);
-      for (let k = 0; k + 12 <= e.cursors.length; k += 12) pendingCursors.set(v.getUint32(k, true), Number(v.getBigUint64(k + 4, true)));
-    } else if (e.kind === 'ClearEtherealV1') {
+    else if (e.kind === 'FdCursorsV1') pendingCursors = decodeCursors(e);
+    else if (e.kind === 'ClearEtherealV1') {
       pending = [];
       pendingThread = undefined;
     } else if (e.kind === 'SnapshotV1') {
@@ -357,11 +380,11 @@ export function findResumePoint(entries: JournalEntry[], at?: number): { index: 
     }
   }
   if (!thread) return undefined;
-  let store: StoreData;
-  try {
-    store = JSON.parse(Buffer.from(thread.store_data).toString('utf8')) as StoreData;
-  } catch {
-    throw new RuntimeError('bad-journal', 'the snapshot\'s thread state was not written by wasm-journal (its store data is not ours)');
-  }
-  return { index: chosen, point: { callStack: thread.call_stack, store, regions, cursors } };
+  const applyMemory = (mem: Uint8Array): void => {
+    for (const r of regions) {
+      if (r.start + r.data.length > mem.length) throw new RuntimeError('bad-journal', `the snapshot writes memory up to byte ${r.start + r.data.length}; its memory has ${mem.length}`);
+      mem.set(r.data, r.start);
+    }
+  };
+  return { index: chosen, point: { callStack: thread.call_stack, store: decodeStore(thread), applyMemory, cursors } };
 }
