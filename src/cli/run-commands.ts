@@ -11,7 +11,7 @@ import { loadModule, type LoadedModule } from '../runtime/module';
 import { sinkFor, type Terminal } from '../runtime/process';
 import { replayProgram, runProgram, type RunResult } from '../runtime/runtime';
 import { FS_MODES, LiveWorld, RecordingWorld, type FsMode, type MountSpec } from '../runtime/world';
-import type { SnapshotOptions } from '../runtime/snapshot/triggers';
+import { DEFAULT_TRIGGERS, type SnapshotOptions } from '../runtime/snapshot/triggers';
 import { cacheDir, instrument } from '../runtime/snapshot/instrument';
 import { parseSnapshotTrigger, SNAPSHOT_TRIGGERS, type SnapshotTriggerName } from '../journal/wasi-types';
 import { UsageError, variadic, type ParsedArgs } from './args';
@@ -92,10 +92,20 @@ function snapshotOptions(args: ParsedArgs): SnapshotOptions | undefined {
     if (!triggers.includes('periodic-interval')) triggers.push('periodic-interval');
   }
   const stop = args.flags.has('stop-after-snapshot');
-  if (triggers.length === 0) {
-    if (stop) throw new UsageError('--stop-after-snapshot needs --snapshot-on (or --snapshot-period)');
-    if (args.flags.has('no-asyncify')) throw new UsageError('--no-asyncify needs --snapshot-on (or --snapshot-period)');
+  if (args.flags.has('no-snapshots')) {
+    if (triggers.length > 0) throw new UsageError('--no-snapshots and --snapshot-on (or --snapshot-period) contradict each other');
+    if (stop) throw new UsageError('--stop-after-snapshot and --no-snapshots contradict each other');
+    if (args.flags.has('no-asyncify')) throw new UsageError('--no-asyncify and --no-snapshots contradict each other');
     return undefined;
+  }
+  if (triggers.length === 0) {
+    // A written journal takes Wasmer's default snapshots; without one there is nowhere to put them.
+    if (args.values.get('journal-writable')) triggers.push(...DEFAULT_TRIGGERS);
+    else {
+      if (stop) throw new UsageError('--stop-after-snapshot needs --snapshot-on (or --snapshot-period) and --journal-writable');
+      if (args.flags.has('no-asyncify')) throw new UsageError('--no-asyncify needs --snapshot-on (or --snapshot-period) and --journal-writable');
+      return undefined;
+    }
   }
   return { triggers, periodMs: period === undefined ? undefined : Number(period), stopAfterSnapshot: stop, noAsyncify: args.flags.has('no-asyncify') };
 }
@@ -147,6 +157,7 @@ const run: Command = {
       { name: 'fs', type: 'string', value: 'MODE', choices: FS_MODES, help: 'host: changes reach the folders (default); overlay: changes stay in memory; memory: empty in-memory folders' },
       { name: 'snapshot-on', type: 'string', repeatable: true, value: 'TRIGGER', help: `take a snapshot on: ${SNAPSHOT_TRIGGERS.filter((t) => !NOT_YET.includes(t)).join(', ')} (Wasmer's names and aliases)` },
       { name: 'snapshot-period', type: 'number', value: 'MS', help: 'snapshot at most this often (turns on periodic-interval; default 10000 when it is named)' },
+      { name: 'no-snapshots', type: 'flag', help: `journal without snapshots (by default a written journal takes them on: ${DEFAULT_TRIGGERS.join(', ')})` },
       { name: 'stop-after-snapshot', type: 'flag', help: 'exit after the first snapshot (resume later with --journal)' },
       { name: 'no-asyncify', type: 'flag', help: 'snapshots without thread stacks (no instrumentation); a restore restarts main' },
       { name: 'at', type: 'number', value: 'N', help: 'resume from snapshot N of the journals (from 0; default: the last)' },

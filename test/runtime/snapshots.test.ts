@@ -101,6 +101,30 @@ test('snapshot options: a period turns on periodic-interval; signals and bad nam
   assert.match(cli(['run', path.join(GUESTS, 'deep.wasm'), '--journal', j, '--at', '999']).err, /there is no snapshot 999/);
 });
 
+test('a written journal takes Wasmer\'s default snapshots unless told not to; a run stopped at one resumes', () => {
+  const stdin = path.join(GUESTS, 'stdin.wasm');
+  const whole = tempDir('wj-snap-');
+  const full = cli(['run', stdin, '--dir', `${whole}::/sandbox`], INPUT);
+  const dir = tempDir('wj-snap-');
+  const j = path.join(tempDir('wj-snapj-'), 'default.journal');
+  // No trigger named: first-stdin is among the defaults; stopping there and resuming gives the whole run.
+  const first = cli(['run', stdin, '--dir', `${dir}::/sandbox`, '--journal-writable', j, '--stop-after-snapshot']);
+  assert.equal(first.code, 0, first.err);
+  assert.match(cli(['snapshots', j]).out, /first-stdin/);
+  const resumed = cli(['run', stdin, '--dir', `${dir}::/sandbox`, '--journal', j], INPUT);
+  assert.equal(resumed.out, full.out);
+  assert.deepEqual(treeOf(dir), treeOf(whole));
+  // --no-snapshots: the same run journals no snapshot (and needs no instrumentation).
+  const plain = path.join(tempDir('wj-snapj-'), 'plain.journal');
+  const r = cli(['run', stdin, '--dir', `${tempDir('wj-snap-')}::/sandbox`, '--journal-writable', plain, '--no-snapshots'], INPUT);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, full.out);
+  assert.match(cli(['snapshots', plain]).err, /no snapshots in this journal/);
+  const bad = cli(['run', stdin, '--journal-writable', plain, '--no-snapshots', '--snapshot-on', 'idle']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--no-snapshots and --snapshot-on \(or --snapshot-period\) contradict each other/);
+});
+
 /**
  * Starts `run` on the waiter with stdin a FIFO left open (as a shell pipe is; a wait on it can be interrupted);
  * resolves once it says it is waiting. `feed` writes the FIFO and closes it.

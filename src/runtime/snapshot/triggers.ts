@@ -29,8 +29,8 @@ const SIGNAL_TRIGGERS: Record<SignalName, { triggers: SnapshotTriggerName[]; aft
 
 export const DEFAULT_PERIOD_MS = 10_000;
 
-/** Wasmer's default triggers (when a journal is written and no --snapshot-on is given). */
-export const DEFAULT_TRIGGERS: readonly SnapshotTriggerName[] = ['idle', 'first-listen', 'first-stdin', 'first-sigint'];
+/** Wasmer's default triggers: taken when a journal is written and no trigger is named. */
+export const DEFAULT_TRIGGERS: readonly SnapshotTriggerName[] = ['idle', 'first-environ', 'first-listen', 'first-stdin', 'explicit'];
 
 /** Calls that reach outside the sandbox (the non-deterministic-call trigger). */
 const OUTSIDE = new Set(['clock_time_get', 'random_get', 'poll_oneoff', 'sock_accept', 'sock_recv', 'sock_send', 'sock_shutdown']);
