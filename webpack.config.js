@@ -13,6 +13,7 @@ const nodeConfig = {
     // Loaded by path at run time (new Worker), from the bundle's folder.
     'socket-worker': './src/runtime/socket-worker.ts',
     'run-worker': './src/cli/run-worker.ts',
+    'instrument-worker': './src/runtime/snapshot/instrument-worker.ts',
   },
   // Keep the real __dirname: the socket worker is found next to the bundle.
   node: { __dirname: false },

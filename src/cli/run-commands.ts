@@ -11,7 +11,7 @@ import { loadModule, type LoadedModule } from '../runtime/module';
 import { sinkFor, type Terminal } from '../runtime/process';
 import { replayProgram, runProgram, type RunResult } from '../runtime/runtime';
 import { FS_MODES, LiveWorld, RecordingWorld, type FsMode, type MountSpec } from '../runtime/world';
-import { DEFAULT_TRIGGERS, type SnapshotOptions } from '../runtime/snapshot/triggers';
+import { DEFAULT_TRIGGERS, snapshotImports, type SnapshotOptions } from '../runtime/snapshot/triggers';
 import { cacheDir, instrument } from '../runtime/snapshot/instrument';
 import { parseSnapshotTrigger, SNAPSHOT_TRIGGERS, type SnapshotTriggerName } from '../journal/wasi-types';
 import { UsageError, variadic, type ParsedArgs } from './args';
@@ -335,11 +335,15 @@ const instrumentCmd: Command = {
     options: [
       { name: 'output', short: 'o', type: 'string', value: 'FILE', help: 'where to write the instrumented module (required)' },
       { name: 'no-cache', type: 'flag', help: 'instrument even when the cache has it, and do not store the result' },
+      { name: 'snapshot-on', type: 'string', repeatable: true, value: 'TRIGGER', help: 'make only the calls these triggers take snapshots at able to unwind (default: every WASI call)' },
+      { name: 'tool', type: 'string', value: 'TOOL', choices: ['auto', 'npm', 'native'], help: 'binaryen to use: a native wasm-opt when installed (auto, the default), the npm package, or only native' },
+      { name: 'all-functions', type: 'flag', help: 'let asyncify choose the functions (without our call-graph analysis of indirect calls)' },
     ],
     details: [
-      'Every mutable global is exported (so a snapshot can save it), the name section is kept, and only WASI calls',
-      `can unwind the stack. Modules instrumented already (by this or by \`wasm-opt --asyncify\`) are copied as they are.`,
-      `Cache: ${cacheDir()} (WASM_JOURNAL_CACHE moves it).`,
+      'Every mutable global is exported (so a snapshot can save it), the name section is kept, and only the WASI calls',
+      'snapshots are taken at can unwind the stack; only the functions that can reach them are instrumented.',
+      `Modules instrumented already (by this or by \`wasm-opt --asyncify\`) are copied as they are.`,
+      `Cache: ${cacheDir()} (WASM_JOURNAL_CACHE moves it). WASM_JOURNAL_WASM_OPT=npm never uses a native wasm-opt; a path names one.`,
     ],
   },
   run: async (args: ParsedArgs, io: Io): Promise<number> => {
@@ -347,15 +351,27 @@ const instrumentCmd: Command = {
     if (!out) throw new UsageError('missing --output FILE');
     const file = args.positionals.module!;
     if (path.resolve(file) === path.resolve(out)) throw new UsageError('the output is the input; write to another file');
+    const triggers: SnapshotTriggerName[] = [];
+    for (const n of args.values.get('snapshot-on') ?? []) {
+      for (const part of n.split(',')) {
+        const t = parseSnapshotTrigger(part);
+        if (!t) throw new UsageError(`--snapshot-on ${part}: not a trigger (${SNAPSHOT_TRIGGERS.join(', ')})`);
+        triggers.push(t);
+      }
+    }
     const module = await readModule(file);
     const r = await instrument(module.bytes, Buffer.from(module.hash).toString('hex'), module.module, {
       noCache: args.flags.has('no-cache'),
       progress: (m) => io.err.line(`wasm-journal: ${m}`),
+      imports: triggers.length > 0 ? snapshotImports(triggers) : undefined,
+      tool: args.values.get('tool')?.[0] as 'auto' | 'npm' | 'native' | undefined,
+      selective: !args.flags.has('all-functions'),
     });
     const tmp = `${out}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, r.bytes);
     fs.renameSync(tmp, out);
-    const what = r.source === 'already' ? (r.bytes === module.bytes ? 'already instrumented; copied' : 'already instrumented; its mutable globals exported') : r.source === 'cache' ? 'from the cache' : `instrumented in ${(r.ms / 1000).toFixed(1)} s`;
+    const how = `${r.tool ? ` by ${r.tool}` : ''}${r.instrumented ? `, ${r.instrumented.only} of ${r.instrumented.functions} functions` : ''}`;
+    const what = r.source === 'already' ? (r.bytes === module.bytes ? 'already instrumented; copied' : 'already instrumented; its mutable globals exported') : r.source === 'cache' ? 'from the cache' : `instrumented in ${(r.ms / 1000).toFixed(1)} s${how}`;
     io.out.line(`${out}: ${(module.bytes.length / 1e6).toFixed(2)} MB -> ${(r.bytes.length / 1e6).toFixed(2)} MB (${what})`);
     return 0;
   },

@@ -18,10 +18,10 @@ import { MemFsContext, memoryRoot, overlayRoot } from './vfs/mem-fs';
 import { hostRoot } from './vfs/host-nodes';
 import { WASI_MODULE, wasiImports, type WasiHooks } from './wasi';
 import { StdioDesc } from './descriptors';
-import { instrument } from './snapshot/instrument';
-import { AsyncifyState, findResumePoint, Snapshotter, StopAfterSnapshot } from './snapshot/snapshotter';
+import { cacheDir, instrument } from './snapshot/instrument';
+import { AsyncifyState, findResumePoint, Snapshotter, StopAfterSnapshot, type InstrumentedModule } from './snapshot/snapshotter';
 import type { IndexedResume } from './snapshot/indexed-resume';
-import { TriggerState, type SnapshotOptions } from './snapshot/triggers';
+import { ALL_SNAPSHOT_IMPORTS, snapshotImports, TriggerState, type SnapshotOptions } from './snapshot/triggers';
 import type { SnapshotTriggerName } from '../journal/wasi-types';
 import { FsError } from './vfs/types';
 import { errnoName } from './wasi-defs';
@@ -180,8 +180,26 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
       : undefined;
   const wantAsyncify = (snapOpts !== undefined && !snapOpts.noAsyncify) || resume !== undefined;
   let runnable = module.module;
+  let instrumented: InstrumentedModule | undefined;
+  // The imports snapshots can be taken at, which instrumentation makes able to unwind: those of the triggers asked
+  // for, or, when resuming, those of the module the snapshot was saved from (its frames fit only that one).
+  const want = resume?.point.store.instrumented;
+  const unwindImports = want ? (want.imports ?? ALL_SNAPSHOT_IMPORTS) : snapOpts && !snapOpts.noAsyncify ? snapshotImports(snapOpts.triggers) : ALL_SNAPSHOT_IMPORTS;
   if (wantAsyncify) {
-    const r = await instrument(module.bytes, Buffer.from(module.hash).toString('hex'), module.module, { progress: opts.progress });
+    const r = await instrument(module.bytes, Buffer.from(module.hash).toString('hex'), module.module, {
+      progress: opts.progress,
+      want: want?.hash,
+      imports: unwindImports,
+    });
+    if (want && want.hash !== r.hash) {
+      throw new RuntimeError(
+        'module-mismatch',
+        `the snapshot was taken with ${module.path} instrumented by ${want.tool ?? 'another binaryen'} (instrumented module ${want.hash.slice(0, 16)}...), ` +
+          `which is not in the cache (${cacheDir()}); instrumenting it here with ${r.tool ?? 'binaryen'} gives another module (${r.hash.slice(0, 16)}...), ` +
+          'in which the saved call stack means nothing. Resume where that instrumentation is (or copy it into the cache), or with the same tool (WASM_JOURNAL_WASM_OPT=npm or the path of that wasm-opt).',
+      );
+    }
+    instrumented = { hash: r.hash, tool: r.tool, imports: [...unwindImports] };
     runnable = r.bytes === module.bytes ? module.module : await WebAssembly.compile(r.bytes);
   }
   // Whatever happens (a trap, a divergence, a failing journal), host handles, the stdin probe and the socket worker
@@ -200,7 +218,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
 
   const guestMemory: { memory?: WebAssembly.Memory } = {};
   const snap: { s?: Snapshotter } = {};
-  const triggers = snapOpts ? new TriggerState(snapOpts) : undefined;
+  const triggers = snapOpts ? new TriggerState(snapOpts, wantAsyncify ? unwindImports : ALL_SNAPSHOT_IMPORTS) : undefined;
   const isStdin = (fd: number): boolean => proc.fds.has(fd) && proc.fds.get(fd) instanceof StdioDesc && fd === 0;
   const trySnapshot = (name: string, first: unknown): boolean => {
     const s = snap.s;
@@ -249,7 +267,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   if (!(mem instanceof WebAssembly.Memory)) throw new RuntimeError('no-entry', `${module.path}: exports no memory named "memory"`);
   guestMemory.memory = mem;
   const memory = mem;
-  if (wantAsyncify) snap.s = new Snapshotter(instance.exports, memory, proc, sink);
+  if (wantAsyncify) snap.s = new Snapshotter(instance.exports, memory, proc, sink, true, instrumented);
   else if (snapOpts) snap.s = new Snapshotter(instance.exports, memory, proc, sink, false);
   if (resume) snap.s!.resume(resume.point);
 

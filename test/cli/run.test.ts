@@ -102,7 +102,7 @@ test('instrument: asyncify exports and the stack pointer; an instrumented module
   const out = path.join(dir, 'hello.inst.wasm');
   const r = cli(['instrument', HELLO, '-o', out]);
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /hello\.inst\.wasm: 0\.03 MB -> 0\.0\d MB \((instrumented in [\d.]+ s|from the cache)\)\n$/);
+  assert.match(r.out, /hello\.inst\.wasm: 0\.03 MB -> 0\.0\d MB \((instrumented in [\d.]+ s by .+, \d+ of \d+ functions|from the cache)\)\n$/);
   const mod = await WebAssembly.compile(fs.readFileSync(out));
   const names = WebAssembly.Module.exports(mod).map((e) => e.name);
   for (const n of ['asyncify_start_unwind', 'asyncify_stop_unwind', 'asyncify_start_rewind', 'asyncify_stop_rewind', 'asyncify_get_state', '__stack_pointer']) {

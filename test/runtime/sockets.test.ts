@@ -1,9 +1,9 @@
 // Sockets handed to the program (`run --tcp-listen`): a C echo server in the runtime, real TCP clients on
 // loopback, then a replay of the recorded run without any network.
 
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { GUESTS } from '../helpers/guest';
@@ -21,7 +21,21 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Connects (retrying while the server starts), sends the text, closes its side, and returns the answer. */
+/** Servers started by the tests: stopped at the end even when a test fails midway. */
+const servers: ChildProcessWithoutNullStreams[] = [];
+after(() => {
+  for (const c of servers) if (c.exitCode === null) c.kill('SIGKILL');
+});
+function server(args: string[]): ChildProcessWithoutNullStreams {
+  const c = spawn(process.execPath, [BIN, ...args]);
+  servers.push(c);
+  return c;
+}
+
+/**
+ * Connects (retrying while the server starts: a first run with a journal instruments the module for snapshots
+ * before it listens, which takes a while on a busy machine), sends the text, closes its side, and returns the answer.
+ */
 async function talk(port: number, text: string): Promise<string> {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -33,7 +47,7 @@ async function talk(port: number, text: string): Promise<string> {
         s.on('error', reject);
       });
     } catch (e) {
-      if (attempt > 100) throw e;
+      if (attempt > 1200) throw e;
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -42,7 +56,7 @@ async function talk(port: number, text: string): Promise<string> {
 test('a C echo server accepts, receives, sends and shuts down on real loopback sockets; replay needs no network', async () => {
   const port = await freePort();
   const journal = path.join(tempDir('wj-sock-'), 'echo.journal');
-  const child = spawn(process.execPath, [BIN, 'run', ECHO, '--tcp-listen', `127.0.0.1:${port}`, '--journal-writable', journal, '--', '2']);
+  const child = server(['run', ECHO, '--tcp-listen', `127.0.0.1:${port}`, '--journal-writable', journal, '--', '2']);
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
@@ -79,7 +93,7 @@ test('a port that is taken is a clear error', async () => {
   const port = (s.address() as net.AddressInfo).port;
   try {
     const r = await new Promise<{ code: number; err: string }>((resolve) => {
-      const child = spawn(process.execPath, [BIN, 'run', ECHO, '--tcp-listen', `127.0.0.1:${port}`]);
+      const child = server(['run', ECHO, '--tcp-listen', `127.0.0.1:${port}`]);
       let err = '';
       child.stderr.on('data', (d) => (err += d));
       child.on('exit', (code) => resolve({ code: code ?? -1, err }));
@@ -98,7 +112,7 @@ test('the given socket survives a restore from the journal (a second run appende
   const journal = path.join(tempDir('wj-sock-'), 'again.journal');
   for (const round of [1, 2]) {
     const port = await freePort();
-    const child = spawn(process.execPath, [BIN, 'run', ECHO, '--tcp-listen', `127.0.0.1:${port}`, '--journal-writable', journal, '--skip-journal-stdio', '--', '1']);
+    const child = server(['run', ECHO, '--tcp-listen', `127.0.0.1:${port}`, '--journal-writable', journal, '--skip-journal-stdio', '--', '1']);
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     const exited = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));

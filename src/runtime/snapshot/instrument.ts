@@ -1,20 +1,30 @@
 // Asyncify instrumentation: what lets a snapshot capture the call stack (unwind into a buffer) and a restore put it
-// back (rewind). Done with the npm `binaryen` package (always there), cached by module hash, so the second run of a
-// module pays nothing. The recipe (docs/snapshots.md): optimize, asyncify with only our imports able to unwind,
-// optimize again; every mutable global the module defines is exported (the stack pointer among them) so a
-// snapshot can save it; the name section is kept (trap messages and the debugger use it).
+// back (rewind). The recipe (recipe.ts, docs/snapshots.md): optimize, asyncify only the functions that can reach a
+// snapshot import (our own call-graph analysis, sharper than asyncify's about indirect calls), optimize again.
+// Before that, every mutable global the module defines is exported (the stack pointer among them) so a snapshot can
+// save it, and the functions are given plain names for the passes (their real names are put back after), so names
+// of any shape can be listed; the name section is kept (trap messages and the debugger use it).
+//
+// The passes run in a native `wasm-opt` when one is installed (much faster on large modules), else in npm binaryen
+// on a worker thread; either way the caller's thread stays free to report progress. Results are cached by module
+// hash and recipe, so the second run of a module pays nothing; a snapshot names the instrumented module it was taken
+// with, and a restore finds that one again (instrumentedFor).
 
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { RuntimeError } from '../errors';
+import { onlyList, POST_OPTIMIZE_LEVEL, type RecipeInput, type RecipeOutput } from './recipe';
+import { ALL_SNAPSHOT_IMPORTS } from './triggers';
+import { exportMutableGlobals, functionCount, functionNames, renameFunctions } from './wasm-binary';
 
-/** Imports at which a snapshot can be taken: every WASI call, and WASIX's explicit snapshot. */
-export const ASYNCIFY_IMPORTS = 'wasi_snapshot_preview1.*,wasix_32v1.proc_snapshot';
 /** Names our instrumentation gives the mutable globals it exports. */
 export const GLOBAL_EXPORT_PREFIX = '__wj_global_';
 /** Bump when the recipe changes, so cached modules are rebuilt. */
-const RECIPE = 'asyncify-v2';
+const RECIPE = 'asyncify-v4';
 
 const ASYNCIFY_EXPORTS = ['asyncify_start_unwind', 'asyncify_stop_unwind', 'asyncify_start_rewind', 'asyncify_stop_rewind', 'asyncify_get_state'];
 
@@ -34,6 +44,13 @@ export interface InstrumentResult {
   /** Where it came from: the cache, a fresh instrumentation, or the module itself (already instrumented). */
   source: 'cache' | 'instrumented' | 'already';
   ms: number;
+  /** SHA-256 (hex) of the instrumented module: snapshots record it, restores look for it. */
+  hash: string;
+  /** What instrumented it: "wasm-opt 108 (native)" or "binaryen 132 (npm)". */
+  tool?: string;
+  /** Functions instrumented (only those that can reach a snapshot import), when the analysis was made. */
+  instrumented?: { only: number; functions: number };
+  phases?: RecipeOutput['phases'];
 }
 
 export interface InstrumentOptions {
@@ -43,16 +60,58 @@ export interface InstrumentOptions {
   noCache?: boolean;
   /** binaryen optimize level around the asyncify pass (default 2). */
   optimizeLevel?: number;
+  /** Which binaryen: a native wasm-opt when installed (`auto`, the default), or always the npm package. */
+  tool?: 'auto' | 'npm' | 'native';
+  /** Instrument only the functions that can reach a snapshot import (default true). */
+  selective?: boolean;
+  /** The instrumented module a snapshot was taken with (its hash): found in the cache when it is there. */
+  want?: string;
+  /** The imports snapshots are taken at, which must be able to unwind (default: all of them; snapshotImports). */
+  imports?: readonly string[];
 }
 
-type Binaryen = typeof import('binaryen', { with: { 'resolution-mode': 'import' } }).default;
+const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-let binaryenModule: Promise<Binaryen> | undefined;
-function loadBinaryen(): Promise<Binaryen> {
-  // A real dynamic import: binaryen is an ES module with top-level await.
-  binaryenModule ??= import('binaryen').then((m) => m.default);
-  return binaryenModule;
+interface Tool {
+  native?: string;
+  id: string;
+  label: string;
 }
+
+let nativeFound: { path: string; version: string } | null | undefined;
+/** A native wasm-opt: WASM_JOURNAL_WASM_OPT names one, or the first on PATH. */
+function findNative(): { path: string; version: string } | undefined {
+  if (nativeFound !== undefined) return nativeFound ?? undefined;
+  const named = process.env.WASM_JOURNAL_WASM_OPT;
+  const candidates = named && named !== 'npm' ? [named] : (process.env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, 'wasm-opt'));
+  nativeFound = null;
+  for (const c of candidates) {
+    if (!fs.existsSync(c)) continue;
+    const r = spawnSync(c, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+    const m = /version\s+(\d+)/.exec(r.stdout ?? '');
+    if (r.status === 0 && m) {
+      nativeFound = { path: c, version: m[1] };
+      break;
+    }
+  }
+  return nativeFound ?? undefined;
+}
+
+function chooseTool(want: InstrumentOptions['tool']): Tool {
+  const choice = want ?? (process.env.WASM_JOURNAL_WASM_OPT === 'npm' ? 'npm' : 'auto');
+  if (choice !== 'npm') {
+    const n = findNative();
+    if (n) return { native: n.path, id: `native${n.version}`, label: `wasm-opt ${n.version} (native)` };
+    if (choice === 'native') throw new RuntimeError('bad-option', 'no native wasm-opt found (install Debian\'s binaryen package, or set WASM_JOURNAL_WASM_OPT to its path)');
+  }
+  // The version keys the cache (webpack inlines the JSON; binaryen itself is loaded only by the worker).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const version = (require('binaryen/package.json') as { version: string }).version;
+  return { id: `npm${version}`, label: `binaryen ${version} (npm)` };
+}
+
+/** Plain names for the passes: `wj$<index>`, mapped back to the real ones afterwards. */
+const PASS_NAME = /^wj\$(\d+)$/;
 
 /** Instruments module bytes (hash: their SHA-256, hex) or takes them from the cache. */
 export async function instrument(bytes: Uint8Array, hash: string, module: WebAssembly.Module, opts: InstrumentOptions = {}): Promise<InstrumentResult> {
@@ -61,54 +120,157 @@ export async function instrument(bytes: Uint8Array, hash: string, module: WebAss
   // that step, since without their globals (the stack pointer) a resumed program would corrupt its memory.
   const already = isInstrumented(module);
   if (already && WebAssembly.Module.exports(module).some((e) => e.name.startsWith(GLOBAL_EXPORT_PREFIX))) {
-    return { bytes, source: 'already', ms: 0 };
+    return { bytes, source: 'already', ms: 0, hash: sha256(bytes) };
   }
-  const cached = path.join(cacheDir(), `${hash}.wasm`);
+  if (opts.want && !opts.noCache) {
+    const found = findCached(hash, opts.want);
+    if (found) return { bytes: found, source: 'cache', ms: Date.now() - t0, hash: opts.want };
+  }
+  const tool = chooseTool(opts.tool);
+  const level = opts.optimizeLevel ?? 2;
+  const selective = opts.selective ?? true;
+  const imports = [...(opts.imports ?? ALL_SNAPSHOT_IMPORTS)];
+  const variant = sha256(Buffer.from(`${tool.id} O${level} ${selective ? 'selective' : 'all'} ${imports.join(',')}`)).slice(0, 12);
+  const cached = path.join(cacheDir(), `${hash}.${variant}.wasm`);
   if (!opts.noCache) {
     try {
-      return { bytes: fs.readFileSync(cached), source: 'cache', ms: Date.now() - t0 };
+      const b = fs.readFileSync(cached);
+      return { bytes: b, source: 'cache', ms: Date.now() - t0, hash: sha256(b), tool: tool.label };
     } catch {
       // not cached yet
     }
   }
-  if (!already) opts.progress?.(`instrumenting the module for snapshots (${(bytes.length / 1e6).toFixed(1)} MB; cached afterwards)...`);
-  const binaryen = await loadBinaryen();
-  let out: Uint8Array;
-  const mod = binaryen.readBinary(bytes);
-  try {
-    const F = binaryen.Features;
-    mod.setFeatures(F.MVP | F.MutableGlobals | F.SignExt | F.BulkMemory | F.NontrappingFPToInt | F.SIMD128 | F.Multivalue | F.ReferenceTypes);
-    // Export every mutable global the module defines under our own names (even one the module exports itself),
-    // so a snapshot can save and restore them all.
-    for (let i = 0; i < mod.getNumGlobals(); i++) {
-      const g = binaryen.getGlobalInfo(mod.getGlobalByIndex(i));
-      if (g.mutable && !g.module) mod.addGlobalExport(g.name, `${GLOBAL_EXPORT_PREFIX}${i}`);
-    }
-    binaryen.setDebugInfo(true);
-    if (!already) {
-      binaryen.setOptimizeLevel(opts.optimizeLevel ?? 2);
-      binaryen.setShrinkLevel(0);
-      mod.optimize();
-      binaryen.setPassArgument('asyncify-imports', ASYNCIFY_IMPORTS);
-      mod.runPasses(['asyncify']);
-      binaryen.clearPassArguments();
-      mod.optimize();
-    }
-    if (!mod.validate()) throw new RuntimeError('not-wasm', 'the instrumented module does not validate (a binaryen problem)');
-    out = mod.emitBinary();
-  } finally {
-    binaryen.clearPassArguments();
-    mod.dispose();
+  let prepared = exportMutableGlobals(bytes, GLOBAL_EXPORT_PREFIX);
+  if (already) {
+    return finish(prepared, { source: 'already', t0, cached, opts, tool });
   }
-  if (!opts.noCache) {
+  const count = functionCount(prepared);
+  const realNames = functionNames(prepared);
+  prepared = renameFunctions(prepared, count, (i) => `wj$${i}`);
+  opts.progress?.(`instrumenting the module for snapshots (${(bytes.length / 1e6).toFixed(1)} MB, with ${tool.label}; cached afterwards)...`);
+  const ticker = setInterval(() => opts.progress?.(`still instrumenting (${Math.round((Date.now() - t0) / 1000)} s)...`), 15_000);
+  let out: RecipeOutput;
+  try {
+    const input: RecipeInput = { bytes: prepared, optimizeLevel: level, imports, selective };
+    out = tool.native ? await runNative(tool.native, input) : await runWorker(input);
+  } finally {
+    clearInterval(ticker);
+  }
+  // The real names back (functions the passes made keep theirs).
+  const outCount = functionCount(out.bytes);
+  const named = renameFunctions(out.bytes, outCount, (_i, name) => {
+    const m = name === undefined ? null : PASS_NAME.exec(name);
+    return m ? realNames.get(Number(m[1])) : name;
+  });
+  const r = finish(named, { source: 'instrumented', t0, cached, opts, tool });
+  r.phases = out.phases;
+  if (out.only !== undefined) r.instrumented = { only: out.only, functions: count };
+  return r;
+}
+
+function finish(
+  bytes: Uint8Array,
+  ctx: { source: InstrumentResult['source']; t0: number; cached: string; opts: InstrumentOptions; tool: Tool },
+): InstrumentResult {
+  if (!WebAssembly.validate(bytes)) throw new RuntimeError('not-wasm', `the module instrumented by ${ctx.tool.label} does not validate`);
+  if (!ctx.opts.noCache) {
     try {
-      fs.mkdirSync(path.dirname(cached), { recursive: true });
-      const tmp = `${cached}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, out);
-      fs.renameSync(tmp, cached);
+      fs.mkdirSync(path.dirname(ctx.cached), { recursive: true });
+      const tmp = `${ctx.cached}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, bytes);
+      fs.renameSync(tmp, ctx.cached);
     } catch {
       // a read-only cache: instrument again next time
     }
   }
-  return { bytes: out, source: already ? 'already' : 'instrumented', ms: Date.now() - t0 };
+  return { bytes, source: ctx.source, ms: Date.now() - ctx.t0, hash: sha256(bytes), tool: ctx.tool.label };
+}
+
+/** A cached instrumentation of the module `hash` whose own hash is `want` (from any tool or recipe variant). */
+function findCached(hash: string, want: string): Uint8Array | undefined {
+  let names: string[];
+  try {
+    names = fs.readdirSync(cacheDir());
+  } catch {
+    return undefined;
+  }
+  for (const n of names) {
+    if (!n.startsWith(`${hash}.`) || !n.endsWith('.wasm')) continue;
+    try {
+      const b = fs.readFileSync(path.join(cacheDir(), n));
+      if (sha256(b) === want) return b;
+    } catch {
+      // removed meanwhile
+    }
+  }
+  return undefined;
+}
+
+function runWorker(input: RecipeInput): Promise<RecipeOutput> {
+  return new Promise((resolve, reject) => {
+    // instrument-worker.js sits next to this file (out/src/runtime/snapshot) or next to the bundle (dist/).
+    const w = new Worker(path.join(__dirname, 'instrument-worker.js'), { workerData: input });
+    w.once('message', (m: RecipeOutput | { error: string }) => {
+      void w.terminate();
+      if ('error' in m) reject(new RuntimeError('not-wasm', `cannot instrument the module: ${m.error}`));
+      else resolve(m);
+    });
+    w.once('error', (e) => reject(new RuntimeError('not-wasm', `cannot instrument the module: ${e.message}`)));
+    w.once('exit', (code) => {
+      if (code !== 0) reject(new RuntimeError('not-wasm', `the instrumentation worker stopped (exit ${code})`));
+    });
+  });
+}
+
+const FEATURES = ['--enable-mutable-globals', '--enable-sign-ext', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-simd', '--enable-multivalue', '--enable-reference-types'];
+
+function wasmOpt(bin: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d: Buffer) => {
+      if (err.length < 4000) err += d.toString();
+    });
+    p.once('error', (e) => reject(new RuntimeError('not-wasm', `cannot run ${bin}: ${e.message}`)));
+    p.once('exit', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new RuntimeError('not-wasm', `${bin} failed (${signal ?? `exit ${code}`}): ${err.trim().split('\n').slice(-3).join(' / ')}`));
+    });
+  });
+}
+
+async function runNative(bin: string, input: RecipeInput): Promise<RecipeOutput> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wj-instrument-'));
+  try {
+    const src = path.join(dir, 'in.wasm');
+    const pre = path.join(dir, 'pre.wasm');
+    const out = path.join(dir, 'out.wasm');
+    fs.writeFileSync(src, input.bytes);
+    const level = input.optimizeLevel > 0 ? [`-O${input.optimizeLevel}`] : [];
+    const t0 = Date.now();
+    if (level.length > 0) await wasmOpt(bin, [src, '-g', ...FEATURES, ...level, '-o', pre]);
+    else fs.copyFileSync(src, pre);
+    const tOpt = Date.now();
+    const args = [pre, '-g', ...FEATURES, '--asyncify', `--pass-arg=asyncify-imports@${input.imports.join(',')}`];
+    let only: number | undefined;
+    let reaching = 0;
+    if (input.selective) {
+      const sel = onlyList(fs.readFileSync(pre), input.imports);
+      if (sel) {
+        const list = path.join(dir, 'only.txt');
+        fs.writeFileSync(list, sel.names.join(','));
+        args.push(`--pass-arg=asyncify-onlylist@@${list}`);
+        only = sel.names.length;
+        reaching = sel.reaching;
+      }
+    }
+    const asy = path.join(dir, 'asyncified.wasm');
+    await wasmOpt(bin, [...args, '-o', asy]);
+    const tAsy = Date.now();
+    if (level.length > 0) await wasmOpt(bin, [asy, '-g', ...FEATURES, `-O${Math.min(input.optimizeLevel, POST_OPTIMIZE_LEVEL)}`, '-o', out]);
+    else fs.copyFileSync(asy, out);
+    return { bytes: fs.readFileSync(out), only, reaching, phases: { optimize: tOpt - t0, asyncify: tAsy - tOpt, optimizeAgain: Date.now() - tAsy } };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

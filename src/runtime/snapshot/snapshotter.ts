@@ -38,9 +38,18 @@ export const enum AsyncifyState {
 }
 
 /** What a thread's saved state holds besides its frames (SetThreadV1.store_data, JSON). */
-interface StoreData {
+export interface StoreData {
   memoryBytes: number;
   globals: Record<string, { n?: number; b?: string }>;
+  /** The instrumented module the frames were saved from. */
+  instrumented?: InstrumentedModule;
+}
+
+/** An instrumented module: its SHA-256, what instrumented it, and the imports it can unwind at. */
+export interface InstrumentedModule {
+  hash: string;
+  tool?: string;
+  imports?: string[];
 }
 
 /** A snapshot to resume from: frames, globals, memory. */
@@ -111,6 +120,8 @@ export class Snapshotter {
     private readonly sink: EntrySink,
     /** False for a module without asyncify: snapshots hold memory and files, not the call stack. */
     readonly withStacks = true,
+    /** The instrumented module running (recorded with each thread state). */
+    private readonly instrumented?: InstrumentedModule,
   ) {
     this.asy = exports as unknown as AsyncifyExports;
     this.globals = mutableGlobals(exports);
@@ -221,7 +232,7 @@ export class Snapshotter {
       const value = g.value;
       globals[name] = typeof value === 'bigint' ? { b: value.toString() } : { n: value };
     }
-    const store: StoreData = { memoryBytes: this.memory.buffer.byteLength, globals };
+    const store: StoreData = { memoryBytes: this.memory.buffer.byteLength, globals, instrumented: this.instrumented };
     this.sink.write({
       kind: 'SetThreadV1',
       id: 0,

@@ -35,14 +35,59 @@ export const DEFAULT_TRIGGERS: readonly SnapshotTriggerName[] = ['idle', 'first-
 /** Calls that reach outside the sandbox (the non-deterministic-call trigger). */
 const OUTSIDE = new Set(['clock_time_get', 'random_get', 'poll_oneoff', 'sock_accept', 'sock_recv', 'sock_send', 'sock_shutdown']);
 
+const WASI = 'wasi_snapshot_preview1';
+/** Every import a snapshot can be taken at. */
+export const ALL_SNAPSHOT_IMPORTS: readonly string[] = [`${WASI}.*`, 'wasix_32v1.proc_snapshot'];
+
+/**
+ * The imports at which these triggers can take a snapshot (so the only ones that must be able to unwind: what
+ * instrumentation has to make resumable). Signals and the period can come at any call; the others at their calls
+ * (check() below fires them there and nowhere else); the explicit snapshot is always possible.
+ */
+export function snapshotImports(triggers: readonly SnapshotTriggerName[]): string[] {
+  const calls = new Set<string>();
+  for (const t of triggers) {
+    switch (t) {
+      case 'first-stdin':
+        calls.add('fd_read');
+        break;
+      case 'idle':
+        calls.add('fd_read').add('poll_oneoff');
+        break;
+      case 'first-environ':
+        calls.add('environ_get').add('environ_sizes_get');
+        break;
+      case 'first-listen':
+        calls.add('sock_accept');
+        break;
+      case 'non-deterministic-call':
+        calls.add('fd_read');
+        for (const c of OUTSIDE) calls.add(c);
+        break;
+      case 'explicit':
+        break;
+      default:
+        return [...ALL_SNAPSHOT_IMPORTS];
+    }
+  }
+  return [...[...calls].sort().map((c) => `${WASI}.${c}`), 'wasix_32v1.proc_snapshot'];
+}
+
 export class TriggerState {
   private readonly on: ReadonlySet<SnapshotTriggerName>;
+  /** WASI calls a snapshot can be taken at (undefined: all), as the running module was instrumented. */
+  private readonly at: ReadonlySet<string> | undefined;
   private readonly fired = new Set<SnapshotTriggerName>();
   private lastSnapshotMs = Date.now();
   private idleSinceSnapshot = false;
 
-  constructor(private readonly opts: SnapshotOptions) {
+  constructor(
+    private readonly opts: SnapshotOptions,
+    /** The imports the module can unwind at (snapshotImports); a signal waits for one of them. */
+    imports: readonly string[] = ALL_SNAPSHOT_IMPORTS,
+  ) {
     this.on = new Set(opts.triggers);
+    this.at = imports.includes(`${WASI}.*`) ? undefined : new Set(imports.filter((i) => i.startsWith(`${WASI}.`)).map((i) => i.slice(WASI.length + 1)));
   }
 
   private once(t: SnapshotTriggerName): SnapshotTriggerName | undefined {
@@ -75,9 +120,11 @@ export class TriggerState {
   /** The trigger that fires at this call, if any. `fd` is the call's first argument (a descriptor for fd_*). */
   check(name: string, fd: unknown, isStdin: (fd: number) => boolean): SnapshotTriggerName | undefined {
     this.after = 'continue';
+    if (name === 'proc_snapshot') return 'explicit';
+    // Not a call the module can unwind at: nothing fires (a signal waits for the next one that can).
+    if (this.at && !this.at.has(name)) return undefined;
     const signalled = this.signalTrigger();
     if (signalled) return signalled;
-    if (name === 'proc_snapshot') return 'explicit';
     const reading = name === 'fd_read' && typeof fd === 'number' && isStdin(fd);
     const waiting = name === 'poll_oneoff' || reading;
     let t: SnapshotTriggerName | undefined;

@@ -1,0 +1,67 @@
+// Instrumentation of large modules: time per MB with a native wasm-opt and with npm binaryen, for the imports the
+// default triggers take snapshots at and for every import (signals, the period), and what it costs the program
+// (its run time under node:wasi, instrumented against the original). The modules are the generated C++ programs of
+// bench/guests/large (scripts/build-large-guest.sh 1mb / 5mb / 20mb); those not built are left out.
+// Usage: node out/bench/instrument.js [--quick] [--npm-all] (npm binaryen on modules above 2 MB only with --npm-all)
+
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { WASI } from 'node:wasi';
+import { loadModule } from '../src/runtime/module';
+import { instrument } from '../src/runtime/snapshot/instrument';
+import { ALL_SNAPSHOT_IMPORTS, DEFAULT_TRIGGERS, snapshotImports } from '../src/runtime/snapshot/triggers';
+
+const quick = process.argv.includes('--quick');
+const npmAll = process.argv.includes('--npm-all');
+const root = path.resolve(__dirname, '..', '..');
+const devNull = fs.openSync('/dev/null', 'w');
+const native = spawnSync('wasm-opt', ['--version']).status === 0;
+
+function runTime(bytes: Uint8Array): number {
+  const module = new WebAssembly.Module(bytes);
+  const times: number[] = [];
+  for (let r = 0; r < (quick ? 1 : 3); r++) {
+    const wasi = new WASI({ version: 'preview1', args: ['large'], env: {}, stdin: fs.openSync('/dev/null', 'r'), stdout: devNull, returnOnExit: true });
+    const t = process.hrtime.bigint();
+    const exit = wasi.start(new WebAssembly.Instance(module, wasi.getImportObject() as WebAssembly.Imports) as unknown as object);
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    if (exit !== 0) throw new Error(`the program exited with ${exit}`);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+}
+
+async function main(): Promise<void> {
+  const dir = path.join(root, 'bench', 'guests', 'large');
+  const files = ['1mb', '5mb', '20mb'].map((s) => path.join(dir, `large-${s}.wasm`)).filter((f) => fs.existsSync(f) && (!quick || f.includes('1mb')));
+  const cores = os.cpus();
+  console.log('### Instrumentation of large modules (bench/instrument.ts)\n');
+  console.log(`${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${cores.length} cores (${cores[0]?.model.trim() ?? '?'}).\n`);
+  if (files.length === 0) {
+    console.log('No large module built (scripts/build-large-guest.sh 1mb|5mb|20mb).');
+    return;
+  }
+  console.log('| module | binaryen | snapshots at | functions instrumented | optimize, asyncify, clean-up (s) | total s | s per MB | size | run time vs original |');
+  console.log('| --- | --- | --- | ---: | --- | ---: | ---: | --- | ---: |');
+  for (const file of files) {
+    const m = await loadModule(fs.readFileSync(file), file);
+    const base = runTime(m.bytes);
+    const mb = m.bytes.length / 1e6;
+    const tools: ('native' | 'npm')[] = [...(native ? ['native' as const] : []), ...(mb < 2 || npmAll ? ['npm' as const] : [])];
+    for (const tool of tools) {
+      for (const [label, imports] of [[`the default triggers (${DEFAULT_TRIGGERS.join(', ')})`, snapshotImports(DEFAULT_TRIGGERS)], ['every call (signals, period)', [...ALL_SNAPSHOT_IMPORTS]]] as const) {
+        const r = await instrument(m.bytes, Buffer.from(m.hash).toString('hex'), m.module, { noCache: true, tool, imports });
+        const ph = r.phases!;
+        const ours = runTime(r.bytes);
+        console.log(
+          `| ${path.basename(file)} (${mb.toFixed(1)} MB) | ${r.tool} | ${label} | ${r.instrumented ? `${r.instrumented.only} of ${r.instrumented.functions}` : 'asyncify\'s choice'} | ` +
+            `${(ph.optimize / 1000).toFixed(1)}, ${(ph.asyncify / 1000).toFixed(1)}, ${(ph.optimizeAgain / 1000).toFixed(1)} | ${(r.ms / 1000).toFixed(1)} | ${(r.ms / 1000 / mb).toFixed(1)} | ` +
+            `${mb.toFixed(1)} -> ${(r.bytes.length / 1e6).toFixed(1)} MB | ${(ours / base).toFixed(2)}x |`,
+        );
+      }
+    }
+  }
+}
+
+void main();

@@ -1,0 +1,159 @@
+// Instrumentation: the binary tools it stands on (exporting globals, renaming functions, the call graph and which
+// functions can reach a snapshot import), both binaryens (npm and a native wasm-opt), instrumenting only for the
+// imports the triggers use, and a snapshot's frames resumed only with the instrumented module they were saved from.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { callGraph, exportMutableGlobals, functionCount, functionNames, reachingFunctions, renameFunctions, WasmShapeError } from '../../src/runtime/snapshot/wasm-binary';
+import { onlyList } from '../../src/runtime/snapshot/recipe';
+import { snapshotImports } from '../../src/runtime/snapshot/triggers';
+import { LogFileJournal, readEntries } from '../../src/journal';
+import { GUESTS, treeOf } from '../helpers/guest';
+import { tempDir } from '../helpers/tmp';
+
+const ROOT = path.join(__dirname, '..', '..', '..');
+const BIN = path.join(ROOT, 'out', 'src', 'cli', 'bin.js');
+const INPUT = fs.readFileSync(path.join(GUESTS, 'expected', 'stdin.input'));
+const NATIVE = spawnSync('wasm-opt', ['--version']).status === 0;
+
+type Binaryen = typeof import('binaryen', { with: { 'resolution-mode': 'import' } }).default;
+async function wat(text: string, features = 0): Promise<Uint8Array> {
+  const binaryen: Binaryen = (await import('binaryen')).default;
+  const m = binaryen.parseText(text);
+  m.setFeatures(binaryen.Features.MVP | binaryen.Features.MutableGlobals | binaryen.Features.ReferenceTypes | binaryen.Features.BulkMemory | features);
+  binaryen.setDebugInfo(true);
+  const b = m.emitBinary();
+  m.dispose();
+  return b;
+}
+
+function cli(args: string[], input: Buffer | string = '', env: Record<string, string> = {}): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { input, maxBuffer: 1 << 26, env: { ...process.env, ...env } });
+  return { code: r.status ?? -1, out: r.stdout.toString(), err: r.stderr.toString() };
+}
+
+const GRAPH = `(module
+  (type $t1 (func (param i32) (result i32)))
+  (type $t2 (func (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory 1)
+  (global $sp (mut i32) (i32.const 1024))
+  (global $k i32 (i32.const 7))
+  (table 3 funcref)
+  (elem (i32.const 0) $reader $pure1 $pure2)
+  (func $reader (type $t1) (call $read (local.get 0) (i32.const 0) (i32.const 0) (i32.const 0)))
+  (func $pure1 (type $t1) (local.get 0))
+  (func $pure2 (type $t2) (i32.add (local.get 0) (local.get 1)))
+  (func $calls_t1 (param i32) (result i32) (call_indirect (type $t1) (local.get 0) (local.get 0)))
+  (func $calls_t2 (param i32) (result i32) (call_indirect (type $t2) (local.get 0) (local.get 0) (local.get 0)))
+  (func $direct (export "direct") (param i32) (result i32) (call $calls_t1 (local.get 0)))
+  (func $writer (type $t2) (call $write (local.get 0) (local.get 1) (i32.const 0) (i32.const 0)))
+  (func $uses_writer (param i32) (result i32) (call $writer (local.get 0) (local.get 0)))
+)`;
+
+function reachNames(bytes: Uint8Array, imports: string[]): string[] {
+  const names = functionNames(bytes);
+  return [...reachingFunctions(callGraph(bytes), imports)].map((i) => names.get(i)!).sort();
+}
+
+test('which functions can reach a snapshot import: direct calls, and indirect calls of a matching type to table functions', async () => {
+  const b = await wat(GRAPH);
+  assert.deepEqual(reachNames(b, ['wasi_snapshot_preview1.fd_read']), ['calls_t1', 'direct', 'read', 'reader']);
+  // fd_write is reached by $writer directly; $calls_t2 calls type t2 indirectly, but $writer is in no table.
+  assert.deepEqual(reachNames(b, ['wasi_snapshot_preview1.*']), ['calls_t1', 'direct', 'read', 'reader', 'uses_writer', 'write', 'writer']);
+  // Code that can put any function in a table (ref.func): every function of type t2 is a possible target.
+  const dynamic = await wat(GRAPH.replace('(func $pure1 (type $t1) (local.get 0))', '(func $pure1 (type $t1) (drop (ref.func $writer)) (local.get 0))').replace('(elem (i32.const 0)', '(elem declare func $writer) (elem (i32.const 0)'));
+  assert.ok(reachNames(dynamic, ['wasi_snapshot_preview1.fd_write']).includes('calls_t2'));
+  const list = onlyList(b, ['wasi_snapshot_preview1.fd_read'])!;
+  assert.deepEqual(list.names, ['calls_t1', 'direct', 'reader']);
+});
+
+test('code the reader does not decode means no analysis, never a wrong one', async () => {
+  const binaryen: Binaryen = (await import('binaryen')).default;
+  const b = await wat('(module (tag $e) (func $f (try (do (throw $e)) (catch_all))))', binaryen.Features.ExceptionHandling);
+  assert.throws(() => callGraph(b), WasmShapeError);
+  assert.equal(onlyList(b, ['wasi_snapshot_preview1.*']), undefined);
+});
+
+test('mutable globals are exported (an export section is made when there is none); renaming functions and back keeps every name', async () => {
+  const b = await wat(GRAPH);
+  const e = exportMutableGlobals(b, '__wj_global_');
+  const exports = WebAssembly.Module.exports(new WebAssembly.Module(e));
+  assert.deepEqual(exports.map((x) => x.name), ['direct', '__wj_global_0']);
+  const none = await wat('(module (global $g (mut i64) (i64.const 1)) (global $h (mut i32) (i32.const 2)) (func $f))');
+  assert.deepEqual(WebAssembly.Module.exports(new WebAssembly.Module(exportMutableGlobals(none, 'g'))).map((x) => `${x.name}:${x.kind}`), ['g0:global', 'g1:global']);
+  const n = functionCount(e);
+  const renamed = renameFunctions(e, n, (i) => `wj$${i}`);
+  assert.equal(functionNames(renamed).get(3), 'wj$3');
+  const back = renameFunctions(renamed, n, (i) => functionNames(e).get(i));
+  assert.deepEqual([...functionNames(back)], [...functionNames(e)]);
+  assert.ok(WebAssembly.validate(back));
+  // Local names (another part of the name section) are kept.
+  const withLocals = await wat('(module (func $f (param $count i32) (local $tmp i32)))');
+  const r = renameFunctions(withLocals, 1, () => 'other');
+  assert.ok(Buffer.from(r).includes('count') && Buffer.from(r).includes('tmp'));
+});
+
+test('the triggers decide which imports must unwind', () => {
+  assert.deepEqual(snapshotImports(['first-stdin']), ['wasi_snapshot_preview1.fd_read', 'wasix_32v1.proc_snapshot']);
+  assert.deepEqual(snapshotImports(['idle', 'first-environ', 'first-listen', 'first-stdin', 'explicit']), [
+    'wasi_snapshot_preview1.environ_get', 'wasi_snapshot_preview1.environ_sizes_get', 'wasi_snapshot_preview1.fd_read',
+    'wasi_snapshot_preview1.poll_oneoff', 'wasi_snapshot_preview1.sock_accept', 'wasix_32v1.proc_snapshot',
+  ]);
+  assert.deepEqual(snapshotImports(['first-stdin', 'sigint']), ['wasi_snapshot_preview1.*', 'wasix_32v1.proc_snapshot']);
+  assert.deepEqual(snapshotImports(['periodic-interval']), ['wasi_snapshot_preview1.*', 'wasix_32v1.proc_snapshot']);
+});
+
+function storeOf(journal: string): { instrumented?: { hash: string; tool?: string; imports?: string[] } } {
+  const j = LogFileJournal.openRead(journal);
+  const t = [...readEntries(j)].find((e) => e.kind === 'SetThreadV1');
+  j.close();
+  assert.ok(t && t.kind === 'SetThreadV1');
+  return JSON.parse(Buffer.from(t.store_data).toString('utf8'));
+}
+
+for (const tool of NATIVE ? ['npm', 'native'] : ['npm']) {
+  test(`instrumented by ${tool === 'npm' ? 'npm binaryen' : 'a native wasm-opt'}: stopped at first-stdin, resumed, the same output and files`, () => {
+    const stdin = path.join(GUESTS, 'stdin.wasm');
+    const env = { WASM_JOURNAL_CACHE: tempDir('wj-cache-'), WASM_JOURNAL_WASM_OPT: tool === 'npm' ? 'npm' : '' };
+    const whole = tempDir('wj-inst-');
+    const full = cli(['run', stdin, '--dir', `${whole}::/sandbox`], INPUT, env);
+    const dir = tempDir('wj-inst-');
+    const j = path.join(tempDir('wj-instj-'), 'stdin.journal');
+    const first = cli(['run', stdin, '--dir', `${dir}::/sandbox`, '--snapshot-on', 'first-stdin', '--stop-after-snapshot', '--journal-writable', j], '', env);
+    assert.equal(first.code, 0, first.err);
+    assert.match(first.err, tool === 'npm' ? /with binaryen [\d.]+ \(npm\)/ : /with wasm-opt \d+ \(native\)/);
+    const store = storeOf(j);
+    assert.deepEqual(store.instrumented?.imports, ['wasi_snapshot_preview1.fd_read', 'wasix_32v1.proc_snapshot'], 'only what first-stdin needs');
+    // Resumed: the snapshot's own instrumentation (from the cache) rewinds its frames.
+    const resumed = cli(['run', stdin, '--dir', `${dir}::/sandbox`, '--journal', j], INPUT, env);
+    assert.equal(resumed.code, 0, resumed.err);
+    assert.equal(resumed.out, full.out);
+    assert.deepEqual(treeOf(dir), treeOf(whole));
+    const out = path.join(tempDir('wj-inst-'), 'out.wasm');
+    const r = cli(['instrument', stdin, '-o', out, '--snapshot-on', 'first-stdin', '--no-cache'], '', env);
+    assert.match(r.out, /instrumented in [\d.]+ s by .*, \d+ of \d+ functions\)/);
+  });
+}
+
+test('a snapshot is resumed only with the instrumented module it was saved from; another one is a clear error', { skip: !NATIVE && 'needs a native wasm-opt (Debian package binaryen; .ci/run installs it)' }, () => {
+  const stdin = path.join(GUESTS, 'stdin.wasm');
+  const cacheA = tempDir('wj-cache-');
+  const j = path.join(tempDir('wj-instj-'), 'stdin.journal');
+  const dir = tempDir('wj-inst-');
+  const first = cli(['run', stdin, '--dir', `${dir}::/sandbox`, '--snapshot-on', 'first-stdin', '--stop-after-snapshot', '--journal-writable', j], '', { WASM_JOURNAL_CACHE: cacheA, WASM_JOURNAL_WASM_OPT: 'npm' });
+  assert.equal(first.code, 0, first.err);
+  const copy = `${j}.copy`;
+  fs.copyFileSync(j, copy);
+  // Where the npm instrumentation is cached, a machine that would use its native wasm-opt finds it by its hash.
+  const again = cli(['run', stdin, '--dir', `${dir}::/sandbox`, '--journal', j], INPUT, { WASM_JOURNAL_CACHE: cacheA, WASM_JOURNAL_WASM_OPT: '' });
+  assert.equal(again.code, 0, again.err);
+  // Without it, instrumenting natively gives another module: refused, saying why and what to do.
+  const other = cli(['run', stdin, '--dir', `${tempDir('wj-inst-')}::/sandbox`, '--journal', copy], INPUT, { WASM_JOURNAL_CACHE: tempDir('wj-cache-'), WASM_JOURNAL_WASM_OPT: '' });
+  assert.equal(other.code, 1);
+  assert.match(other.err, /the snapshot was taken with .*stdin\.wasm instrumented by binaryen [\d.]+ \(npm\).*WASM_JOURNAL_WASM_OPT=npm/);
+});
