@@ -28,7 +28,7 @@ export interface RecipeOutput {
   /** Functions that can reach a snapshot import (0 when not analysed). */
   reaching: number;
   /** Milliseconds of each phase. */
-  phases: { optimize: number; asyncify: number; optimizeAgain: number };
+  phases: { optimize: number; asyncify: number; optimizeAgain: number; emit?: number };
 }
 
 /**
