@@ -18,7 +18,7 @@ import { MemFsContext, memoryRoot, overlayRoot } from './vfs/mem-fs';
 import { hostRoot } from './vfs/host-nodes';
 import { WASI_MODULE, wasiImports, type WasiHooks } from './wasi';
 import { StdioDesc } from './descriptors';
-import { cacheDir, instrument } from './snapshot/instrument';
+import { cacheDir, instrument, legacyInstrumented } from './snapshot/instrument';
 import { AsyncifyState, findResumePoint, Snapshotter, StopAfterSnapshot, type InstrumentedModule } from './snapshot/snapshotter';
 import type { IndexedResume } from './snapshot/indexed-resume';
 import { ALL_SNAPSHOT_IMPORTS, snapshotImports, TriggerState, type SnapshotOptions } from './snapshot/triggers';
@@ -185,7 +185,19 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   // for, or, when resuming, those of the module the snapshot was saved from (its frames fit only that one).
   const want = resume?.point.store.instrumented;
   const unwindImports = want ? (want.imports ?? ALL_SNAPSHOT_IMPORTS) : snapOpts && !snapOpts.noAsyncify ? snapshotImports(snapOpts.triggers) : ALL_SNAPSHOT_IMPORTS;
-  if (wantAsyncify) {
+  if (wantAsyncify && resume && !want) {
+    // A snapshot from before snapshots named their instrumented module: only that recipe's cached module fits it.
+    const legacy = legacyInstrumented(Buffer.from(module.hash).toString('hex'));
+    if (!legacy) {
+      throw new RuntimeError(
+        'module-mismatch',
+        'the snapshot was taken by an earlier wasm-journal, which did not record how it instrumented the module, and that instrumentation is no longer cached; ' +
+          'its saved call stack cannot be resumed safely (run the program again without the journal, or --at a snapshot taken by this version)',
+      );
+    }
+    instrumented = { hash: createHash('sha256').update(legacy).digest('hex'), tool: 'binaryen (asyncify-v2)', imports: [...ALL_SNAPSHOT_IMPORTS] };
+    runnable = await WebAssembly.compile(legacy);
+  } else if (wantAsyncify) {
     const r = await instrument(module.bytes, Buffer.from(module.hash).toString('hex'), module.module, {
       progress: opts.progress,
       want: want?.hash,

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { callGraph, exportMutableGlobals, functionCount, functionNames, reachingFunctions, renameFunctions, WasmShapeError } from '../../src/runtime/snapshot/wasm-binary';
@@ -156,4 +157,40 @@ test('a snapshot is resumed only with the instrumented module it was saved from;
   const other = cli(['run', stdin, '--dir', `${tempDir('wj-inst-')}::/sandbox`, '--journal', copy], INPUT, { WASM_JOURNAL_CACHE: tempDir('wj-cache-'), WASM_JOURNAL_WASM_OPT: '' });
   assert.equal(other.code, 1);
   assert.match(other.err, /the snapshot was taken with .*stdin\.wasm instrumented by binaryen [\d.]+ \(npm\).*WASM_JOURNAL_WASM_OPT=npm/);
+});
+
+test('a snapshot from before snapshots named their instrumented module resumes only with that cached instrumentation', () => {
+  const stdin = path.join(GUESTS, 'stdin.wasm');
+  const cache = tempDir('wj-cache-');
+  const env = { WASM_JOURNAL_CACHE: cache, WASM_JOURNAL_WASM_OPT: 'npm' };
+  const j = path.join(tempDir('wj-instj-'), 'stdin.journal');
+  const dir = tempDir('wj-inst-');
+  const full = cli(['run', stdin, '--dir', `${tempDir('wj-inst-')}::/sandbox`], INPUT, env);
+  assert.equal(cli(['run', stdin, '--dir', `${dir}::/sandbox`, '--snapshot-on', 'first-stdin', '--stop-after-snapshot', '--journal-writable', j], '', env).code, 0);
+  // The journal as an earlier version wrote it: the thread state without `instrumented`.
+  const old = path.join(path.dirname(j), 'old.journal');
+  const src = LogFileJournal.openRead(j);
+  const dst = LogFileJournal.create(old);
+  let moduleFile = '';
+  for (const e of readEntries(src)) {
+    if (e.kind === 'SetThreadV1') {
+      const store = JSON.parse(Buffer.from(e.store_data).toString('utf8'));
+      const hash = store.instrumented.hash as string;
+      moduleFile = fs.readdirSync(path.join(cache, 'asyncify-v4')).map((n) => path.join(cache, 'asyncify-v4', n)).find((f) => createHash('sha256').update(fs.readFileSync(f)).digest('hex') === hash)!;
+      delete store.instrumented;
+      dst.write({ ...e, store_data: Buffer.from(JSON.stringify(store)) });
+    } else dst.write(e);
+  }
+  src.close();
+  dst.close();
+  const refused = cli(['run', stdin, '--dir', `${dir}::/sandbox`, '--journal', old], INPUT, env);
+  assert.equal(refused.code, 1);
+  assert.match(refused.err, /taken by an earlier wasm-journal, which did not record how it instrumented the module.*cannot be resumed safely/);
+  // That version's cache entry (asyncify-v2/<module hash>.wasm) is what its snapshots were taken with.
+  const moduleHash = path.basename(moduleFile).split('.')[0];
+  fs.mkdirSync(path.join(cache, 'asyncify-v2'), { recursive: true });
+  fs.copyFileSync(moduleFile, path.join(cache, 'asyncify-v2', `${moduleHash}.wasm`));
+  const resumed = cli(['run', stdin, '--dir', `${dir}::/sandbox`, '--journal', old], INPUT, env);
+  assert.equal(resumed.code, 0, resumed.err);
+  assert.equal(resumed.out, full.out);
 });

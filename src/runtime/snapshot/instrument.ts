@@ -34,9 +34,21 @@ export function isInstrumented(module: WebAssembly.Module): boolean {
   return ASYNCIFY_EXPORTS.every((n) => names.has(n));
 }
 
-export function cacheDir(): string {
+export function cacheDir(recipe = RECIPE): string {
   const base = process.env.WASM_JOURNAL_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'wasm-journal');
-  return path.join(base, RECIPE);
+  return path.join(base, recipe);
+}
+
+/**
+ * The module as wasm-journal 0.1's first recipe instrumented it (`asyncify-v2`, cached by module hash), for
+ * snapshots taken before they named their instrumented module; undefined when that cache entry is gone.
+ */
+export function legacyInstrumented(hash: string): Uint8Array | undefined {
+  try {
+    return fs.readFileSync(path.join(cacheDir('asyncify-v2'), `${hash}.wasm`));
+  } catch {
+    return undefined;
+  }
 }
 
 export interface InstrumentResult {
@@ -188,6 +200,8 @@ function finish(
 
 /** A cached instrumentation of the module `hash` whose own hash is `want` (from any tool or recipe variant). */
 function findCached(hash: string, want: string): Uint8Array | undefined {
+  const legacy = legacyInstrumented(hash);
+  if (legacy && sha256(legacy) === want) return legacy;
   let names: string[];
   try {
     names = fs.readdirSync(cacheDir());
