@@ -6,8 +6,8 @@
 //  - memory: the memory updates committed in its run up to its marker, newest bytes winning. The index keeps, per
 //    run, a map of which record holds the newest bytes of each address, and now and then a keyframe: the records
 //    that still hold some of those bytes. Snapshot k is then a keyframe's records plus the updates committed after
-//    the keyframe, in journal order. A keyframe is taken once the updates since the last one add up to half of what
-//    it holds, so a restore reads at most about 1.5 times the state.
+//    the keyframe, in journal order. A keyframe is taken once the updates since the last one add up to a quarter of
+//    what it holds, so a restore reads at most about 1.25 times the state.
 //  - the thread state and file cursors: the last ones committed in its run (one record each);
 //  - the descriptor and file-system effects before its marker (every run's, as a restore applies them).
 // Memory updates and thread states follow the journal's commit rules (state.ts): they count at the next snapshot
@@ -30,6 +30,8 @@ const INDEX_MAGIC = Buffer.from('WJIDX\r\n\x1a', 'latin1');
 const INDEX_VERSION = 1;
 /** Keyframes are not worth taking for less than this many bytes of updates. */
 const MIN_KEYFRAME_BYTES = 256 * 1024;
+/** A keyframe is taken once the updates since the last one reach 1/KEYFRAME_DIVISOR of what it holds. */
+const KEYFRAME_DIVISOR = 4;
 const EFFECT_CATEGORIES = new Set(['core', 'fs-fd', 'fs-path', 'networking']);
 
 export interface SnapshotPlan {
@@ -340,7 +342,7 @@ export class SnapshotIndex {
     m.pendingThread = m.pendingCursors = -1;
     const k = this.snapshots;
     m.bytesSinceKeyframe += bytes;
-    if (m.bytesSinceKeyframe * 2 > Math.max(m.keyframeBytes, MIN_KEYFRAME_BYTES)) this.keyframe(k);
+    if (m.bytesSinceKeyframe * KEYFRAME_DIVISOR > Math.max(m.keyframeBytes, MIN_KEYFRAME_BYTES)) this.keyframe(k);
     c.snapEntry.push(entry);
     c.snapOffset.push(offset);
     c.snapRun.push(m.runStart);
