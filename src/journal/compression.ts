@@ -196,5 +196,6 @@ export function lz4DecompressPlaced(data: Uint8Array, headLength: number, place:
     }
   }
   if (!placed && p === headLength) doPlace();
+  if (!placed) fail(`it holds ${p} bytes, fewer than its ${headLength}-byte header`);
   if (p !== size) fail(`it decompressed to ${p} bytes, expected ${size}`);
 }

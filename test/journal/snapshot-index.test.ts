@@ -86,6 +86,8 @@ test('a placement that disagrees with the block\'s size is refused before anythi
   assert.throws(() => lz4DecompressPlaced(c, 20, () => ({ target, at: 0, length: 500 }), 'region'), /region: corrupt LZ4 data at byte \d+ \(it holds 1000 bytes, the header says 520\)/);
   assert.ok(target.every((b) => b === 0));
   assert.throws(() => lz4DecompressPlaced(c, 20, () => ({ target, at: 1500, length: 980 }), 'region'), /outside the target/);
+  // Shorter than its header: never placed, and said so.
+  assert.throws(() => lz4DecompressPlaced(compressSync(Buffer.alloc(10, 1)), 20, () => ({ target, at: 0, length: 0 }), 'region'), /fewer than its 20-byte header/);
 });
 
 // ---- the index ----
