@@ -16,7 +16,7 @@ import { loadModule } from '../src/runtime/module';
 import { Process, sinkFor } from '../src/runtime/process';
 import { CapturedTerminal, runProgram } from '../src/runtime/runtime';
 import { instrument } from '../src/runtime/snapshot/instrument';
-import { Snapshotter } from '../src/runtime/snapshot/snapshotter';
+import { restoreMemory, Snapshotter } from '../src/runtime/snapshot/snapshotter';
 import { indexedResume } from '../src/runtime/snapshot/indexed-resume';
 import { SnapshotIndex } from '../src/journal/snapshot-index';
 import { DEFAULT_TRIGGERS } from '../src/runtime/snapshot/triggers';
@@ -168,12 +168,7 @@ async function restoreK(): Promise<{ rows: RestoreRow[]; build: number; load: nu
       times.push(
         ms(() => {
           const resume = indexedResume(jf, k)!;
-          const bytes = resume.point.store.memoryBytes;
-          const have = memory.buffer.byteLength;
-          memory.grow((bytes - have) / 65536);
-          const mem = new Uint8Array(memory.buffer);
-          mem.fill(0, 0, have);
-          resume.point.applyMemory(mem);
+          restoreMemory(memory, resume.point);
           memoryMb = resume.memoryBytes / (1 << 20);
         }),
       );

@@ -241,8 +241,12 @@ export async function executePlan(plan: RunPlan, io: Io, signals?: Int32Array): 
   // One journal to restore from: a snapshot to resume is gathered through its snapshot index (only the records that
   // make up its state are read); otherwise every entry is read and restored.
   const single = plan.writable ? (plan.journals.length === 0 ? plan.writable : undefined) : plan.journals.length === 1 ? plan.journals[0] : undefined;
-  const resumeFrom = (): IndexedResume | undefined =>
-    single !== undefined && fs.existsSync(single) ? indexedResume(single, plan.at, (end) => reportScanEnd(single, end, io)) : undefined;
+  const resumeFrom = (): IndexedResume | undefined => {
+    const r = single !== undefined && fs.existsSync(single) ? indexedResume(single, plan.at) : undefined;
+    // Without a snapshot to resume, every entry is read, and that read reports a torn tail.
+    if (r) reportScanEnd(single!, r.scan, io);
+    return r;
+  };
   let indexed = plan.writable ? undefined : resumeFrom();
   // Restore sources: the read-only journals in order, then what the writable one already holds.
   const readOnly = indexed ? indexed.effects : plan.journals.flatMap((j) => readJournalEntries(j, io));

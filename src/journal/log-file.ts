@@ -120,6 +120,20 @@ function lockJournal(file: string): () => void {
   throw new JournalError('io', `${file}: cannot take the writer lock ${lock}`);
 }
 
+/** Opens a journal file for reading (a descriptor), refusing a folder; errors say what is wrong in one line. */
+export function openJournalFile(file: string): number {
+  try {
+    const fd = fs.openSync(file, 'r');
+    if (fs.fstatSync(fd).isDirectory()) {
+      fs.closeSync(fd);
+      throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    }
+    return fd;
+  } catch (e) {
+    throw ioError('open the journal', file, e);
+  }
+}
+
 export interface OpenInfo {
   /** Bytes of a torn tail cut off when the journal was opened for writing. */
   truncatedBytes: number;
@@ -169,16 +183,7 @@ export class LogFileJournal implements Journal {
 
   /** Opens a journal for reading only. */
   static openRead(file: string, options: LogFileOptions = {}): LogFileJournal {
-    let fd: number;
-    try {
-      fd = fs.openSync(file, 'r');
-      if (fs.fstatSync(fd).isDirectory()) {
-        fs.closeSync(fd);
-        throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-      }
-    } catch (e) {
-      throw ioError('open the journal', file, e);
-    }
+    const fd = openJournalFile(file);
     const j = new LogFileJournal(file, fd, false, fs.fstatSync(fd).size, options);
     // Check the header now, so a file that is not a journal is refused at once.
     j.restart();

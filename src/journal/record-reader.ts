@@ -8,6 +8,7 @@ import type { JournalEntry } from './entries';
 import { JournalError } from './errors';
 import { decodeRecordHeader, FLAG_LZ4, RECORD_HEADER_SIZE, recordChecksumOk, recordSize } from './format';
 import { FileWindow } from './scanner';
+import { openJournalFile } from './log-file';
 import { lz4DecompressPlaced, type Placement } from './compression';
 
 /** UpdateMemoryRegionV1's payload: start (u64), end (u64), data length (u32), data. */
@@ -19,11 +20,7 @@ export class RecordReader {
   private readonly win: FileWindow;
 
   constructor(readonly file: string) {
-    try {
-      this.fd = fs.openSync(file, 'r');
-    } catch (e) {
-      throw new JournalError('io', `${file}: cannot open the journal: ${(e as Error).message}`);
-    }
+    this.fd = openJournalFile(file);
     this.win = new FileWindow(this.fd, fs.fstatSync(this.fd).size);
   }
 

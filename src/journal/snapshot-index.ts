@@ -24,6 +24,7 @@ import { kindByTag } from './codec';
 import { lz4DecompressPrefix } from './compression';
 import { JournalError } from './errors';
 import { FILE_HEADER_SIZE, FLAG_LZ4, RECORD_HEADER_SIZE } from './format';
+import { openJournalFile } from './log-file';
 import { RecordScanner, type RawRecord, type ScanEnd, type ScanPosition } from './scanner';
 
 const INDEX_MAGIC = Buffer.from('WJIDX\r\n\x1a', 'latin1');
@@ -162,7 +163,7 @@ export class SnapshotIndex {
    * otherwise; saved back when it changed (when the folder is writable). `rebuilt` says what happened.
    */
   static open(journal: string, options: { save?: boolean } = {}): SnapshotIndex {
-    const fd = openJournal(journal);
+    const fd = openJournalFile(journal);
     try {
       const size = fs.fstatSync(fd).size;
       const headerCrc = readHeaderCrc(fd, size);
@@ -180,7 +181,7 @@ export class SnapshotIndex {
 
   /** Builds the index of `journal` from its first record, ignoring (and replacing) any saved index. */
   static rebuild(journal: string, options: { save?: boolean } = {}): SnapshotIndex {
-    const fd = openJournal(journal);
+    const fd = openJournalFile(journal);
     try {
       const size = fs.fstatSync(fd).size;
       const index = new SnapshotIndex(journal, freshMeta(readHeaderCrc(fd, size)));
@@ -444,19 +445,6 @@ function spliceColumns(cols: Column[], at: number, remove: number, add: [number,
     a.copyWithin(at + add.length, at + remove, col.n - (delta > 0 ? delta : 0));
     if (delta < 0) col.n += delta;
     for (let k = 0; k < add.length; k++) a[at + k] = add[k][ci];
-  }
-}
-
-function openJournal(journal: string): number {
-  try {
-    const fd = fs.openSync(journal, 'r');
-    if (fs.fstatSync(fd).isDirectory()) {
-      fs.closeSync(fd);
-      throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    }
-    return fd;
-  } catch (e) {
-    throw new JournalError('io', `${journal}: cannot open the journal: ${(e as Error).message}`);
   }
 }
 

@@ -20,6 +20,8 @@ export interface IndexedResume {
   memoryBytes: number;
   /** How the index came about (loaded from beside the journal, extended, built). */
   index: SnapshotIndex['status'];
+  /** How the scan of the journal's new records ended (a torn tail), when records were scanned. */
+  scan: ScanEnd | undefined;
 }
 
 /**
@@ -27,20 +29,19 @@ export interface IndexedResume {
  * when there is none to resume, or its snapshot has no thread state (a run without asyncify): the caller then
  * restores the journal's entries and starts main, as findResumePoint's callers do.
  */
-export function indexedResume(journal: string, at?: number, onScan?: (end: ScanEnd) => void): IndexedResume | undefined {
+export function indexedResume(journal: string, at?: number): IndexedResume | undefined {
   let index = SnapshotIndex.open(journal);
   try {
-    return gather(index, at, onScan);
+    return gather(index, at);
   } catch (e) {
     if (!(e instanceof JournalError) || e.code !== 'stale-index') throw e;
     // The journal changed under its index: index it again, once.
     index = SnapshotIndex.rebuild(journal);
-    return gather(index, at, onScan);
+    return gather(index, at);
   }
 }
 
-function gather(index: SnapshotIndex, at: number | undefined, onScan?: (end: ScanEnd) => void): IndexedResume | undefined {
-  if (index.lastScan) onScan?.(index.lastScan);
+function gather(index: SnapshotIndex, at: number | undefined): IndexedResume | undefined {
   const count = index.snapshots;
   if (at !== undefined && (!Number.isInteger(at) || at < 0 || at >= count)) {
     throw new RuntimeError('bad-option', `the journal holds ${count} snapshot(s); there is no snapshot ${at}`);
@@ -68,7 +69,7 @@ function gather(index: SnapshotIndex, at: number | undefined, onScan?: (end: Sca
         }
       },
     };
-    return { snapshot: k, effects, point, memoryBytes: plan.memoryBytes, index: index.status };
+    return { snapshot: k, effects, point, memoryBytes: plan.memoryBytes, index: index.status, scan: index.lastScan };
   } finally {
     reader.close();
   }

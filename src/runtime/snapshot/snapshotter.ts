@@ -61,6 +61,19 @@ export interface ResumePoint {
   cursors: Map<number, number>;
 }
 
+/**
+ * Grows `memory` to a snapshot's size and writes the snapshot's memory into it. The snapshot describes all of memory
+ * over zeros (not over the module's initial data); memory just grown is zeros already, and leaving it alone spares
+ * the system touching every page of it.
+ */
+export function restoreMemory(memory: WebAssembly.Memory, point: Pick<ResumePoint, 'store' | 'applyMemory'>): void {
+  const have = memory.buffer.byteLength;
+  if (point.store.memoryBytes > have) memory.grow((point.store.memoryBytes - have) / 65536);
+  const mem = new Uint8Array(memory.buffer);
+  mem.fill(0, 0, Math.min(have, mem.length));
+  point.applyMemory(mem);
+}
+
 /** The file cursors an FdCursorsV1 entry holds: (u32 fd, u64 position) each. */
 export function decodeCursors(e: EntryByKind<'FdCursorsV1'>): Map<number, number> {
   const out = new Map<number, number>();
@@ -308,13 +321,7 @@ export class Snapshotter {
 
   /** Puts a snapshot's memory, globals and cursors back, and starts the rewind into its frames. */
   resume(point: ResumePoint): void {
-    const have = this.memory.buffer.byteLength;
-    if (point.store.memoryBytes > have) this.memory.grow((point.store.memoryBytes - have) / 65536);
-    const mem = this.bytes();
-    // The snapshot's regions describe all of memory over zeros (not over the module's initial data). Memory just
-    // grown is zeros already: leaving it alone spares the system touching every page of it.
-    mem.fill(0, 0, Math.min(have, mem.length));
-    point.applyMemory(mem);
+    restoreMemory(this.memory, point);
     for (const [name, v] of Object.entries(point.store.globals)) {
       const g = this.globals.get(name);
       if (!g) throw new RuntimeError('bad-journal', `the snapshot saved a global ${name} this module does not have`);
