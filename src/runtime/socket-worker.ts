@@ -1,6 +1,7 @@
 // The socket worker (see sockets.ts): owns the TCP sockets handed to the program and runs their event loop. Each
 // request from the guest's thread is answered into the shared buffer: a u32 length, a JSON header, raw bytes. A
-// blocking request (accept, recv) is answered when it can be; ctrl[0] = 1 wakes the guest's thread.
+// blocking request (accept, recv) is answered when it can be; ctrl[0] = 1 wakes the guest's thread. A `cancel`
+// drops the blocking request still waiting (answered `cancelled`), and is ignored when it was answered already.
 
 import * as net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -169,6 +170,14 @@ parentPort!.on('message', (req: { op: string; id?: number; host?: string; port?:
           return l ? l.queue.length > 0 : true;
         });
         return respond({ ready });
+      }
+      case 'cancel': {
+        // Sent only for a blocking accept or recv; when it was answered meanwhile, that answer stands.
+        if (waiting) {
+          waiting = undefined;
+          respond({ cancelled: true });
+        }
+        return;
       }
       case 'stop': {
         for (const c of conns.values()) c.sock.destroy();

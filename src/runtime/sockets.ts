@@ -1,10 +1,12 @@
 // TCP sockets handed to the program (`run --tcp-listen ADDR`, like wasmtime's --tcplisten). WASI calls are
 // synchronous, Node's sockets are not: a worker thread owns the sockets and runs their event loop, and the guest's
 // thread asks it for each operation and waits on a shared buffer for the answer (Atomics.wait). Accepts and reads
-// block like the system calls they stand for, unless the descriptor is non-blocking.
+// block like the system calls they stand for, unless the descriptor is non-blocking. A signal for the program ends
+// such a wait (CallInterrupted: nothing was accepted or read, the call is made again after the snapshot).
 
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { CallInterrupted, signalPending } from './signals';
 import { errnoFromNode } from './wasi-defs';
 import { FsError } from './vfs/types';
 
@@ -22,7 +24,8 @@ export class SocketBridge {
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(12));
   private readonly data = new Uint8Array(new SharedArrayBuffer(CAPACITY));
 
-  constructor() {
+  /** signals: the program's signal cell (signals.ts), when a signal can interrupt a blocking accept or read. */
+  constructor(private readonly signals?: Int32Array) {
     // socket-worker.js sits next to this file (out/src/runtime) or next to the bundle (dist/).
     this.worker = new Worker(path.join(__dirname, 'socket-worker.js'), {
       workerData: { ctrl: this.ctrl.buffer, data: this.data.buffer },
@@ -33,15 +36,24 @@ export class SocketBridge {
   private call(req: Record<string, unknown>): { res: Record<string, unknown>; bytes: Uint8Array } {
     Atomics.store(this.ctrl, 0, 0);
     this.worker.postMessage(req);
+    // A blocking accept or read waits in short steps, to look for a signal: then the worker is asked to drop the
+    // request, and answers either that it did (nothing happened) or, when it had answered already, with the result.
+    const interruptible = req.block === true && this.signals !== undefined;
+    let cancelled = false;
     // The worker marks itself started (ctrl[2]); one that never starts must not hang the program forever.
     const t0 = Date.now();
     while (Atomics.load(this.ctrl, 0) === 0) {
-      Atomics.wait(this.ctrl, 0, 0, 1000);
+      Atomics.wait(this.ctrl, 0, 0, interruptible ? 50 : 1000);
       if (Atomics.load(this.ctrl, 2) === 0 && Date.now() - t0 > 10_000) throw new Error('the socket worker did not start');
+      if (interruptible && !cancelled && signalPending(this.signals!)) {
+        cancelled = true;
+        this.worker.postMessage({ op: 'cancel' });
+      }
     }
     const n = Atomics.load(this.ctrl, 1);
     const jsonLen = new DataView(this.data.buffer).getUint32(0, true);
     const res = JSON.parse(Buffer.from(this.data.subarray(4, 4 + jsonLen)).toString('utf8')) as Record<string, unknown>;
+    if (res.cancelled === true) throw new CallInterrupted();
     if (typeof res.errno === 'string') {
       throw new FsError(errnoFromNode(res.errno), (res.message as string | undefined) ?? res.errno);
     }

@@ -248,7 +248,7 @@ export class LiveWorld implements World {
 
   private bridge: SocketBridge | undefined;
   private sockets(): SocketBridge {
-    this.bridge ??= new SocketBridge();
+    this.bridge ??= new SocketBridge(this.signals);
     return this.bridge;
   }
   listen(address: string): { id: number; local: string } {

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { callGraph, exportMutableGlobals, functionCount, functionNames, reachingFunctions, renameFunctions, WasmShapeError } from '../../src/runtime/snapshot/wasm-binary';
 import { onlyList } from '../../src/runtime/snapshot/recipe';
+import { cacheDir } from '../../src/runtime/snapshot/instrument';
 import { snapshotImports } from '../../src/runtime/snapshot/triggers';
 import { LogFileJournal, readEntries } from '../../src/journal';
 import { GUESTS, treeOf } from '../helpers/guest';
@@ -159,6 +160,24 @@ test('a snapshot is resumed only with the instrumented module it was saved from;
   assert.match(other.err, /the snapshot was taken with .*stdin\.wasm instrumented by binaryen [\d.]+ \(npm\).*WASM_JOURNAL_WASM_OPT=npm/);
 });
 
+test('a snapshot taken with an earlier recipe\'s instrumentation finds it in that recipe\'s cache folder', () => {
+  const stdin = path.join(GUESTS, 'stdin.wasm');
+  const cache = tempDir('wj-cache-');
+  const env = { WASM_JOURNAL_CACHE: cache, WASM_JOURNAL_WASM_OPT: 'npm' };
+  const j = path.join(tempDir('wj-instj-'), 'stdin.journal');
+  const dir = tempDir('wj-inst-');
+  const full = cli(['run', stdin, '--dir', `${tempDir('wj-inst-')}::/sandbox`], INPUT, env);
+  const first = cli(['run', stdin, '--dir', `${dir}::/sandbox`, '--snapshot-on', 'first-stdin', '--stop-after-snapshot', '--journal-writable', j], '', env);
+  assert.equal(first.code, 0, first.err);
+  assert.match(first.err, /instrumenting the module/);
+  // The cache as the previous recipe left it: its folder holds the module, the current one is empty.
+  fs.renameSync(path.join(cache, path.basename(cacheDir())), path.join(cache, 'asyncify-v4'));
+  const resumed = cli(['run', stdin, '--dir', `${dir}::/sandbox`, '--journal', j], INPUT, env);
+  assert.equal(resumed.code, 0, resumed.err);
+  assert.doesNotMatch(resumed.err, /instrumenting the module/, 'found in the earlier folder, not instrumented again');
+  assert.equal(resumed.out, full.out);
+});
+
 test('a snapshot from before snapshots named their instrumented module resumes only with that cached instrumentation', () => {
   const stdin = path.join(GUESTS, 'stdin.wasm');
   const cache = tempDir('wj-cache-');
@@ -176,7 +195,8 @@ test('a snapshot from before snapshots named their instrumented module resumes o
     if (e.kind === 'SetThreadV1') {
       const store = JSON.parse(Buffer.from(e.store_data).toString('utf8'));
       const hash = store.instrumented.hash as string;
-      moduleFile = fs.readdirSync(path.join(cache, 'asyncify-v4')).map((n) => path.join(cache, 'asyncify-v4', n)).find((f) => createHash('sha256').update(fs.readFileSync(f)).digest('hex') === hash)!;
+      const recipeDir = path.join(cache, path.basename(cacheDir()));
+      moduleFile = fs.readdirSync(recipeDir).map((n) => path.join(recipeDir, n)).find((f) => createHash('sha256').update(fs.readFileSync(f)).digest('hex') === hash)!;
       delete store.instrumented;
       dst.write({ ...e, store_data: Buffer.from(JSON.stringify(store)) });
     } else dst.write(e);

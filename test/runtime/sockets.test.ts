@@ -4,6 +4,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { GUESTS } from '../helpers/guest';
@@ -119,4 +120,64 @@ test('the given socket survives a restore from the journal (a second run appende
     assert.equal(await talk(port, `round ${round}\n`), `ROUND ${round}\n`);
     assert.equal(await exited, 0, err);
   }
+});
+
+/** True once something listens on the TCP port (the kernel's table: state 0A is LISTEN). */
+function listening(port: number): boolean {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  return ['/proc/net/tcp', '/proc/net/tcp6'].some((f) => {
+    try {
+      return fs.readFileSync(f, 'utf8').split('\n').some((l) => {
+        const cols = l.trim().split(/\s+/);
+        return cols[1]?.endsWith(`:${hex}`) && cols[3] === '0A';
+      });
+    } catch {
+      return false;
+    }
+  });
+}
+
+test('Ctrl+C while the server blocks in sock_accept or sock_recv: a snapshot at once, and a resumed server serves the next client', { timeout: 90_000 }, async () => {
+  const journal = path.join(tempDir('wj-sock-'), 'sigint.journal');
+  const port = await freePort();
+  // "block": it waits in a blocking sock_accept (no poll first), which only a signal or a client ends.
+  const child = server(['run', ECHO, '--tcp-listen', `127.0.0.1:${port}`, '--snapshot-on', 'sigint', '--journal-writable', journal, '--skip-journal-stdio', '--', '1', 'block']);
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const exited = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
+  while (!listening(port)) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 1000)); // the program reaches its sock_accept
+  child.kill('SIGINT');
+  assert.equal(await exited, 130, err);
+  assert.match(err, /stopped after a snapshot \(sigint\)/);
+  const listed = spawnSync(process.execPath, [BIN, 'snapshots', journal]).stdout.toString();
+  assert.match(listed, /sigint/);
+  // Resumed on another port: the accept is made again, and serves.
+  const port2 = await freePort();
+  const again = server(['run', ECHO, '--tcp-listen', `127.0.0.1:${port2}`, '--journal', journal, '--skip-journal-stdio', '--', '1', 'block']);
+  let err2 = '';
+  let out2 = '';
+  again.stderr.on('data', (d) => (err2 += d));
+  again.stdout.on('data', (d) => (out2 += d));
+  const exited2 = new Promise<number>((r) => again.on('exit', (code) => r(code ?? -1)));
+  assert.equal(await talk(port2, 'after the restore\n'), 'AFTER THE RESTORE\n');
+  assert.equal(await exited2, 0, err2);
+  assert.match(out2, /connection 1 accepted\nconnection 1: 1 line\(s\) echoed, peer closed\n$/);
+
+  // In sock_recv: a client connected and sends nothing; Ctrl+C snapshots there too.
+  const journal3 = path.join(tempDir('wj-sock-'), 'recv.journal');
+  const port3 = await freePort();
+  const third = server(['run', ECHO, '--tcp-listen', `127.0.0.1:${port3}`, '--snapshot-on', 'sigint', '--journal-writable', journal3, '--', '1', 'block']);
+  let err3 = '';
+  third.stderr.on('data', (d) => (err3 += d));
+  const exited3 = new Promise<number>((r) => third.on('exit', (code) => r(code ?? -1)));
+  while (!listening(port3)) await new Promise((r) => setTimeout(r, 50));
+  const quiet = net.connect(port3, '127.0.0.1');
+  quiet.on('error', () => undefined);
+  await new Promise((r) => setTimeout(r, 1000)); // accepted; the program waits in sock_recv
+  third.kill('SIGINT');
+  assert.equal(await exited3, 130, err3);
+  quiet.destroy();
+  const entries = spawnSync(process.execPath, [BIN, 'inspect', journal3]).stdout.toString();
+  assert.match(entries, /sock-accept[\s\S]*snapshot.*sigint/, 'the connection was accepted before the snapshot');
 });

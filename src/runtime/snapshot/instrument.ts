@@ -1,6 +1,6 @@
 // Asyncify instrumentation: what lets a snapshot capture the call stack (unwind into a buffer) and a restore put it
-// back (rewind). The recipe (recipe.ts, docs/snapshots.md): optimize, asyncify only the functions that can reach a
-// snapshot import (our own call-graph analysis, sharper than asyncify's about indirect calls), optimize again.
+// back (rewind). The recipe (recipe.ts, docs/snapshots.md): asyncify only the functions that can reach a snapshot
+// import (our own call-graph analysis, sharper than asyncify's about indirect calls), cleaned up by the pass itself.
 // Before that, every mutable global the module defines is exported (the stack pointer among them) so a snapshot can
 // save it, and the functions are given plain names for the passes (their real names are put back after), so names
 // of any shape can be listed; the name section is kept (trap messages and the debugger use it).
@@ -17,14 +17,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { RuntimeError } from '../errors';
-import { onlyList, POST_OPTIMIZE_LEVEL, type RecipeInput, type RecipeOutput } from './recipe';
+import { ASYNCIFY_OPTIMIZE_LEVEL, onlyList, type RecipeInput, type RecipeOutput } from './recipe';
 import { ALL_SNAPSHOT_IMPORTS } from './triggers';
 import { exportMutableGlobals, functionCount, functionNames, renameFunctions } from './wasm-binary';
 
 /** Names our instrumentation gives the mutable globals it exports. */
 export const GLOBAL_EXPORT_PREFIX = '__wj_global_';
 /** Bump when the recipe changes, so cached modules are rebuilt. */
-const RECIPE = 'asyncify-v4';
+const RECIPE = 'asyncify-v5';
+/** Earlier recipes' cache folders, where snapshots taken with their instrumented modules find them (findCached). */
+const EARLIER_RECIPES = ['asyncify-v4'];
 
 const ASYNCIFY_EXPORTS = ['asyncify_start_unwind', 'asyncify_stop_unwind', 'asyncify_start_rewind', 'asyncify_stop_rewind', 'asyncify_get_state'];
 
@@ -62,7 +64,8 @@ export interface InstrumentResult {
   tool?: string;
   /** Functions instrumented (only those that can reach a snapshot import), when the analysis was made. */
   instrumented?: { only: number; functions: number };
-  phases?: RecipeOutput['phases'];
+  /** Milliseconds of each phase: the call-graph analysis, the asyncify pass (with its clean-up), its output. */
+  phases?: RecipeOutput['phases'] & { analyse: number };
 }
 
 export interface InstrumentOptions {
@@ -70,7 +73,7 @@ export interface InstrumentOptions {
   progress?: (message: string) => void;
   /** Skip the cache (read and write). */
   noCache?: boolean;
-  /** binaryen optimize level around the asyncify pass (default 2). */
+  /** binaryen optimize level of asyncify's own clean-up of the functions it instruments (default 1; 0: none). */
   optimizeLevel?: number;
   /** Which binaryen: a native wasm-opt when installed (`auto`, the default), or always the npm package. */
   tool?: 'auto' | 'npm' | 'native';
@@ -139,7 +142,7 @@ export async function instrument(bytes: Uint8Array, hash: string, module: WebAss
     if (found) return { bytes: found, source: 'cache', ms: Date.now() - t0, hash: opts.want };
   }
   const tool = chooseTool(opts.tool);
-  const level = opts.optimizeLevel ?? 2;
+  const level = opts.optimizeLevel ?? ASYNCIFY_OPTIMIZE_LEVEL;
   const selective = opts.selective ?? true;
   const imports = [...(opts.imports ?? ALL_SNAPSHOT_IMPORTS)];
   const variant = sha256(Buffer.from(`${tool.id} O${level} ${selective ? 'selective' : 'all'} ${imports.join(',')}`)).slice(0, 12);
@@ -159,11 +162,15 @@ export async function instrument(bytes: Uint8Array, hash: string, module: WebAss
   const count = functionCount(prepared);
   const realNames = functionNames(prepared);
   prepared = renameFunctions(prepared, count, (i) => `wj$${i}`);
+  // Which functions can reach a snapshot import; undefined: the module cannot be analysed, asyncify chooses.
+  const tAnalyse = Date.now();
+  const sel = selective ? onlyList(prepared, imports) : undefined;
+  const analyse = Date.now() - tAnalyse;
   opts.progress?.(`instrumenting the module for snapshots (${(bytes.length / 1e6).toFixed(1)} MB, with ${tool.label}; cached afterwards)...`);
   const ticker = setInterval(() => opts.progress?.(`still instrumenting (${Math.round((Date.now() - t0) / 1000)} s)...`), 15_000);
   let out: RecipeOutput;
   try {
-    const input: RecipeInput = { bytes: prepared, optimizeLevel: level, imports, selective };
+    const input: RecipeInput = { bytes: prepared, optimizeLevel: level, imports, only: sel?.names };
     out = tool.native ? await runNative(tool.native, input) : await runWorker(input);
   } finally {
     clearInterval(ticker);
@@ -175,8 +182,8 @@ export async function instrument(bytes: Uint8Array, hash: string, module: WebAss
     return m ? realNames.get(Number(m[1])) : name;
   });
   const r = finish(named, { source: 'instrumented', t0, cached, opts, tool });
-  r.phases = out.phases;
-  if (out.only !== undefined) r.instrumented = { only: out.only, functions: count };
+  r.phases = { analyse, ...out.phases };
+  if (sel) r.instrumented = { only: sel.names.length, functions: count };
   return r;
 }
 
@@ -202,19 +209,21 @@ function finish(
 function findCached(hash: string, want: string): Uint8Array | undefined {
   const legacy = legacyInstrumented(hash);
   if (legacy && sha256(legacy) === want) return legacy;
-  let names: string[];
-  try {
-    names = fs.readdirSync(cacheDir());
-  } catch {
-    return undefined;
-  }
-  for (const n of names) {
-    if (!n.startsWith(`${hash}.`) || !n.endsWith('.wasm')) continue;
+  for (const dir of [RECIPE, ...EARLIER_RECIPES].map((r) => cacheDir(r))) {
+    let names: string[];
     try {
-      const b = fs.readFileSync(path.join(cacheDir(), n));
-      if (sha256(b) === want) return b;
+      names = fs.readdirSync(dir);
     } catch {
-      // removed meanwhile
+      continue;
+    }
+    for (const n of names) {
+      if (!n.startsWith(`${hash}.`) || !n.endsWith('.wasm')) continue;
+      try {
+        const b = fs.readFileSync(path.join(dir, n));
+        if (sha256(b) === want) return b;
+      } catch {
+        // removed meanwhile
+      }
     }
   }
   return undefined;
@@ -257,33 +266,19 @@ async function runNative(bin: string, input: RecipeInput): Promise<RecipeOutput>
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wj-instrument-'));
   try {
     const src = path.join(dir, 'in.wasm');
-    const pre = path.join(dir, 'pre.wasm');
     const out = path.join(dir, 'out.wasm');
     fs.writeFileSync(src, input.bytes);
-    const level = input.optimizeLevel > 0 ? [`-O${input.optimizeLevel}`] : [];
-    const t0 = Date.now();
-    if (level.length > 0) await wasmOpt(bin, [src, '-g', ...FEATURES, ...level, '-o', pre]);
-    else fs.copyFileSync(src, pre);
-    const tOpt = Date.now();
-    const args = [pre, '-g', ...FEATURES, '--asyncify', `--pass-arg=asyncify-imports@${input.imports.join(',')}`];
-    let only: number | undefined;
-    let reaching = 0;
-    if (input.selective) {
-      const sel = onlyList(fs.readFileSync(pre), input.imports);
-      if (sel) {
-        const list = path.join(dir, 'only.txt');
-        fs.writeFileSync(list, sel.names.join(','));
-        args.push(`--pass-arg=asyncify-onlylist@@${list}`);
-        only = sel.names.length;
-        reaching = sel.reaching;
-      }
+    const args = [src, '-g', ...FEATURES, '-ol', String(input.optimizeLevel), '--asyncify', `--pass-arg=asyncify-imports@${input.imports.join(',')}`];
+    if (input.only) {
+      const list = path.join(dir, 'only.txt');
+      fs.writeFileSync(list, input.only.join(','));
+      args.push(`--pass-arg=asyncify-onlylist@@${list}`);
     }
-    const asy = path.join(dir, 'asyncified.wasm');
-    await wasmOpt(bin, [...args, '-o', asy]);
+    const t0 = Date.now();
+    await wasmOpt(bin, [...args, '-o', out]);
     const tAsy = Date.now();
-    if (level.length > 0) await wasmOpt(bin, [asy, '-g', ...FEATURES, `-O${Math.min(input.optimizeLevel, POST_OPTIMIZE_LEVEL)}`, '-o', out]);
-    else fs.copyFileSync(asy, out);
-    return { bytes: fs.readFileSync(out), only, reaching, phases: { optimize: tOpt - t0, asyncify: tAsy - tOpt, optimizeAgain: Date.now() - tAsy } };
+    const bytes = fs.readFileSync(out);
+    return { bytes, phases: { asyncify: tAsy - t0, emit: Date.now() - tAsy } };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

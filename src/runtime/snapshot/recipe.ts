@@ -1,34 +1,36 @@
 // What instrumenting a module means, shared by the npm binaryen worker (instrument-worker.ts) and the native
-// wasm-opt runner (instrument.ts): optimize, find the functions that can reach a snapshot import, asyncify only
-// those (the pass alone, at optimize level 0), optimize again at level 1.
+// wasm-opt runner (instrument.ts): find the functions that can reach a snapshot import, and run binaryen's asyncify
+// pass on those only, at optimize level 1, so that the pass cleans up the functions it rewrote (flattening, local
+// coalescing before the rewrite, binaryen's function passes after it) and nothing else. No whole-module
+// optimization runs before or after: the compiler optimized the program already (or the user built it without
+// optimization, to debug it), and the functions we do not instrument stay exactly as built.
 //
-// Measured on a generated 1 MB C++ module (bench/guests/large) with a native wasm-opt 108: asyncify with -O2 in the
-// same run took 57 s when 1,151 functions are instrumented, and 18 s even when one is; the pass alone takes 0.8-8 s
-// and a following -O1 2-23 s (for the same size of output as -O2, which took 577 s on the heavily instrumented
-// module). Hence the pass alone, then -O1.
+// Measured on the generated C++ modules of bench/guests/large (docs/benchmarks.md): an -O2 before asyncify inlined
+// the program's two giant single-call functions (118 KB and 95 KB of code) into an instrumented caller, which made
+// both the pass (and the -O1 cleanup it then needed: 20 s per MB) and V8's optimizing compiler take minutes. The
+// pass at level 1 on the module as built: 4.4 s for the 1 MB module (was 29 s), and its output is smaller (1.4 MB
+// against 1.7 MB) and faster. binaryen 112 and later (npm) optimize only the instrumented functions; older ones
+// (Debian's wasm-opt 108) flatten and optimize every function in the pass, and still come out ahead.
 
-/** Optimize level of the cleanup after asyncify. */
-export const POST_OPTIMIZE_LEVEL = 1;
+/** binaryen optimize level of the asyncify pass's own clean-up of the functions it instruments. */
+export const ASYNCIFY_OPTIMIZE_LEVEL = 1;
 
 import { callGraph, exportedFunction, functionNames, reachingFunctions, WasmShapeError } from './wasm-binary';
 
 export interface RecipeInput {
   bytes: Uint8Array;
+  /** Optimize level of asyncify's own clean-up of the functions it instruments (0: none). */
   optimizeLevel: number;
   /** Imports at which a snapshot can be taken ("module.name", or "module.*"). */
   imports: string[];
-  /** Instrument only the functions that can reach those imports (when the module can be analysed). */
-  selective: boolean;
+  /** The functions to instrument (asyncify-onlylist; onlyList), or undefined for asyncify's own, broader choice. */
+  only?: string[];
 }
 
 export interface RecipeOutput {
   bytes: Uint8Array;
-  /** Functions instrumented when selective (undefined: the analysis could not be made, all that asyncify chose). */
-  only?: number;
-  /** Functions that can reach a snapshot import (0 when not analysed). */
-  reaching: number;
-  /** Milliseconds of each phase. */
-  phases: { optimize: number; asyncify: number; optimizeAgain: number; emit?: number };
+  /** Milliseconds of the asyncify pass (with its clean-up) and of writing its output. */
+  phases: { asyncify: number; emit: number };
 }
 
 /**
