@@ -2,7 +2,7 @@
 // default triggers take snapshots at and for every import (signals, the period), and what it costs the program
 // (its run time under node:wasi, instrumented against the original). The modules are the generated C++ programs of
 // bench/guests/large (scripts/build-large-guest.sh 1mb / 5mb / 20mb); those not built are left out.
-// Usage: node out/bench/instrument.js [--quick] [--npm-all] (npm binaryen on modules above 2 MB only with --npm-all)
+// Usage: node out/bench/instrument.js [--quick] [--npm-all] (npm binaryen on modules above 6 MB only with --npm-all)
 
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -61,14 +61,14 @@ async function main(): Promise<void> {
     const m = await loadModule(fs.readFileSync(file), file);
     const base = runTime(m.bytes);
     const mb = m.bytes.length / 1e6;
-    const tools: ('native' | 'npm')[] = [...(native ? ['native' as const] : []), ...(mb < 2 || npmAll ? ['npm' as const] : [])];
+    const tools: ('native' | 'npm')[] = [...(native ? ['native' as const] : []), ...(mb < 6 || npmAll ? ['npm' as const] : [])];
     for (const tool of tools) {
       for (const [label, imports] of [[`the default triggers (${DEFAULT_TRIGGERS.join(', ')})`, snapshotImports(DEFAULT_TRIGGERS)], ['every call (signals, period)', [...ALL_SNAPSHOT_IMPORTS]]] as const) {
         const r = await instrument(m.bytes, Buffer.from(m.hash).toString('hex'), m.module, { noCache: true, tool, imports });
         const ph = r.phases!;
         const ours = runTime(r.bytes);
         console.log(
-          `| ${path.basename(file)} (${mb.toFixed(1)} MB) | ${r.tool} | ${label} | ${r.instrumented ? `${r.instrumented.only} of ${r.instrumented.functions}` : 'asyncify\'s choice'} | ` +
+          `| ${path.basename(file)} (${mb.toFixed(1)} MB) | ${r.tool}${r.threads ? `, ${r.threads} threads` : ''} | ${label} | ${r.instrumented ? `${r.instrumented.only} of ${r.instrumented.functions}` : 'asyncify\'s choice'} | ` +
             `${(ph.analyse / 1000).toFixed(1)}, ${(ph.asyncify / 1000).toFixed(1)}, ${(ph.emit / 1000).toFixed(1)} | ${(r.ms / 1000).toFixed(1)} | ${(r.ms / 1000 / mb).toFixed(1)} | ` +
             `${mb.toFixed(1)} -> ${(r.bytes.length / 1e6).toFixed(1)} MB | ${Number.isNaN(ours) ? `over ${RUN_LIMIT_MS / 1000} s (base ${(base / 1000).toFixed(1)} s)` : `${(ours / base).toFixed(2)}x`} |`,
         );

@@ -374,7 +374,7 @@ const instrumentCmd: Command = {
     const tmp = `${out}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, r.bytes);
     fs.renameSync(tmp, out);
-    const how = `${r.tool ? ` by ${r.tool}` : ''}${r.instrumented ? `, ${r.instrumented.only} of ${r.instrumented.functions} functions` : ''}`;
+    const how = `${r.tool ? ` by ${r.tool}` : ''}${r.threads ? ` on ${r.threads} threads` : ''}${r.instrumented ? `, ${r.instrumented.only} of ${r.instrumented.functions} functions` : ''}`;
     const what = r.source === 'already' ? (r.bytes === module.bytes ? 'already instrumented; copied' : 'already instrumented; its mutable globals exported') : r.source === 'cache' ? 'from the cache' : `instrumented in ${(r.ms / 1000).toFixed(1)} s${how}`;
     io.out.line(`${out}: ${(module.bytes.length / 1e6).toFixed(2)} MB -> ${(r.bytes.length / 1e6).toFixed(2)} MB (${what})`);
     return 0;

@@ -20,6 +20,7 @@ import { WASI_MODULE, wasiImports, type WasiHooks } from './wasi';
 import { StdioDesc } from './descriptors';
 import { cacheDir, instrument, legacyInstrumented } from './snapshot/instrument';
 import { AsyncifyState, findResumePoint, Snapshotter, StopAfterSnapshot, type InstrumentedModule } from './snapshot/snapshotter';
+import { frameBounds, WasmShapeError } from './snapshot/wasm-binary';
 import type { IndexedResume } from './snapshot/indexed-resume';
 import { ALL_SNAPSHOT_IMPORTS, snapshotImports, TriggerState, type SnapshotOptions } from './snapshot/triggers';
 import type { SnapshotTriggerName } from '../journal/wasi-types';
@@ -69,7 +70,7 @@ export interface RunOptions {
    * run resumes from it.
    */
   resumeFrom?: IndexedResume;
-  /** Called with a line of progress (instrumentation). */
+  /** Called with a line for the user: progress (instrumentation), a snapshot that could not be taken. */
   progress?: (message: string) => void;
 }
 
@@ -181,6 +182,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   const wantAsyncify = (snapOpts !== undefined && !snapOpts.noAsyncify) || resume !== undefined;
   let runnable = module.module;
   let instrumented: InstrumentedModule | undefined;
+  let bounds: Uint32Array | undefined;
   // The imports snapshots can be taken at, which instrumentation makes able to unwind: those of the triggers asked
   // for, or, when resuming, those of the module the snapshot was saved from (its frames fit only that one).
   const want = resume?.point.store.instrumented;
@@ -197,6 +199,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
     }
     instrumented = { hash: createHash('sha256').update(legacy).digest('hex'), tool: 'binaryen (asyncify-v2)', imports: [...ALL_SNAPSHOT_IMPORTS] };
     runnable = await WebAssembly.compile(legacy);
+    bounds = unwindBounds(legacy);
   } else if (wantAsyncify) {
     const r = await instrument(module.bytes, Buffer.from(module.hash).toString('hex'), module.module, {
       progress: opts.progress,
@@ -213,6 +216,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
     }
     instrumented = { hash: r.hash, tool: r.tool, imports: [...unwindImports] };
     runnable = r.bytes === module.bytes ? module.module : await WebAssembly.compile(r.bytes);
+    bounds = unwindBounds(r.bytes);
   }
   // Whatever happens (a trap, a divergence, a failing journal), host handles, the stdin probe and the socket worker
   // are released at the end.
@@ -237,8 +241,10 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
     const t = triggers?.check(name, first, isStdin);
     if (!t || !s) return false;
     if (s.withStacks) {
-      s.beginSnapshot(t);
-      return true;
+      const cannot = s.beginSnapshot(t);
+      if (cannot === undefined) return true;
+      opts.progress?.(`no ${t} snapshot at ${name}: ${cannot}; the program goes on`);
+      return false;
     }
     s.snapshotWithoutStack(t);
     if (snapOpts?.stopAfterSnapshot || triggers!.after === 'exit') throw new StopAfterSnapshot(t, triggers!.after === 'exit' ? 130 : 0);
@@ -279,7 +285,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   if (!(mem instanceof WebAssembly.Memory)) throw new RuntimeError('no-entry', `${module.path}: exports no memory named "memory"`);
   guestMemory.memory = mem;
   const memory = mem;
-  if (wantAsyncify) snap.s = new Snapshotter(instance.exports, memory, proc, sink, true, instrumented);
+  if (wantAsyncify) snap.s = new Snapshotter(instance.exports, memory, proc, sink, true, instrumented, bounds);
   else if (snapOpts) snap.s = new Snapshotter(instance.exports, memory, proc, sink, false);
   if (resume) snap.s!.resume(resume.point);
 
@@ -495,4 +501,14 @@ export async function replayProgram(opts: ReplayOptions): Promise<ReplayResult> 
   );
   cursor.finish();
   return { ...result, run, runs: starts.length, entriesChecked: cursor.matched };
+}
+
+/** frameBounds of an instrumented module, or undefined when it cannot be read (the unwind buffer is then 1 MiB). */
+function unwindBounds(bytes: Uint8Array): Uint32Array | undefined {
+  try {
+    return frameBounds(bytes);
+  } catch (e) {
+    if (e instanceof WasmShapeError) return undefined;
+    throw e;
+  }
 }

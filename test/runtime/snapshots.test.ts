@@ -192,3 +192,72 @@ test('sigstop through the control channel: a snapshot, then the process stops; i
   assert.equal(w.out(), 'waiting\nX\n1 line(s)\n');
   assert.match(cli(['signal', '999999', 'stop']).err, /no wasm-journal run with process id 999999/);
 });
+
+type Binaryen = typeof import('binaryen', { with: { 'resolution-mode': 'import' } }).default;
+
+/**
+ * A program that recurses `depth` calls deep with 100 i64 locals live across each call (about 800 bytes per frame
+ * for an unwind to save), asks for an explicit snapshot at the bottom, and prints the sum in hex.
+ */
+async function deepFrames(depth: number, pages: number): Promise<string> {
+  const binaryen: Binaryen = (await import('binaryen')).default;
+  const L = 100;
+  const locals = Array.from({ length: L }, (_, i) => `(local $l${i} i64)`).join(' ');
+  const sets = Array.from({ length: L }, (_, i) => `(local.set $l${i} (i64.mul (i64.extend_i32_u (local.get $n)) (i64.const ${2 * i + 3})))`).join('\n');
+  let sum = '(local.get $below)';
+  for (let i = 0; i < L; i++) sum = `(i64.add ${sum} (local.get $l${i}))`;
+  const text = `(module
+    (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+    (import "wasix_32v1" "proc_snapshot" (func $snapshot (result i32)))
+    (memory (export "memory") ${pages})
+    (func $deep (param $n i32) (result i64) (local $below i64) ${locals}
+      ${sets}
+      (if (i32.eqz (local.get $n))
+        (then (drop (call $snapshot)))
+        (else (local.set $below (call $deep (i32.sub (local.get $n) (i32.const 1))))))
+      ${sum})
+    (func (export "_start") (local $v i64) (local $i i32) (local $d i32)
+      (local.set $v (call $deep (i32.const ${depth})))
+      ;; 16 hex digits and a newline at 16..32
+      (loop $digits
+        (local.set $d (i32.wrap_i64 (i64.and (i64.shr_u (local.get $v) (i64.extend_i32_u (i32.sub (i32.const 60) (i32.mul (local.get $i) (i32.const 4))))) (i64.const 15))))
+        (i32.store8 (i32.add (i32.const 16) (local.get $i)) (i32.add (local.get $d) (select (i32.const 48) (i32.const 87) (i32.lt_u (local.get $d) (i32.const 10)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $digits (i32.lt_u (local.get $i) (i32.const 16))))
+      (i32.store8 (i32.const 32) (i32.const 10))
+      (i32.store (i32.const 0) (i32.const 16))
+      (i32.store (i32.const 4) (i32.const 17))
+      (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))`;
+  const m = binaryen.parseText(text);
+  m.setFeatures(binaryen.Features.MVP | binaryen.Features.MutableGlobals);
+  const file = path.join(tempDir('wj-deepframes-'), `deep-${depth}-${pages}.wasm`);
+  fs.writeFileSync(file, m.emitBinary());
+  m.dispose();
+  return file;
+}
+
+test('a call stack larger than 1 MiB is saved and resumed; one that cannot fit in memory is not snapshotted, and the program goes on', async () => {
+  // 2,000 frames of about 800 bytes: some 1.6 MB to unwind, in 4 MiB of memory.
+  const big = await deepFrames(2000, 64);
+  const full = cli(['run', big]);
+  assert.equal(full.code, 0, full.err);
+  assert.match(full.out, /^[0-9a-f]{16}\n$/);
+  const j = path.join(tempDir('wj-snapj-'), 'deep.journal');
+  const first = cli(['run', big, '--snapshot-on', 'explicit', '--stop-after-snapshot', '--journal-writable', j]);
+  assert.equal(first.code, 0, first.err);
+  assert.match(first.err, /stopped after a snapshot \(explicit\)/);
+  const thread = cli(['inspect', j]).out.split('\n').find((l) => l.includes('thread-update'));
+  const saved = Number(/call-stack\.len=(\d+)/.exec(thread ?? '')?.[1]);
+  assert.ok(saved > 1 << 20, `the saved call stack (${saved} bytes) is over 1 MiB`);
+  const resumed = cli(['run', big, '--journal', j]);
+  assert.equal(resumed.code, 0, resumed.err);
+  assert.equal(resumed.out, full.out);
+  // In 2 MiB of memory the frames may not fit in the half that can be borrowed: no snapshot, and the run goes on.
+  const small = await deepFrames(2000, 32);
+  const j2 = path.join(tempDir('wj-snapj-'), 'small.journal');
+  const r = cli(['run', small, '--snapshot-on', 'explicit', '--stop-after-snapshot', '--journal-writable', j2]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /no explicit snapshot at proc_snapshot: its call stack \(2002 frames, up to \d+ bytes saved\) does not fit in half of the program's memory \(1048576 bytes\); the program goes on/);
+  assert.equal(r.out, full.out);
+  assert.doesNotMatch(cli(['snapshots', j2]).out + cli(['snapshots', j2]).err, /explicit/);
+});

@@ -1,5 +1,6 @@
 // Runs npm binaryen's asyncify pass for instrument.ts on a worker thread, so the thread that asked can report
-// progress (and take signals) while a large module is instrumented. Input: the prepared module and the recipe
+// progress (and take signals) while a large module is instrumented, and several threads can share a large module
+// (each instruments part of the functions; wasm-join.ts joins them). Input: the prepared module and the recipe
 // (recipe.ts); output: the instrumented module, or an error message.
 
 import { parentPort, workerData } from 'node:worker_threads';
@@ -14,6 +15,9 @@ async function run(input: RecipeInput): Promise<RecipeOutput> {
   const mod = binaryen.readBinary(input.bytes);
   try {
     mod.setFeatures(features);
+    // binaryen.Function (the typings place it on Module, where it is not at run time).
+    const fn = (binaryen as unknown as { Function: { setBody(func: number, body: number): void } }).Function;
+    for (const name of input.stubs ?? []) fn.setBody(mod.getFunction(name), mod.unreachable());
     binaryen.setDebugInfo(true);
     binaryen.setOptimizeLevel(input.optimizeLevel);
     binaryen.setShrinkLevel(0);

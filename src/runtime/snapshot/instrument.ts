@@ -19,7 +19,8 @@ import { Worker } from 'node:worker_threads';
 import { RuntimeError } from '../errors';
 import { ASYNCIFY_OPTIMIZE_LEVEL, onlyList, type RecipeInput, type RecipeOutput } from './recipe';
 import { ALL_SNAPSHOT_IMPORTS } from './triggers';
-import { exportMutableGlobals, functionCount, functionNames, renameFunctions } from './wasm-binary';
+import { exportMutableGlobals, functionCount, functionNames, renameFunctions, WasmShapeError } from './wasm-binary';
+import { bodySizes, joinInstrumented } from './wasm-join';
 
 /** Names our instrumentation gives the mutable globals it exports. */
 export const GLOBAL_EXPORT_PREFIX = '__wj_global_';
@@ -66,6 +67,8 @@ export interface InstrumentResult {
   instrumented?: { only: number; functions: number };
   /** Milliseconds of each phase: the call-graph analysis, the asyncify pass (with its clean-up), its output. */
   phases?: RecipeOutput['phases'] & { analyse: number };
+  /** Threads npm binaryen shared the module among (more than one). */
+  threads?: number;
 }
 
 export interface InstrumentOptions {
@@ -83,6 +86,11 @@ export interface InstrumentOptions {
   want?: string;
   /** The imports snapshots are taken at, which must be able to unwind (default: all of them; snapshotImports). */
   imports?: readonly string[];
+  /**
+   * Threads npm binaryen may share a large module among (default: the machine's cores, up to 8, as memory allows;
+   * modules under 256 KiB use one). The result is the same for any number.
+   */
+  threads?: number;
 }
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -171,7 +179,7 @@ export async function instrument(bytes: Uint8Array, hash: string, module: WebAss
   let out: RecipeOutput;
   try {
     const input: RecipeInput = { bytes: prepared, optimizeLevel: level, imports, only: sel?.names };
-    out = tool.native ? await runNative(tool.native, input) : await runWorker(input);
+    out = tool.native ? await runNative(tool.native, input) : await runNpm(input, opts.threads);
   } finally {
     clearInterval(ticker);
   }
@@ -183,6 +191,7 @@ export async function instrument(bytes: Uint8Array, hash: string, module: WebAss
   });
   const r = finish(named, { source: 'instrumented', t0, cached, opts, tool });
   r.phases = { analyse, ...out.phases };
+  if ((out.threads ?? 1) > 1) r.threads = out.threads;
   if (sel) r.instrumented = { only: sel.names.length, functions: count };
   return r;
 }
@@ -227,6 +236,53 @@ function findCached(hash: string, want: string): Uint8Array | undefined {
     }
   }
   return undefined;
+}
+
+/** Modules smaller than this are instrumented on one thread (starting more costs more than it saves). */
+const SHARE_FROM_BYTES = 256 * 1024;
+/** Memory a thread of npm binaryen takes, per byte of module (about 50 measured on the 20 MB C++ module). */
+const MEMORY_PER_BYTE = 64;
+
+/**
+ * npm binaryen runs on one thread; a large module is shared among several (worker threads), each instrumenting its
+ * share of the listed functions, and joined (wasm-join.ts). The join also puts the types in a canonical order, so
+ * the result does not depend on the number of threads. Parts that cannot be joined: one thread does it all.
+ */
+async function runNpm(input: RecipeInput, threads?: number): Promise<RecipeOutput> {
+  const only = input.only;
+  const n = threads ?? (input.bytes.length < SHARE_FROM_BYTES ? 1 : Math.max(1, Math.min(8, os.availableParallelism(), Math.floor(os.freemem() / (input.bytes.length * MEMORY_PER_BYTE)))));
+  const canonical = (out: RecipeOutput): RecipeOutput => {
+    try {
+      return { ...out, bytes: joinInstrumented([out.bytes], () => 0) };
+    } catch (e) {
+      if (e instanceof WasmShapeError) return out; // code the join does not decode: as binaryen wrote it
+      throw e;
+    }
+  };
+  if (!only || n <= 1 || only.length < 2) return canonical(await runWorker(input));
+  // Shares of about equal code size: the largest functions first, each to the least loaded thread.
+  const sizes = bodySizes(input.bytes);
+  const imported = functionCount(input.bytes) - sizes.length;
+  const indexOf = (name: string): number => Number(PASS_NAME.exec(name)![1]);
+  const shares = Array.from({ length: Math.min(n, only.length) }, () => ({ load: 0, names: [] as string[] }));
+  const owner = new Map<number, number>();
+  for (const name of [...only].sort((a, b) => sizes[indexOf(b) - imported] - sizes[indexOf(a) - imported] || indexOf(a) - indexOf(b))) {
+    let k = 0;
+    for (let i = 1; i < shares.length; i++) if (shares[i].load < shares[k].load) k = i;
+    shares[k].load += sizes[indexOf(name) - imported] + 16;
+    shares[k].names.push(name);
+    owner.set(indexOf(name), k);
+  }
+  const t0 = Date.now();
+  const outs = await Promise.all(shares.map((_, k) => runWorker({ ...input, stubs: only.filter((name) => owner.get(indexOf(name)) !== k) })));
+  const tAsy = Date.now();
+  try {
+    const bytes = joinInstrumented(outs.map((o) => o.bytes), (f) => owner.get(f) ?? 0);
+    return { bytes, phases: { asyncify: tAsy - t0, emit: Date.now() - tAsy }, threads: shares.length };
+  } catch (e) {
+    if (!(e instanceof WasmShapeError)) throw e;
+    return canonical(await runWorker(input));
+  }
 }
 
 function runWorker(input: RecipeInput): Promise<RecipeOutput> {

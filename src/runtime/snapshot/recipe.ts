@@ -25,12 +25,19 @@ export interface RecipeInput {
   imports: string[];
   /** The functions to instrument (asyncify-onlylist; onlyList), or undefined for asyncify's own, broader choice. */
   only?: string[];
+  /**
+   * Listed functions another thread instruments (wasm-join.ts): their bodies become `unreachable` before the pass,
+   * so this one does no work on them.
+   */
+  stubs?: string[];
 }
 
 export interface RecipeOutput {
   bytes: Uint8Array;
   /** Milliseconds of the asyncify pass (with its clean-up) and of writing its output. */
   phases: { asyncify: number; emit: number };
+  /** Threads that shared the work (npm binaryen on a large module). */
+  threads?: number;
 }
 
 /**

@@ -20,6 +20,8 @@ export const BLOCK = 512;
 const CHUNK = 64 * 1024;
 const MAX_REGION = 4 << 20;
 const MAX_BUFFER = 1 << 20;
+/** A frame of the program in V8's stack trace: `name (wasm://wasm/<id>:wasm-function[<index>]:<offset>)`. */
+const WASM_FRAME = /wasm-function\[(\d+)\]/;
 /** Changed blocks this close (in blocks of unchanged memory between them) are written as one region. */
 const GAP_BLOCKS = 8;
 
@@ -135,6 +137,8 @@ export class Snapshotter {
     readonly withStacks = true,
     /** The instrumented module running (recorded with each thread state). */
     private readonly instrumented?: InstrumentedModule,
+    /** What each function's frame can add to an unwind at most (frameBounds of the module), when known. */
+    private readonly frameBounds?: Uint32Array,
   ) {
     this.asy = exports as unknown as AsyncifyExports;
     this.globals = mutableGlobals(exports);
@@ -154,13 +158,46 @@ export class Snapshotter {
     return new Uint8Array(this.memory.buffer);
   }
 
-  /** Borrows the top of memory for the asyncify buffer, keeping what was there. */
-  private borrowBuffer(): number {
+  /**
+   * Borrows the top of memory for the asyncify buffer, keeping what was there: 1 MiB, or `need` bytes when more,
+   * and at most half of memory. Returns its size, or 0 when `need` does not fit.
+   */
+  private borrowBuffer(need = 0): number {
     const mem = this.bytes();
-    const size = Math.min(MAX_BUFFER, (mem.length >>> 1) & ~15);
+    const half = (mem.length >>> 1) & ~15;
+    const size = Math.max(Math.min(MAX_BUFFER, half), (need + 15) & ~15);
+    if (size > half) return 0;
     this.bufPtr = mem.length - size;
     this.saved = mem.slice(this.bufPtr);
     return size;
+  }
+
+  /**
+   * Bytes the unwind of the current call stack can take at most: for each of the program's frames on the stack
+   * (V8's stack trace names them), the bound of frameBounds; undefined when the module gave no bounds.
+   */
+  private unwindBound(): { bytes: number; frames: number } | undefined {
+    if (!this.frameBounds) return undefined;
+    const bounds = this.frameBounds;
+    const limit = Error.stackTraceLimit;
+    const prepare = Error.prepareStackTrace;
+    let frames = 0;
+    let bytes = 8;
+    try {
+      Error.stackTraceLimit = Infinity;
+      Error.prepareStackTrace = (_e, sites) => sites;
+      const sites = (new Error().stack as unknown as NodeJS.CallSite[]) ?? [];
+      for (const site of sites) {
+        const m = WASM_FRAME.exec(String(site));
+        if (!m) continue;
+        frames++;
+        bytes += bounds[Number(m[1])] ?? MAX_BUFFER;
+      }
+    } finally {
+      Error.stackTraceLimit = limit;
+      Error.prepareStackTrace = prepare;
+    }
+    return { bytes, frames };
   }
 
   private returnBuffer(): void {
@@ -168,14 +205,23 @@ export class Snapshotter {
     this.saved = undefined;
   }
 
-  /** Called inside a WASI call: begins the unwind; the call must return at once (its result is ignored). */
-  beginSnapshot(trigger: SnapshotTriggerName): void {
-    const size = this.borrowBuffer();
+  /**
+   * Called inside a WASI call: begins the unwind, after which the call must return at once (its result is
+   * ignored). Returns why it cannot instead, when the call stack may not fit in the buffer (half of memory at most):
+   * then nothing has changed and the call goes on.
+   */
+  beginSnapshot(trigger: SnapshotTriggerName): string | undefined {
+    const bound = this.unwindBound();
+    const size = this.borrowBuffer(bound?.bytes ?? 0);
+    if (size === 0) {
+      return `its call stack (${bound!.frames} frames, up to ${bound!.bytes} bytes saved) does not fit in half of the program's memory (${this.bytes().length >>> 1} bytes)`;
+    }
     const v = new DataView(this.memory.buffer);
     v.setUint32(this.bufPtr, this.bufPtr + 8, true);
     v.setUint32(this.bufPtr + 4, this.bufPtr + size, true);
     this.trigger = trigger;
     this.asy.asyncify_start_unwind(this.bufPtr);
+    return undefined;
   }
 
   /** After _start returned from an unwind: writes the snapshot's entries; returns the trigger. */
@@ -192,7 +238,8 @@ export class Snapshotter {
   rewind(): void {
     const callStack = this.lastStack!;
     this.lastStack = undefined;
-    const size = this.borrowBuffer();
+    const size = this.borrowBuffer(8 + callStack.length);
+    if (size === 0) throw new RuntimeError('trap', 'the call stack just saved does not fit in memory again');
     const w = new DataView(this.memory.buffer);
     // The saved frames are a stack: the rewind pops them from where the unwind stopped.
     this.bytes().set(callStack, this.bufPtr + 8);
@@ -333,7 +380,8 @@ export class Snapshotter {
     }
     // Later snapshots of this run start again from zeros (a run's first snapshot is complete on its own), so the
     // baseline stays as it is.
-    const size = this.borrowBuffer();
+    const size = this.borrowBuffer(8 + point.callStack.length);
+    if (size === 0) throw new RuntimeError('bad-journal', `the snapshot's call stack (${point.callStack.length} bytes) does not fit in half of its memory`);
     const v = new DataView(this.memory.buffer);
     this.bytes().set(point.callStack, this.bufPtr + 8);
     v.setUint32(this.bufPtr, this.bufPtr + 8 + point.callStack.length, true);

@@ -5,7 +5,8 @@
 
 export class WasmShapeError extends Error {}
 
-class Reader {
+/** A cursor over module bytes (for wasm-join.ts too). */
+export class Reader {
   constructor(
     readonly b: Uint8Array,
     public pos = 0,
@@ -71,7 +72,7 @@ export function sections(bytes: Uint8Array): Section[] {
   return out;
 }
 
-function encodeU32(n: number): number[] {
+export function encodeU32(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;
@@ -82,7 +83,7 @@ function encodeU32(n: number): number[] {
   return out;
 }
 
-function skipValType(r: Reader): void {
+export function skipValType(r: Reader): void {
   const t = r.byte();
   // (ref null? heaptype) of the typed-references proposal carry a heap type.
   if (t === 0x63 || t === 0x64) r.sleb(33);
@@ -117,7 +118,7 @@ function skipHeapType(r: Reader): void {
   r.sleb(33);
 }
 
-interface ModuleShape {
+export interface ModuleShape {
   sections: Section[];
   /** Type index of every function (imports first). */
   funcTypes: number[];
@@ -130,7 +131,7 @@ interface ModuleShape {
   typeKeys: string[];
 }
 
-function readShape(bytes: Uint8Array): ModuleShape {
+export function readShape(bytes: Uint8Array): ModuleShape {
   const secs = sections(bytes);
   const shape: ModuleShape = { sections: secs, funcTypes: [], importedFuncs: [], importedGlobals: 0, importedTables: 0, mutableGlobals: [], typeKeys: [] };
   for (const s of secs) {
@@ -347,8 +348,29 @@ function memarg(r: Reader): void {
   r.u32();
 }
 
-/** Walks a function body; records calls. Returns true when the code can change what tables hold. */
-function scanCode(r: Reader, shape: ModuleShape, calls: number[], indirect: string[]): boolean {
+/** Where a function body names a type: the bytes [start, end) hold the LEB128 of type `index`. */
+export type TypeUse = (start: number, end: number, index: number, signed: boolean) => void;
+
+/**
+ * Reads a block type; a type index (a multi-value block) goes to `onType`. Block types are signed LEB128 (s33): one
+ * byte 0x40 (no value) or a value type, which read as negative numbers, or a non-negative type index.
+ */
+function blockType(r: Reader, onType?: TypeUse): void {
+  const b = r.b[r.pos];
+  if (b !== undefined && (b & 0xc0) === 0x40) {
+    r.pos++;
+    return;
+  }
+  const start = r.pos;
+  const index = r.u32();
+  onType?.(start, r.pos, index, true);
+}
+
+/**
+ * Walks a function body; records calls, and gives every use of a type index to `onType`. Returns true when the code
+ * can change what tables hold.
+ */
+export function scanCode(r: Reader, shape: ModuleShape, calls: number[], indirect: string[], onType?: TypeUse): boolean {
   let changesTables = false;
   while (r.pos < r.end) {
     const op = r.byte();
@@ -360,7 +382,7 @@ function scanCode(r: Reader, shape: ModuleShape, calls: number[], indirect: stri
     }
     switch (op) {
       case 0x02: case 0x03: case 0x04: // block, loop, if: block type
-        r.sleb(33);
+        blockType(r, onType);
         break;
       case 0x0c: case 0x0d: // br, br_if
         r.u32();
@@ -374,7 +396,9 @@ function scanCode(r: Reader, shape: ModuleShape, calls: number[], indirect: stri
         calls.push(r.u32());
         break;
       case 0x11: case 0x13: { // call_indirect, return_call_indirect
+        const at = r.pos;
         const t = r.u32();
+        onType?.(at, r.pos, t, false);
         r.u32();
         const key = shape.typeKeys[t];
         if (key === undefined) throw new WasmShapeError(`call_indirect of type ${t}`);
@@ -541,6 +565,49 @@ export function renameFunctions(bytes: Uint8Array, count: number, rename: (index
   const section = Buffer.concat([Buffer.from([0, ...encodeU32(body.length)]), body]);
   if (old) return new Uint8Array(Buffer.concat([bytes.subarray(0, old.headerStart), section, bytes.subarray(old.end)]));
   return new Uint8Array(Buffer.concat([bytes, section]));
+}
+
+/** Bytes a value of this type takes in linear memory (references: a slot of 8, as asyncify cannot save them). */
+function valueBytes(t: number): number {
+  return t === 0x7f || t === 0x7d ? 4 : t === 0x7b ? 16 : 8;
+}
+
+/**
+ * What each function's frame can add to an asyncify unwind at most (by function index; imports 0): the call index
+ * (4 bytes) and every local, parameters included, at its size. An unwind saves the live locals only, so the sum over
+ * the frames on the stack bounds the buffer it needs.
+ */
+export function frameBounds(bytes: Uint8Array): Uint32Array {
+  const shape = readShape(bytes);
+  const paramBytes = shape.typeKeys.map((key) => {
+    const r = new Reader(Buffer.from(key, 'hex'));
+    let n = 0;
+    const np = r.u32();
+    for (let i = 0; i < np; i++) n += valueBytes(r.byte());
+    return n;
+  });
+  const nImported = shape.importedFuncs.length;
+  const out = new Uint32Array(shape.funcTypes.length);
+  const code = shape.sections.find((s) => s.id === 10);
+  if (!code) return out;
+  const r = new Reader(bytes, code.start, code.end);
+  const n = r.u32();
+  for (let i = 0; i < n; i++) {
+    const size = r.u32();
+    const end = r.pos + size;
+    const f = nImported + i;
+    let total = 4 + (paramBytes[shape.funcTypes[f]] ?? 0);
+    const groups = r.u32();
+    for (let g = 0; g < groups; g++) {
+      const count = r.u32();
+      const at = r.pos;
+      skipValType(r);
+      total += count * valueBytes(bytes[at]);
+    }
+    out[f] = Math.min(total, 0xffffffff);
+    r.pos = end;
+  }
+  return out;
 }
 
 /** Number of functions (imports included). */
