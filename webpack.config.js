@@ -12,6 +12,7 @@ const nodeConfig = {
     cli: './src/cli/bin.ts',
     // Loaded by path at run time (new Worker), from the bundle's folder.
     'socket-worker': './src/runtime/socket-worker.ts',
+    'stdin-worker': './src/runtime/stdin-worker.ts',
     'run-worker': './src/cli/run-worker.ts',
     'instrument-worker': './src/runtime/snapshot/instrument-worker.ts',
   },

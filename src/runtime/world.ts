@@ -15,6 +15,7 @@ import { SocketBridge, type Accepted } from './sockets';
 import { CallInterrupted, signalPending } from './signals';
 import type { SocketOpName } from '../journal/wasi-types';
 import { FsError } from './vfs/types';
+import { StdinThread } from './stdin-thread';
 
 export interface TtyInfo {
   stdin: boolean;
@@ -142,17 +143,19 @@ export class LiveWorld implements World {
   }
 
   // stdin. A pipe or terminal is also opened a second time without blocking (through /proc), so poll_oneoff can
-  // tell whether input is waiting; what that reads is kept for the next read. A file is always ready.
+  // tell whether input is waiting; what that reads is kept for the next read. A socket (what a Node parent gives
+  // for a pipe) cannot be opened that way: a thread of its own reads it (stdin-thread.ts). A file is always ready.
   private stdinBuf: Buffer[] = [];
   private stdinEof = false;
   private stdinProbe: number | null | undefined;
+  private stdinThread: StdinThread | null | undefined;
 
   private probeFd(): number | null {
     if (this.stdinProbe !== undefined) return this.stdinProbe;
     this.stdinProbe = null;
     try {
       const st = fs.fstatSync(this.stdinFd);
-      if (st.isFIFO() || st.isCharacterDevice() || st.isSocket()) {
+      if (st.isFIFO() || st.isCharacterDevice()) {
         this.stdinProbe = fs.openSync(`/proc/self/fd/${this.stdinFd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
       }
     } catch {
@@ -161,8 +164,30 @@ export class LiveWorld implements World {
     return this.stdinProbe;
   }
 
+  private reader(): StdinThread | null {
+    if (this.stdinThread !== undefined) return this.stdinThread;
+    this.stdinThread = null;
+    try {
+      if (fs.fstatSync(this.stdinFd).isSocket()) this.stdinThread = new StdinThread(this.stdinFd);
+    } catch {
+      this.stdinThread = null;
+    }
+    return this.stdinThread;
+  }
+
+  /** Takes what the stdin thread has read; true when there is input (or its end) to read now. */
+  private takeFromThread(t: StdinThread): boolean {
+    const got = t.take();
+    if (got === undefined) return false;
+    if (got === 'end') this.stdinEof = true;
+    else this.stdinBuf.push(got);
+    return true;
+  }
+
   private stdinReady(): boolean {
     if (this.stdinBuf.length > 0 || this.stdinEof) return true;
+    const t = this.reader();
+    if (t) return this.takeFromThread(t);
     const fd = this.probeFd();
     if (fd === null) return true;
     const buf = Buffer.allocUnsafe(65536);
@@ -188,6 +213,15 @@ export class LiveWorld implements World {
       return first.subarray(0, max);
     }
     if (this.stdinEof) return new Uint8Array(0);
+    const t = this.reader();
+    if (t) {
+      // Wait for the thread's next chunk; a signal ends the wait (the read has not happened yet).
+      while (!this.takeFromThread(t)) {
+        if (this.signals && signalPending(this.signals)) throw new CallInterrupted();
+        t.wait(50);
+      }
+      return this.readStdin(max);
+    }
     if (this.signals && this.probeFd() !== null) {
       // Wait without blocking the thread, so a signal can interrupt the wait (the read has not happened yet).
       while (!this.stdinReady()) {
@@ -278,6 +312,8 @@ export class LiveWorld implements World {
     for (const h of this.hosts) h.closeAll();
     if (typeof this.stdinProbe === 'number') fs.closeSync(this.stdinProbe);
     this.stdinProbe = undefined;
+    this.stdinThread?.stop();
+    this.stdinThread = undefined;
   }
 }
 

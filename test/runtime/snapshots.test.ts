@@ -126,20 +126,24 @@ test('a written journal takes Wasmer\'s default snapshots unless told not to; a 
 });
 
 /**
- * Starts `run` on the waiter with stdin a FIFO left open (as a shell pipe is; a wait on it can be interrupted);
- * resolves once it says it is waiting. `feed` writes the FIFO and closes it.
+ * Starts `run` on the waiter with stdin a FIFO left open (as a shell pipe is), or the socket a Node parent gives for
+ * a pipe; resolves once it says it is waiting. `feed` writes stdin and closes it.
  */
-async function startWaiter(extra: string[]): Promise<{
+async function startWaiter(extra: string[], stdin: 'fifo' | 'socket' = 'fifo'): Promise<{
   child: import('node:child_process').ChildProcess; out: () => string; err: () => string; exit: Promise<number>; feed: (s: string) => void;
 }> {
   const { spawn } = await import('node:child_process');
-  const fifo = path.join(tempDir('wj-fifo-'), 'in');
-  assert.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo');
-  // Open both ends without blocking: O_RDWR on a FIFO never waits for the other side.
-  const writer = fs.openSync(fifo, fs.constants.O_RDWR);
-  const reader = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  let writer = -1;
+  let reader: number | 'pipe' = 'pipe';
+  if (stdin === 'fifo') {
+    const fifo = path.join(tempDir('wj-fifo-'), 'in');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo');
+    // Open both ends without blocking: O_RDWR on a FIFO never waits for the other side.
+    writer = fs.openSync(fifo, fs.constants.O_RDWR);
+    reader = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  }
   const child = spawn(process.execPath, [BIN, 'run', path.join(GUESTS, 'waiter.wasm'), ...extra], { stdio: [reader, 'pipe', 'pipe'] });
-  fs.closeSync(reader);
+  if (typeof reader === 'number') fs.closeSync(reader);
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
@@ -152,27 +156,31 @@ async function startWaiter(extra: string[]): Promise<{
     void exit.then((code) => reject(new Error(`the run ended (${code}) before waiting: ${err}`)));
   });
   let open = true;
-  void exit.then(() => open && fs.closeSync(writer));
+  void exit.then(() => open && writer >= 0 && fs.closeSync(writer));
   const feed = (s: string): void => {
-    fs.writeSync(writer, s);
-    fs.closeSync(writer);
+    if (writer >= 0) {
+      fs.writeSync(writer, s);
+      fs.closeSync(writer);
+    } else child.stdin!.end(s);
     open = false;
   };
   return { child, out: () => out, err: () => err, exit, feed };
 }
 
-test('sigint: Ctrl+C while the program waits for input takes a snapshot and ends the run; resuming goes on from there', async () => {
-  const full = cli(['run', path.join(GUESTS, 'waiter.wasm')], 'a\nb\n');
-  assert.equal(full.out, 'waiting\nA\nB\n2 line(s)\n');
-  const j = path.join(tempDir('wj-snapj-'), 'w.journal');
-  const w = await startWaiter(['--snapshot-on', 'sigint', '--journal-writable', j]);
-  w.child.kill('SIGINT');
-  assert.equal(await w.exit, 130, w.err());
-  assert.match(w.err(), /stopped after a snapshot \(sigint\)/);
-  const resumed = cli(['run', path.join(GUESTS, 'waiter.wasm'), '--journal', j], 'a\nb\n');
-  assert.equal(resumed.code, 0, resumed.err);
-  assert.equal(resumed.out, full.out, 'the journaled "waiting", then the rest of the run');
-});
+for (const stdin of ['fifo', 'socket'] as const) {
+  test(`sigint: Ctrl+C while the program waits for input (stdin a ${stdin === 'fifo' ? 'shell pipe' : 'socket, as a Node parent gives'}) takes a snapshot and ends the run; resuming goes on from there`, async () => {
+    const full = cli(['run', path.join(GUESTS, 'waiter.wasm')], 'a\nb\n');
+    assert.equal(full.out, 'waiting\nA\nB\n2 line(s)\n');
+    const j = path.join(tempDir('wj-snapj-'), 'w.journal');
+    const w = await startWaiter(['--snapshot-on', 'sigint', '--journal-writable', j], stdin);
+    w.child.kill('SIGINT');
+    assert.equal(await w.exit, 130, w.err());
+    assert.match(w.err(), /stopped after a snapshot \(sigint\)/);
+    const resumed = cli(['run', path.join(GUESTS, 'waiter.wasm'), '--journal', j], 'a\nb\n');
+    assert.equal(resumed.code, 0, resumed.err);
+    assert.equal(resumed.out, full.out, 'the journaled "waiting", then the rest of the run');
+  });
+}
 
 test('sigstop through the control channel: a snapshot, then the process stops; it goes on after SIGCONT', async () => {
   const j = path.join(tempDir('wj-snapj-'), 's.journal');
