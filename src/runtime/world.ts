@@ -187,7 +187,13 @@ export class LiveWorld implements World {
   private stdinReady(): boolean {
     if (this.stdinBuf.length > 0 || this.stdinEof) return true;
     const t = this.reader();
-    if (t) return this.takeFromThread(t);
+    if (t) {
+      try {
+        return this.takeFromThread(t);
+      } catch {
+        return true; // an error: let the read report it
+      }
+    }
     const fd = this.probeFd();
     if (fd === null) return true;
     const buf = Buffer.allocUnsafe(65536);

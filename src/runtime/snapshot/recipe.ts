@@ -45,7 +45,7 @@ export interface RecipeOutput {
  * module cannot be analysed (code this reader does not decode) or a function has no usable name: then asyncify's own,
  * broader choice stands.
  */
-export function onlyList(bytes: Uint8Array, imports: string[]): { names: string[]; reaching: number } | undefined {
+export function onlyList(bytes: Uint8Array, imports: string[]): { names: string[] } | undefined {
   let reach: Set<number>;
   let imported: number;
   try {
@@ -65,7 +65,6 @@ export function onlyList(bytes: Uint8Array, imports: string[]): { names: string[
     if (n === undefined || /[,*@\s]/.test(n)) return undefined;
     out.push(n);
   }
-  const reaching = out.length;
   if (out.length === 0) {
     // Nothing can reach them (the module does not import them, say): asyncify still has to run, for its exports, but
     // an empty list would mean "no list" (every function with an indirect call instrumented). _start stands in.
@@ -74,5 +73,5 @@ export function onlyList(bytes: Uint8Array, imports: string[]): { names: string[
     if (n === undefined || /[,*@\s]/.test(n)) return undefined;
     out.push(n);
   }
-  return { names: out.sort(), reaching };
+  return { names: out.sort() };
 }

@@ -214,7 +214,10 @@ export class Snapshotter {
     const bound = this.unwindBound();
     const size = this.borrowBuffer(bound?.bytes ?? 0);
     if (size === 0) {
-      return `its call stack (${bound!.frames} frames, up to ${bound!.bytes} bytes saved) does not fit in half of the program's memory (${this.bytes().length >>> 1} bytes)`;
+      const half = this.bytes().length >>> 1;
+      return bound
+        ? `its call stack (${bound.frames} frames, up to ${bound.bytes} bytes saved) does not fit in half of the program's memory (${half} bytes)`
+        : `the program's memory (${half * 2} bytes) has no room to save its call stack in`;
     }
     const v = new DataView(this.memory.buffer);
     v.setUint32(this.bufPtr, this.bufPtr + 8, true);
