@@ -174,12 +174,14 @@ export async function instrument(bytes: Uint8Array, hash: string, module: WebAss
   const tAnalyse = Date.now();
   const sel = selective ? onlyList(prepared, imports) : undefined;
   const analyse = Date.now() - tAnalyse;
-  opts.progress?.(`instrumenting the module for snapshots (${(bytes.length / 1e6).toFixed(1)} MB, with ${tool.label}; cached afterwards)...`);
+  const threads = tool.native ? 1 : npmThreads(prepared, sel?.names, opts.threads);
+  const on = threads > 1 ? ` on ${threads} threads` : '';
+  opts.progress?.(`instrumenting the module for snapshots (${(bytes.length / 1e6).toFixed(1)} MB, with ${tool.label}${on}; cached afterwards)...`);
   const ticker = setInterval(() => opts.progress?.(`still instrumenting (${Math.round((Date.now() - t0) / 1000)} s)...`), 15_000);
   let out: RecipeOutput;
   try {
     const input: RecipeInput = { bytes: prepared, optimizeLevel: level, imports, only: sel?.names };
-    out = tool.native ? await runNative(tool.native, input) : await runNpm(input, opts.threads);
+    out = tool.native ? await runNative(tool.native, input) : await runNpm(input, threads);
   } finally {
     clearInterval(ticker);
   }
@@ -243,14 +245,21 @@ const SHARE_FROM_BYTES = 256 * 1024;
 /** Memory a thread of npm binaryen takes, per byte of module (about 50 measured on the 20 MB C++ module). */
 const MEMORY_PER_BYTE = 64;
 
+/** How many threads npm binaryen shares a module among (InstrumentOptions.threads). */
+function npmThreads(bytes: Uint8Array, only: string[] | undefined, threads?: number): number {
+  if (!only || only.length < 2) return 1;
+  if (threads !== undefined) return Math.max(1, Math.min(threads, only.length));
+  if (bytes.length < SHARE_FROM_BYTES) return 1;
+  return Math.max(1, Math.min(8, os.availableParallelism(), Math.floor(os.freemem() / (bytes.length * MEMORY_PER_BYTE))));
+}
+
 /**
  * npm binaryen runs on one thread; a large module is shared among several (worker threads), each instrumenting its
  * share of the listed functions, and joined (wasm-join.ts). The join also puts the types in a canonical order, so
  * the result does not depend on the number of threads. Parts that cannot be joined: one thread does it all.
  */
-async function runNpm(input: RecipeInput, threads?: number): Promise<RecipeOutput> {
+async function runNpm(input: RecipeInput, n: number): Promise<RecipeOutput> {
   const only = input.only;
-  const n = threads ?? (input.bytes.length < SHARE_FROM_BYTES ? 1 : Math.max(1, Math.min(8, os.availableParallelism(), Math.floor(os.freemem() / (input.bytes.length * MEMORY_PER_BYTE)))));
   const canonical = (out: RecipeOutput): RecipeOutput => {
     try {
       return { ...out, bytes: joinInstrumented([out.bytes], () => 0) };
@@ -259,12 +268,12 @@ async function runNpm(input: RecipeInput, threads?: number): Promise<RecipeOutpu
       throw e;
     }
   };
-  if (!only || n <= 1 || only.length < 2) return canonical(await runWorker(input));
+  if (!only || n <= 1) return canonical(await runWorker(input));
   // Shares of about equal code size: the largest functions first, each to the least loaded thread.
   const sizes = bodySizes(input.bytes);
   const imported = functionCount(input.bytes) - sizes.length;
   const indexOf = (name: string): number => Number(PASS_NAME.exec(name)![1]);
-  const shares = Array.from({ length: Math.min(n, only.length) }, () => ({ load: 0, names: [] as string[] }));
+  const shares = Array.from({ length: n }, () => ({ load: 0, names: [] as string[] }));
   const owner = new Map<number, number>();
   for (const name of [...only].sort((a, b) => sizes[indexOf(b) - imported] - sizes[indexOf(a) - imported] || indexOf(a) - indexOf(b))) {
     let k = 0;
