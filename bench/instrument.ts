@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadModule } from '../src/runtime/module';
-import { instrument } from '../src/runtime/snapshot/instrument';
+import { instrument, nativeWasmOpt } from '../src/runtime/snapshot/instrument';
 import { ALL_SNAPSHOT_IMPORTS, DEFAULT_TRIGGERS, snapshotImports } from '../src/runtime/snapshot/triggers';
 
 const quick = process.argv.includes('--quick');
@@ -18,7 +18,7 @@ const root = path.resolve(__dirname, '..', '..');
 const RUN_LIMIT_MS = 120_000;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wj-bench-inst-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
-const native = spawnSync('wasm-opt', ['--version']).status === 0;
+const native = nativeWasmOpt() !== undefined;
 
 /**
  * The program's median run time under node:wasi, in a child process: compiling a large module goes on in V8's

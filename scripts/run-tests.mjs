@@ -30,6 +30,8 @@ const r = spawnSync(
   process.execPath,
   [
     '--test',
+    // A test that hangs (a child process that never ends) fails after five minutes instead of stalling the run.
+    '--test-timeout=300000',
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     `--test-reporter=${join(root, 'scripts', 'summary-reporter.mjs')}`,

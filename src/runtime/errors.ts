@@ -9,6 +9,7 @@ export type RuntimeErrorCode =
   | 'out-of-memory'
   | 'stack-overflow'
   | 'divergence' // replay: the program did something other than the recording holds
+  | 'cannot-instrument' // binaryen could not instrument the module for snapshots with call stacks
   | 'module-mismatch' // restore: the journal was recorded from another module
   | 'bad-journal' // restore or replay: the journal cannot be used
   | 'bad-option';

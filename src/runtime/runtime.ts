@@ -179,7 +179,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
     : opts.restore && opts.restore.length > 0
       ? findResumePoint(opts.restore, opts.resumeAt)
       : undefined;
-  const wantAsyncify = (snapOpts !== undefined && !snapOpts.noAsyncify) || resume !== undefined;
+  let wantAsyncify = (snapOpts !== undefined && !snapOpts.noAsyncify) || resume !== undefined;
   let runnable = module.module;
   let instrumented: InstrumentedModule | undefined;
   let bounds: Uint32Array | undefined;
@@ -205,18 +205,26 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
       progress: opts.progress,
       want: want?.hash,
       imports: unwindImports,
+    }).catch((e: unknown) => {
+      // Snapshots to take (nothing to resume): without instrumentation they hold memory and files, not the stack.
+      if (!(e instanceof RuntimeError) || e.code !== 'cannot-instrument' || resume) throw e;
+      opts.progress?.(`cannot instrument ${module.path} for snapshots with call stacks (${e.message}); snapshots hold memory and files but no call stack, and a restore from them restarts main`);
+      return undefined;
     });
-    if (want && want.hash !== r.hash) {
-      throw new RuntimeError(
-        'module-mismatch',
-        `the snapshot was taken with ${module.path} instrumented by ${want.tool ?? 'another binaryen'} (instrumented module ${want.hash.slice(0, 16)}...), ` +
-          `which is not in the cache (${cacheDir()}); instrumenting it here with ${r.tool ?? 'binaryen'} gives another module (${r.hash.slice(0, 16)}...), ` +
-          'in which the saved call stack means nothing. Resume where that instrumentation is (or copy it into the cache), or with the same tool (WASM_JOURNAL_WASM_OPT=npm or the path of that wasm-opt).',
-      );
+    if (!r) wantAsyncify = false;
+    else {
+      if (want && want.hash !== r.hash) {
+        throw new RuntimeError(
+          'module-mismatch',
+          `the snapshot was taken with ${module.path} instrumented by ${want.tool ?? 'another binaryen'} (instrumented module ${want.hash.slice(0, 16)}...), ` +
+            `which is not in the cache (${cacheDir()}); instrumenting it here with ${r.tool ?? 'binaryen'} gives another module (${r.hash.slice(0, 16)}...), ` +
+            'in which the saved call stack means nothing. Resume where that instrumentation is (or copy it into the cache), or with the same tool (WASM_JOURNAL_WASM_OPT=npm or the path of that wasm-opt).',
+        );
+      }
+      instrumented = { hash: r.hash, tool: r.tool, imports: [...unwindImports] };
+      runnable = r.bytes === module.bytes ? module.module : await WebAssembly.compile(r.bytes);
+      bounds = unwindBounds(r.bytes);
     }
-    instrumented = { hash: r.hash, tool: r.tool, imports: [...unwindImports] };
-    runnable = r.bytes === module.bytes ? module.module : await WebAssembly.compile(r.bytes);
-    bounds = unwindBounds(r.bytes);
   }
   // Whatever happens (a trap, a divergence, a failing journal), host handles, the stdin probe and the socket worker
   // are released at the end.

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { callGraph, exportMutableGlobals, functionCount, functionNames, reachingFunctions, renameFunctions, WasmShapeError } from '../../src/runtime/snapshot/wasm-binary';
 import { onlyList } from '../../src/runtime/snapshot/recipe';
-import { cacheDir } from '../../src/runtime/snapshot/instrument';
+import { cacheDir, nativeWasmOpt } from '../../src/runtime/snapshot/instrument';
 import { snapshotImports } from '../../src/runtime/snapshot/triggers';
 import { LogFileJournal, readEntries } from '../../src/journal';
 import { GUESTS, treeOf } from '../helpers/guest';
@@ -19,7 +19,8 @@ import { tempDir } from '../helpers/tmp';
 const ROOT = path.join(__dirname, '..', '..', '..');
 const BIN = path.join(ROOT, 'out', 'src', 'cli', 'bin.js');
 const INPUT = fs.readFileSync(path.join(GUESTS, 'expected', 'stdin.input'));
-const NATIVE = spawnSync('wasm-opt', ['--version']).status === 0;
+// A native wasm-opt (Debian's binaryen), not the npm package's script that `npm test` puts on PATH.
+const NATIVE = nativeWasmOpt() !== undefined;
 
 type Binaryen = typeof import('binaryen', { with: { 'resolution-mode': 'import' } }).default;
 async function wat(text: string, features = 0): Promise<Uint8Array> {
@@ -213,4 +214,41 @@ test('a snapshot from before snapshots named their instrumented module resumes o
   const resumed = cli(['run', stdin, '--dir', `${dir}::/sandbox`, '--journal', old], INPUT, env);
   assert.equal(resumed.code, 0, resumed.err);
   assert.equal(resumed.out, full.out);
+});
+
+test('a module binaryen cannot instrument still journals with snapshots (without call stacks), and says why', async () => {
+  // Tail calls: V8 runs them, our binaryen recipe does not take them.
+  const binaryen: Binaryen = (await import('binaryen')).default;
+  const m = binaryen.parseText(`(module
+    (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "environ_sizes_get" (func $e (param i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 16) "hi\\n")
+    (func $countdown (param $n i32) (result i32)
+      (if (result i32) (i32.eqz (local.get $n)) (then (i32.const 0)) (else (return_call $countdown (i32.sub (local.get $n) (i32.const 1))))))
+    (func (export "_start")
+      (drop (call $e (i32.const 100) (i32.const 104)))
+      (drop (call $countdown (i32.const 1000)))
+      (i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 3))
+      (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))`);
+  m.setFeatures(binaryen.Features.MVP | binaryen.Features.TailCall);
+  binaryen.setDebugInfo(true);
+  const file = path.join(tempDir('wj-tail-'), 'tail.wasm');
+  fs.writeFileSync(file, m.emitBinary());
+  m.dispose();
+  for (const tool of NATIVE ? ['npm', 'native'] : ['npm']) {
+    const env = { WASM_JOURNAL_CACHE: tempDir('wj-cache-'), WASM_JOURNAL_WASM_OPT: tool === 'npm' ? 'npm' : '' };
+    const j = path.join(tempDir('wj-instj-'), 'tail.journal');
+    const r = cli(['run', file, '--journal-writable', j], '', env);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, 'hi\n');
+    assert.match(r.err, /cannot instrument .*tail\.wasm for snapshots with call stacks \(.+\); snapshots hold memory and files but no call stack, and a restore from them restarts main/);
+    if (tool === 'native') assert.match(r.err, /return_call\* requires tail calls to be enabled/, 'wasm-opt says why');
+    assert.doesNotMatch(r.err, /wj\$\d/, 'functions named as the module names them');
+    assert.match(cli(['snapshots', j], '', env).out, /first-environ/);
+    // Asked for directly, it is an error.
+    const inst = cli(['instrument', file, '-o', path.join(tempDir('wj-inst-'), 'out.wasm')], '', env);
+    assert.equal(inst.code, 1);
+    assert.match(inst.err, /wasm-journal instrument: /);
+  }
 });

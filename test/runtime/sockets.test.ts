@@ -137,6 +137,16 @@ function listening(port: number): boolean {
   });
 }
 
+/** Waits until the server listens on the port; fails (with what it said) if it ends first or takes over a minute. */
+async function untilListening(port: number, child: ChildProcessWithoutNullStreams, err: () => string): Promise<void> {
+  const t0 = Date.now();
+  while (!listening(port)) {
+    if (child.exitCode !== null || child.signalCode !== null) assert.fail(`the server ended (${child.exitCode ?? child.signalCode}) before listening: ${err()}`);
+    if (Date.now() - t0 > 60_000) assert.fail(`the server did not listen on ${port} within a minute: ${err()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 test('Ctrl+C while the server blocks in sock_accept or sock_recv: a snapshot at once, and a resumed server serves the next client', { timeout: 90_000 }, async () => {
   const journal = path.join(tempDir('wj-sock-'), 'sigint.journal');
   const port = await freePort();
@@ -145,7 +155,7 @@ test('Ctrl+C while the server blocks in sock_accept or sock_recv: a snapshot at 
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   const exited = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
-  while (!listening(port)) await new Promise((r) => setTimeout(r, 50));
+  await untilListening(port, child, () => err);
   await new Promise((r) => setTimeout(r, 1000)); // the program reaches its sock_accept
   child.kill('SIGINT');
   assert.equal(await exited, 130, err);
@@ -171,7 +181,7 @@ test('Ctrl+C while the server blocks in sock_accept or sock_recv: a snapshot at 
   let err3 = '';
   third.stderr.on('data', (d) => (err3 += d));
   const exited3 = new Promise<number>((r) => third.on('exit', (code) => r(code ?? -1)));
-  while (!listening(port3)) await new Promise((r) => setTimeout(r, 50));
+  await untilListening(port3, third, () => err3);
   const quiet = net.connect(port3, '127.0.0.1');
   quiet.on('error', () => undefined);
   await new Promise((r) => setTimeout(r, 1000)); // accepted; the program waits in sock_recv

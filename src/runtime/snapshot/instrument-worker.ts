@@ -38,5 +38,6 @@ async function run(input: RecipeInput): Promise<RecipeOutput> {
 
 run(workerData as RecipeInput).then(
   (out) => parentPort!.postMessage(out),
-  (e: unknown) => parentPort!.postMessage({ error: e instanceof Error ? e.message : String(e) }),
+  // binaryen.js reports its fatal errors as opaque C++ exceptions, without their text.
+  (e: unknown) => parentPort!.postMessage({ error: e instanceof Error ? `failed: ${e.message}` : 'stopped on the module without saying why (a native wasm-opt says more)' }),
 );

@@ -110,6 +110,9 @@ function findNative(): { path: string; version: string } | undefined {
   nativeFound = null;
   for (const c of candidates) {
     if (!fs.existsSync(c)) continue;
+    // On PATH, a script is the npm package's wasm-opt (node_modules/.bin, which `npm run` and `npx` put first):
+    // binaryen compiled to WebAssembly, on one thread, so the npm path (on every core) is the faster of the two.
+    if (c !== named && isScript(c)) continue;
     const r = spawnSync(c, ['--version'], { encoding: 'utf8', timeout: 10_000 });
     const m = /version\s+(\d+)/.exec(r.stdout ?? '');
     if (r.status === 0 && m) {
@@ -118,6 +121,25 @@ function findNative(): { path: string; version: string } | undefined {
     }
   }
   return nativeFound ?? undefined;
+}
+
+/** The native wasm-opt `auto` would use (its path), if any. */
+export function nativeWasmOpt(): string | undefined {
+  return findNative()?.path;
+}
+
+/** True when the file is a script (`#!`), not a program. */
+function isScript(file: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const head = Buffer.alloc(2);
+    return fs.readSync(fd, head, 0, 2, 0) === 2 && head.toString('latin1') === '#!';
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
 }
 
 function chooseTool(want: InstrumentOptions['tool']): Tool {
@@ -182,6 +204,10 @@ export async function instrument(bytes: Uint8Array, hash: string, module: WebAss
   try {
     const input: RecipeInput = { bytes: prepared, optimizeLevel: level, imports, only: sel?.names };
     out = tool.native ? await runNative(tool.native, input) : await runNpm(input, threads);
+  } catch (e) {
+    // binaryen's messages name the functions as the passes saw them (wj$N): the real names back.
+    if (e instanceof RuntimeError) throw new RuntimeError(e.code, e.message.replace(/wj\$(\d+)/g, (m, i: string) => realNames.get(Number(i)) ?? m));
+    throw e;
   } finally {
     clearInterval(ticker);
   }
@@ -202,7 +228,7 @@ function finish(
   bytes: Uint8Array,
   ctx: { source: InstrumentResult['source']; t0: number; cached: string; opts: InstrumentOptions; tool: Tool },
 ): InstrumentResult {
-  if (!WebAssembly.validate(bytes)) throw new RuntimeError('not-wasm', `the module instrumented by ${ctx.tool.label} does not validate`);
+  if (!WebAssembly.validate(bytes)) throw new RuntimeError('cannot-instrument', `the module instrumented by ${ctx.tool.label} does not validate`);
   if (!ctx.opts.noCache) {
     try {
       fs.mkdirSync(path.dirname(ctx.cached), { recursive: true });
@@ -300,17 +326,24 @@ function runWorker(input: RecipeInput): Promise<RecipeOutput> {
     const w = new Worker(path.join(__dirname, 'instrument-worker.js'), { workerData: input });
     w.once('message', (m: RecipeOutput | { error: string }) => {
       void w.terminate();
-      if ('error' in m) reject(new RuntimeError('not-wasm', `cannot instrument the module: ${m.error}`));
+      if ('error' in m) reject(new RuntimeError('cannot-instrument', `binaryen ${m.error}`));
       else resolve(m);
     });
-    w.once('error', (e) => reject(new RuntimeError('not-wasm', `cannot instrument the module: ${e.message}`)));
+    w.once('error', (e) => reject(new RuntimeError('cannot-instrument', `the instrumentation worker failed: ${e.message}`)));
     w.once('exit', (code) => {
-      if (code !== 0) reject(new RuntimeError('not-wasm', `the instrumentation worker stopped (exit ${code})`));
+      if (code !== 0) reject(new RuntimeError('cannot-instrument', `the instrumentation worker stopped (exit ${code})`));
     });
   });
 }
 
 const FEATURES = ['--enable-mutable-globals', '--enable-sign-ext', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-simd', '--enable-multivalue', '--enable-reference-types'];
+
+/** What wasm-opt said went wrong: its error lines (a validator's first complaint, the fatal line), else its last lines. */
+function wasmOptReason(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  const errors = lines.filter((l) => /^\[wasm-validator error|^Fatal:|error/i.test(l)).slice(0, 2);
+  return (errors.length > 0 ? errors : lines.slice(-3)).map((l) => l.trim()).join(' / ');
+}
 
 function wasmOpt(bin: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -319,10 +352,10 @@ function wasmOpt(bin: string, args: string[]): Promise<void> {
     p.stderr.on('data', (d: Buffer) => {
       if (err.length < 4000) err += d.toString();
     });
-    p.once('error', (e) => reject(new RuntimeError('not-wasm', `cannot run ${bin}: ${e.message}`)));
+    p.once('error', (e) => reject(new RuntimeError('cannot-instrument', `cannot run ${bin}: ${e.message}`)));
     p.once('exit', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new RuntimeError('not-wasm', `${bin} failed (${signal ?? `exit ${code}`}): ${err.trim().split('\n').slice(-3).join(' / ')}`));
+      else reject(new RuntimeError('cannot-instrument', `${bin} failed (${signal ?? `exit ${code}`}): ${wasmOptReason(err)}`));
     });
   });
 }
