@@ -149,6 +149,8 @@ export function bodySizes(bytes: Uint8Array): number[] {
 export function joinInstrumented(parts: Uint8Array[], owner: (func: number) => number): Uint8Array {
   const ps = parts.map(readPart);
   const base = ps[0];
+  // Tags (exceptions) name types too, in a section this join does not rewrite.
+  if (base.shape.sections.some((s) => s.id === 13)) throw new WasmShapeError('the module has tags (exception handling)');
   for (const p of ps.slice(1)) checkSame(base, p);
   const shape = base.shape;
   const nImported = shape.importedFuncs.length;
