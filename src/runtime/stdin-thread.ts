@@ -9,7 +9,8 @@ import { E } from './wasi-defs';
 const CHUNK = 64 * 1024;
 
 export class StdinThread {
-  private readonly ctrl = new Int32Array(new SharedArrayBuffer(8));
+  private readonly ctrl = new Int32Array(new SharedArrayBuffer(12));
+  private readonly since = Date.now();
   private readonly data = new Uint8Array(new SharedArrayBuffer(CHUNK));
   private readonly worker: Worker;
 
@@ -22,7 +23,11 @@ export class StdinThread {
   /** The next chunk, 'end' at the end of input, or undefined when nothing has come yet. A read error throws. */
   take(): Buffer | 'end' | undefined {
     const state = Atomics.load(this.ctrl, 0);
-    if (state === 0) return undefined;
+    if (state === 0) {
+      // A thread that never starts (ctrl[2]) must not leave the program waiting forever.
+      if (Atomics.load(this.ctrl, 2) === 0 && Date.now() - this.since > 10_000) throw new FsError(E.IO, 'stdin: the thread that reads it did not start');
+      return undefined;
+    }
     if (state === 2) return 'end';
     const bytes = Buffer.from(this.data.subarray(0, Atomics.load(this.ctrl, 1)));
     if (state === 3) throw new FsError(E.IO, `stdin: ${bytes.toString('utf8')}`);

@@ -1,7 +1,8 @@
 // Reads the program's stdin when it is a socket (a Node parent gives its children socketpairs for pipes), which
 // cannot be looked at without blocking the way a pipe or a terminal can (stdin-thread.ts): libuv reads it here, on
 // this thread's event loop, and the chunks go to the program's thread through shared memory, one at a time.
-// ctrl[0]: 0 nothing, 1 a chunk of ctrl[1] bytes in `data`, 2 the end, 3 an error (its message in `data`).
+// ctrl[0]: 0 nothing, 1 a chunk of ctrl[1] bytes in `data`, 2 the end, 3 an error (its message in `data`);
+// ctrl[2]: 1 once this thread runs.
 
 import * as net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -14,6 +15,12 @@ let queued = 0;
 let ended = false;
 let error: string | undefined;
 
+// The program's thread cannot hear this thread's events (it waits inside a WASI call): failures go through ctrl too.
+process.on('uncaughtException', (e: Error) => {
+  error = e.message;
+  offer();
+});
+Atomics.store(ctrl, 2, 1);
 const sock = new net.Socket({ fd: workerData.fd as number, readable: true, writable: false, allowHalfOpen: true });
 sock.on('data', (b: Buffer) => {
   queue.push(b);

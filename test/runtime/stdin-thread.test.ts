@@ -1,0 +1,70 @@
+// stdin as a socket is read by a thread of its own (src/runtime/stdin-thread.ts): chunks in order, the end, and a
+// failure of that thread reported to the program's thread, which never waits forever.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { StdinThread } from '../../src/runtime/stdin-thread';
+import { FsError } from '../../src/runtime/vfs/types';
+import { tempDir } from '../helpers/tmp';
+
+/** Takes until the end (or a failure), waiting as World.readStdin does; gives up after 20 s. */
+function drain(t: StdinThread): { text: string; error?: FsError } {
+  let text = '';
+  const t0 = Date.now();
+  for (;;) {
+    let got: Buffer | 'end' | undefined;
+    try {
+      got = t.take();
+    } catch (e) {
+      if (e instanceof FsError) return { text, error: e };
+      throw e;
+    }
+    if (got === 'end') return { text };
+    if (got) text += got.toString('utf8');
+    else t.wait(50);
+    assert.ok(Date.now() - t0 < 20_000, 'no end within 20 s');
+  }
+}
+
+test('a socket read by the thread: every chunk in order, then the end', async () => {
+  // A connected pair on loopback: the server side's descriptor is what the thread reads.
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as net.AddressInfo).port;
+  const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
+  const client = net.connect(port, '127.0.0.1');
+  const side = await accepted;
+  const fd = (side as unknown as { _handle: { fd: number } })._handle.fd;
+  side.pause();
+  const big = 'x'.repeat(200_000);
+  // Written and closed before the thread starts (this thread then waits synchronously, as the program's does).
+  await new Promise<void>((r) => client.end(`first\n${big}\nlast\n`, () => r()));
+  const t = new StdinThread(fd);
+  try {
+    const { text, error } = drain(t);
+    assert.equal(error, undefined);
+    assert.equal(text, `first\n${big}\nlast\n`);
+  } finally {
+    t.stop();
+    side.destroy();
+    server.close();
+  }
+});
+
+test('a descriptor the thread cannot read is an error for the program, not a wait forever', () => {
+  const file = path.join(tempDir('wj-stdin-'), 'plain.txt');
+  fs.writeFileSync(file, 'not a socket\n');
+  const fd = fs.openSync(file, 'r');
+  const t = new StdinThread(fd);
+  try {
+    const { error } = drain(t);
+    assert.ok(error, 'reported as an error');
+    assert.match(error.message, /^stdin: /);
+  } finally {
+    t.stop();
+    fs.closeSync(fd);
+  }
+});
