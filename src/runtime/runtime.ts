@@ -20,7 +20,6 @@ import { WASI_MODULE, wasiImports, type WasiHooks } from './wasi';
 import { StdioDesc } from './descriptors';
 import { cacheDir, instrument, legacyInstrumented } from './snapshot/instrument';
 import { AsyncifyState, findResumePoint, Snapshotter, StopAfterSnapshot, type InstrumentedModule } from './snapshot/snapshotter';
-import { frameBounds, WasmShapeError } from './snapshot/wasm-binary';
 import type { IndexedResume } from './snapshot/indexed-resume';
 import { ALL_SNAPSHOT_IMPORTS, snapshotImports, TriggerState, type SnapshotOptions } from './snapshot/triggers';
 import type { SnapshotTriggerName } from '../journal/wasi-types';
@@ -182,7 +181,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   let wantAsyncify = (snapOpts !== undefined && !snapOpts.noAsyncify) || resume !== undefined;
   let runnable = module.module;
   let instrumented: InstrumentedModule | undefined;
-  let bounds: Uint32Array | undefined;
+  let instrumentedBytes: Uint8Array | undefined;
   // The imports snapshots can be taken at, which instrumentation makes able to unwind: those of the triggers asked
   // for, or, when resuming, those of the module the snapshot was saved from (its frames fit only that one).
   const want = resume?.point.store.instrumented;
@@ -199,7 +198,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
     }
     instrumented = { hash: createHash('sha256').update(legacy).digest('hex'), tool: 'binaryen (asyncify-v2)', imports: [...ALL_SNAPSHOT_IMPORTS] };
     runnable = await WebAssembly.compile(legacy);
-    bounds = unwindBounds(legacy);
+    instrumentedBytes = legacy;
   } else if (wantAsyncify) {
     const r = await instrument(module.bytes, Buffer.from(module.hash).toString('hex'), module.module, {
       progress: opts.progress,
@@ -223,7 +222,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
       }
       instrumented = { hash: r.hash, tool: r.tool, imports: [...unwindImports] };
       runnable = r.bytes === module.bytes ? module.module : await WebAssembly.compile(r.bytes);
-      bounds = unwindBounds(r.bytes);
+      instrumentedBytes = r.bytes;
     }
   }
   // Whatever happens (a trap, a divergence, a failing journal), host handles, the stdin probe and the socket worker
@@ -293,7 +292,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   if (!(mem instanceof WebAssembly.Memory)) throw new RuntimeError('no-entry', `${module.path}: exports no memory named "memory"`);
   guestMemory.memory = mem;
   const memory = mem;
-  if (wantAsyncify) snap.s = new Snapshotter(instance.exports, memory, proc, sink, true, instrumented, bounds);
+  if (wantAsyncify) snap.s = new Snapshotter(instance.exports, memory, proc, sink, true, instrumented, instrumentedBytes);
   else if (snapOpts) snap.s = new Snapshotter(instance.exports, memory, proc, sink, false);
   if (resume) snap.s!.resume(resume.point);
 
@@ -509,14 +508,4 @@ export async function replayProgram(opts: ReplayOptions): Promise<ReplayResult> 
   );
   cursor.finish();
   return { ...result, run, runs: starts.length, entriesChecked: cursor.matched };
-}
-
-/** frameBounds of an instrumented module, or undefined when it cannot be read (the unwind buffer is then 1 MiB). */
-function unwindBounds(bytes: Uint8Array): Uint32Array | undefined {
-  try {
-    return frameBounds(bytes);
-  } catch (e) {
-    if (e instanceof WasmShapeError) return undefined;
-    throw e;
-  }
 }

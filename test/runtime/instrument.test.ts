@@ -161,7 +161,11 @@ test('a snapshot is resumed only with the instrumented module it was saved from;
   assert.match(other.err, /the snapshot was taken with .*stdin\.wasm instrumented by binaryen [\d.]+ \(npm\).*WASM_JOURNAL_WASM_OPT=npm/);
 });
 
-test('a snapshot taken with an earlier recipe\'s instrumentation finds it in that recipe\'s cache folder', () => {
+/**
+ * stdin.wasm with npm binaryen and a cache of its own: the output of a whole run, and a run in a fresh folder stopped
+ * at its first-stdin snapshot (journal `j`).
+ */
+function stoppedAtFirstStdin(): { stdin: string; cache: string; env: Record<string, string>; j: string; dir: string; full: ReturnType<typeof cli>; first: ReturnType<typeof cli> } {
   const stdin = path.join(GUESTS, 'stdin.wasm');
   const cache = tempDir('wj-cache-');
   const env = { WASM_JOURNAL_CACHE: cache, WASM_JOURNAL_WASM_OPT: 'npm' };
@@ -169,6 +173,11 @@ test('a snapshot taken with an earlier recipe\'s instrumentation finds it in tha
   const dir = tempDir('wj-inst-');
   const full = cli(['run', stdin, '--dir', `${tempDir('wj-inst-')}::/sandbox`], INPUT, env);
   const first = cli(['run', stdin, '--dir', `${dir}::/sandbox`, '--snapshot-on', 'first-stdin', '--stop-after-snapshot', '--journal-writable', j], '', env);
+  return { stdin, cache, env, j, dir, full, first };
+}
+
+test('a snapshot taken with an earlier recipe\'s instrumentation finds it in that recipe\'s cache folder', () => {
+  const { stdin, cache, env, j, dir, full, first } = stoppedAtFirstStdin();
   assert.equal(first.code, 0, first.err);
   assert.match(first.err, /instrumenting the module/);
   // The cache as the previous recipe left it: its folder holds the module, the current one is empty.
@@ -180,13 +189,8 @@ test('a snapshot taken with an earlier recipe\'s instrumentation finds it in tha
 });
 
 test('a snapshot from before snapshots named their instrumented module resumes only with that cached instrumentation', () => {
-  const stdin = path.join(GUESTS, 'stdin.wasm');
-  const cache = tempDir('wj-cache-');
-  const env = { WASM_JOURNAL_CACHE: cache, WASM_JOURNAL_WASM_OPT: 'npm' };
-  const j = path.join(tempDir('wj-instj-'), 'stdin.journal');
-  const dir = tempDir('wj-inst-');
-  const full = cli(['run', stdin, '--dir', `${tempDir('wj-inst-')}::/sandbox`], INPUT, env);
-  assert.equal(cli(['run', stdin, '--dir', `${dir}::/sandbox`, '--snapshot-on', 'first-stdin', '--stop-after-snapshot', '--journal-writable', j], '', env).code, 0);
+  const { stdin, cache, env, j, dir, full, first } = stoppedAtFirstStdin();
+  assert.equal(first.code, 0, first.err);
   // The journal as an earlier version wrote it: the thread state without `instrumented`.
   const old = path.join(path.dirname(j), 'old.journal');
   const src = LogFileJournal.openRead(j);

@@ -33,6 +33,13 @@ function server(args: string[]): ChildProcessWithoutNullStreams {
   return c;
 }
 
+/** What a server says on stderr, and its exit status once it ends. */
+function watch(c: ChildProcessWithoutNullStreams): { err: () => string; exited: Promise<number> } {
+  let err = '';
+  c.stderr.on('data', (d) => (err += d));
+  return { err: () => err, exited: new Promise<number>((r) => c.on('exit', (code) => r(code ?? -1))) };
+}
+
 /**
  * Connects (retrying while the server starts: a first run with a journal instruments the module for snapshots
  * before it listens, which takes a while on a busy machine), sends the text, closes its side, and returns the answer.
@@ -152,41 +159,35 @@ test('Ctrl+C while the server blocks in sock_accept or sock_recv: a snapshot at 
   const port = await freePort();
   // "block": it waits in a blocking sock_accept (no poll first), which only a signal or a client ends.
   const child = server(['run', ECHO, '--tcp-listen', `127.0.0.1:${port}`, '--snapshot-on', 'sigint', '--journal-writable', journal, '--skip-journal-stdio', '--', '1', 'block']);
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  const exited = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
-  await untilListening(port, child, () => err);
+  const first = watch(child);
+  await untilListening(port, child, first.err);
   await new Promise((r) => setTimeout(r, 1000)); // the program reaches its sock_accept
   child.kill('SIGINT');
-  assert.equal(await exited, 130, err);
-  assert.match(err, /stopped after a snapshot \(sigint\)/);
+  assert.equal(await first.exited, 130, first.err());
+  assert.match(first.err(), /stopped after a snapshot \(sigint\)/);
   const listed = spawnSync(process.execPath, [BIN, 'snapshots', journal]).stdout.toString();
   assert.match(listed, /sigint/);
   // Resumed on another port: the accept is made again, and serves.
   const port2 = await freePort();
   const again = server(['run', ECHO, '--tcp-listen', `127.0.0.1:${port2}`, '--journal', journal, '--skip-journal-stdio', '--', '1', 'block']);
-  let err2 = '';
+  const second = watch(again);
   let out2 = '';
-  again.stderr.on('data', (d) => (err2 += d));
   again.stdout.on('data', (d) => (out2 += d));
-  const exited2 = new Promise<number>((r) => again.on('exit', (code) => r(code ?? -1)));
   assert.equal(await talk(port2, 'after the restore\n'), 'AFTER THE RESTORE\n');
-  assert.equal(await exited2, 0, err2);
+  assert.equal(await second.exited, 0, second.err());
   assert.match(out2, /connection 1 accepted\nconnection 1: 1 line\(s\) echoed, peer closed\n$/);
 
   // In sock_recv: a client connected and sends nothing; Ctrl+C snapshots there too.
   const journal3 = path.join(tempDir('wj-sock-'), 'recv.journal');
   const port3 = await freePort();
   const third = server(['run', ECHO, '--tcp-listen', `127.0.0.1:${port3}`, '--snapshot-on', 'sigint', '--journal-writable', journal3, '--', '1', 'block']);
-  let err3 = '';
-  third.stderr.on('data', (d) => (err3 += d));
-  const exited3 = new Promise<number>((r) => third.on('exit', (code) => r(code ?? -1)));
-  await untilListening(port3, third, () => err3);
+  const inRecv = watch(third);
+  await untilListening(port3, third, inRecv.err);
   const quiet = net.connect(port3, '127.0.0.1');
   quiet.on('error', () => undefined);
   await new Promise((r) => setTimeout(r, 1000)); // accepted; the program waits in sock_recv
   third.kill('SIGINT');
-  assert.equal(await exited3, 130, err3);
+  assert.equal(await inRecv.exited, 130, inRecv.err());
   quiet.destroy();
   const entries = spawnSync(process.execPath, [BIN, 'inspect', journal3]).stdout.toString();
   assert.match(entries, /sock-accept[\s\S]*snapshot.*sigint/, 'the connection was accepted before the snapshot');

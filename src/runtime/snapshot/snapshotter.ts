@@ -15,6 +15,7 @@ import type { EntrySink, Process } from '../process';
 import { FileDesc } from '../descriptors';
 import { GLOBAL_EXPORT_PREFIX } from './instrument';
 import { RuntimeError } from '../errors';
+import { frameBounds, WasmShapeError } from './wasm-binary';
 
 export const BLOCK = 512;
 const CHUNK = 64 * 1024;
@@ -123,6 +124,8 @@ export class Snapshotter {
    */
   private baseline: Uint8Array;
   private bufPtr = 0;
+  /** What each function's frame can add to an unwind at most (frameBounds), once read; null when it cannot be. */
+  private frameBounds: Uint32Array | null | undefined;
   private saved: Uint8Array | undefined;
   private trigger: SnapshotTriggerName | undefined;
   /** Snapshots taken in this run. */
@@ -137,8 +140,8 @@ export class Snapshotter {
     readonly withStacks = true,
     /** The instrumented module running (recorded with each thread state). */
     private readonly instrumented?: InstrumentedModule,
-    /** What each function's frame can add to an unwind at most (frameBounds of the module), when known. */
-    private readonly frameBounds?: Uint32Array,
+    /** The instrumented module's bytes: what each function's frame can add to an unwind is read from them. */
+    private moduleBytes?: Uint8Array,
   ) {
     this.asy = exports as unknown as AsyncifyExports;
     this.globals = mutableGlobals(exports);
@@ -177,6 +180,16 @@ export class Snapshotter {
    * (V8's stack trace names them), the bound of frameBounds; undefined when the module gave no bounds.
    */
   private unwindBound(): { bytes: number; frames: number } | undefined {
+    if (this.frameBounds === undefined && this.moduleBytes) {
+      // At the first snapshot, not at start-up (a large module takes tens of milliseconds to read).
+      try {
+        this.frameBounds = frameBounds(this.moduleBytes);
+      } catch (e) {
+        if (!(e instanceof WasmShapeError)) throw e;
+        this.frameBounds = null; // code this reader does not decode: the buffer stays 1 MiB
+      }
+      this.moduleBytes = undefined;
+    }
     if (!this.frameBounds) return undefined;
     const bounds = this.frameBounds;
     const limit = Error.stackTraceLimit;

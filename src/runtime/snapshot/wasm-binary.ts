@@ -131,6 +131,23 @@ export interface ModuleShape {
   typeKeys: string[];
 }
 
+/** Skips what an import of a table (1), memory (2), global (3) or tag (4) declares (a function's is its type index). */
+export function skipImportDesc(r: Reader, kind: number): void {
+  if (kind === 1 || kind === 2) {
+    // table: reference type, then limits; memory: limits
+    if (kind === 1) skipValType(r);
+    const flags = r.byte();
+    r.u32();
+    if (flags & 1) r.u32();
+  } else if (kind === 3) {
+    skipValType(r);
+    r.byte();
+  } else if (kind === 4) {
+    r.byte();
+    r.u32();
+  } else throw new WasmShapeError(`import kind ${kind} is not decoded`);
+}
+
 export function readShape(bytes: Uint8Array): ModuleShape {
   const secs = sections(bytes);
   const shape: ModuleShape = { sections: secs, funcTypes: [], importedFuncs: [], importedGlobals: 0, importedTables: 0, mutableGlobals: [], typeKeys: [] };
@@ -160,24 +177,11 @@ export function readShape(bytes: Uint8Array): ModuleShape {
         if (kind === 0) {
           shape.funcTypes.push(r.u32());
           shape.importedFuncs.push({ module, name });
-        } else if (kind === 1) {
-          skipValType(r);
-          const flags = r.byte();
-          r.u32();
-          if (flags & 1) r.u32();
-          shape.importedTables++;
-        } else if (kind === 2) {
-          const flags = r.byte();
-          r.u32();
-          if (flags & 1) r.u32();
-        } else if (kind === 3) {
-          skipValType(r);
-          r.byte();
-          shape.importedGlobals++;
-        } else if (kind === 4) {
-          r.byte();
-          r.u32();
-        } else throw new WasmShapeError(`import kind ${kind} is not decoded`);
+        } else {
+          skipImportDesc(r, kind);
+          if (kind === 1) shape.importedTables++;
+          if (kind === 3) shape.importedGlobals++;
+        }
       }
     } else if (s.id === 3) {
       const n = r.u32();

@@ -7,7 +7,7 @@
 // signature), so its result is the same whatever the number of parts; a module instrumented in one part goes through
 // the same join. Parts that differ anywhere else are a WasmShapeError (the caller then instruments in one run).
 
-import { encodeU32, readShape, Reader, scanCode, skipValType, WasmShapeError, type ModuleShape } from './wasm-binary';
+import { encodeU32, readShape, Reader, scanCode, skipImportDesc, skipValType, WasmShapeError, type ModuleShape } from './wasm-binary';
 
 interface Part {
   bytes: Uint8Array;
@@ -228,19 +228,7 @@ function imports(p: Part, start: number, end: number, map: (t: number) => number
       pieces.push(Buffer.from(encodeU32(map(r.u32()))));
       continue;
     }
-    if (kind === 1 || kind === 2) {
-      // table: reference type and limits; memory: limits
-      if (kind === 1) skipValType(r);
-      const flags = r.byte();
-      r.u32();
-      if (flags & 1) r.u32();
-    } else if (kind === 3) {
-      skipValType(r);
-      r.byte();
-    } else if (kind === 4) {
-      r.byte();
-      r.u32();
-    } else throw new WasmShapeError(`import kind ${kind} is not decoded`);
+    skipImportDesc(r, kind);
     pieces.push(p.bytes.subarray(at, r.pos));
   }
   return section(2, pieces);
