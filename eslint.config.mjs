@@ -3,6 +3,10 @@
 import tseslint from 'typescript-eslint';
 
 const noVscode = { name: 'vscode', message: 'This layer must stay independent of VS Code (see docs/architecture.md).' };
+const noDap = [
+  { name: '@vscode/debugadapter', message: 'Only src/debug speaks DAP; the runtime knows nothing of it.' },
+  { name: '@vscode/debugprotocol', message: 'Only src/debug speaks DAP; the runtime knows nothing of it.' },
+];
 
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', '.vscode-test/**', 'media/dist/**'] },
@@ -21,7 +25,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [noVscode],
+          paths: [noVscode, ...noDap],
           patterns: [
             { group: ['**/runtime/**', '**/debug/**', '**/extension/**', '**/cli/**', '**/server/**'], message: 'src/journal is the bottom layer.' },
           ],
@@ -35,7 +39,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [noVscode],
+          paths: [noVscode, ...noDap],
           patterns: [{ group: ['**/debug/**', '**/extension/**', '**/cli/**', '**/server/**'], message: 'src/runtime sits below the debugger and the UI.' }],
         },
       ],

@@ -15,6 +15,7 @@ const nodeConfig = {
     'stdin-worker': './src/runtime/stdin-worker.ts',
     'run-worker': './src/cli/run-worker.ts',
     'instrument-worker': './src/runtime/snapshot/instrument-worker.ts',
+    'guest-worker': './src/runtime/session/guest-worker.ts',
   },
   // Keep the real __dirname: the socket worker is found next to the bundle.
   node: { __dirname: false },

@@ -5,12 +5,13 @@ import { JournalError, crc32cBackend } from '../journal';
 import { helpText, parseArgs, UsageError, usageLine } from './args';
 import { JOURNAL_COMMANDS, type Command } from './journal-commands';
 import { RUN_COMMANDS } from './run-commands';
+import { dapCommand } from './dap';
 import { RuntimeError } from '../runtime/errors';
 import { ClosedPipe, processIo, type Io } from './output';
 
 const VERSION = '0.1.0';
 
-const COMMANDS: Command[] = [...RUN_COMMANDS, ...JOURNAL_COMMANDS];
+const COMMANDS: Command[] = [...RUN_COMMANDS, dapCommand, ...JOURNAL_COMMANDS];
 
 function mainHelp(): string {
   const lines = [
@@ -27,6 +28,8 @@ function mainHelp(): string {
 }
 
 export async function run(argv: string[], io: Io): Promise<number> {
+  // The command line is its own process: a trap's message may list more of the program's wasm frames.
+  Error.stackTraceLimit = Math.max(Error.stackTraceLimit, 64);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const target = name === 'help' ? COMMANDS.find((c) => c.spec.name === rest[0]) : undefined;

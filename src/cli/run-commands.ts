@@ -282,6 +282,8 @@ export async function executePlan(plan: RunPlan, io: Io, signals?: Int32Array): 
       resumeAt: plan.at,
       resumeFrom: indexed,
       progress: (m) => io.err.line(`wasm-journal: ${m}`),
+      // Ctrl+Z and `signal PID stop`: after the snapshot, the whole process stops as SIGSTOP stops it.
+      onSuspend: () => process.kill(process.pid, 'SIGSTOP'),
     });
   } finally {
     journal?.close();

@@ -7,6 +7,8 @@ import { ClosedPipe, processIo } from './output';
 import { executePlan, type RunPlan } from './run-commands';
 
 async function main(): Promise<void> {
+  // A trap's message lists the program's wasm frames: this thread is the program's, so it may show more of them.
+  Error.stackTraceLimit = 64;
   const { plan, cell } = workerData as { plan: RunPlan; cell: SharedArrayBuffer };
   const io = processIo();
   let exitCode: number;

@@ -1,6 +1,8 @@
-// VS Code glue. For now: "WASM Journal: Inspect Journal" shows a journal file as text (one line per entry, the same
-// form as `wasm-journal inspect`), in a read-only document that follows the file as it changes.
+// VS Code glue: the `wasm-journal` debug type (the adapter runs as its own process: `wasm-journal dap`, from the
+// bundle), and "WASM Journal: Inspect Journal", which shows a journal file as text (one line per entry, the same form
+// as `wasm-journal inspect`) in a read-only document that follows the file as it changes.
 
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { JournalError, LogFileJournal, entryText, readAll } from '../journal';
 
@@ -36,7 +38,18 @@ class JournalTextProvider implements vscode.TextDocumentContentProvider {
   }
 }
 
+/** Runs the bundled adapter with the editor's own Node.js (Electron as Node in VS Code, node in code-server). */
+class AdapterFactory implements vscode.DebugAdapterDescriptorFactory {
+  constructor(private readonly extensionPath: string) {}
+  createDebugAdapterDescriptor(): vscode.DebugAdapterDescriptor {
+    return new vscode.DebugAdapterExecutable(process.execPath, [path.join(this.extensionPath, 'dist', 'cli.js'), 'dap'], {
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } as Record<string, string>,
+    });
+  }
+}
+
 export function activate(context: vscode.ExtensionContext): void {
+  context.subscriptions.push(vscode.debug.registerDebugAdapterDescriptorFactory('wasm-journal', new AdapterFactory(context.extensionPath)));
   const provider = new JournalTextProvider();
   context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(SCHEME, provider));
   context.subscriptions.push(

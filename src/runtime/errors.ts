@@ -12,7 +12,8 @@ export type RuntimeErrorCode =
   | 'cannot-instrument' // binaryen could not instrument the module for snapshots with call stacks
   | 'module-mismatch' // restore: the journal was recorded from another module
   | 'bad-journal' // restore or replay: the journal cannot be used
-  | 'bad-option';
+  | 'bad-option'
+  | 'cancelled'; // the user cancelled a long operation (a debugger's travel)
 
 export class RuntimeError extends Error {
   constructor(

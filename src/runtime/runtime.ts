@@ -42,9 +42,18 @@ export class CapturedTerminal implements Terminal {
 
 const NOWHERE: EntrySink = { write: () => undefined };
 
-/** Stops the whole process as SIGSTOP does (after a snapshot for Ctrl+Z or `wasm-journal signal PID stop`). */
-function suspendProcess(): void {
-  process.kill(process.pid, 'SIGSTOP');
+/**
+ * Watches the program's host calls (a debugger): each call is a point, numbered from 0 across the run (a run resumed
+ * from a snapshot goes on from the snapshot's number).
+ */
+export interface PointObserver {
+  /**
+   * Before a call does anything: `resumed` is true for the call a snapshot resumed into (the point the snapshot was
+   * taken at, not a new one). May block (a debugger paused there) or throw to end the run.
+   */
+  point(name: string, args: readonly unknown[], resumed: boolean): void;
+  /** The number of the current point (saved with each snapshot). */
+  current(): number;
 }
 
 export interface RunOptions {
@@ -71,6 +80,15 @@ export interface RunOptions {
   resumeFrom?: IndexedResume;
   /** Called with a line for the user: progress (instrumentation), a snapshot that could not be taken. */
   progress?: (message: string) => void;
+  /**
+   * What suspending the program after a stop snapshot (Ctrl+Z, `signal PID stop`) does: the CLI stops its process
+   * (SIGSTOP); without it the program goes on.
+   */
+  onSuspend?: () => void;
+  /** A debugger's view of every host call. */
+  points?: PointObserver;
+  /** Called once the instance exists, with its memory and exports (a debugger reads them while paused). */
+  onInstance?: (memory: WebAssembly.Memory, exports: WebAssembly.Exports, proc: Process) => void;
 }
 
 export interface RunResult {
@@ -255,16 +273,20 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
     }
     s.snapshotWithoutStack(t);
     if (snapOpts?.stopAfterSnapshot || triggers!.after === 'exit') throw new StopAfterSnapshot(t, triggers!.after === 'exit' ? 130 : 0);
-    if (triggers!.after === 'stop') suspendProcess();
+    if (triggers!.after === 'stop') opts.onSuspend?.();
     return false;
   };
+  const points = opts.points;
   const hooks: WasiHooks = {
-    beforeCall: (name, first) => {
+    beforeCall: (name, first, a1, a2, a3, a4) => {
       const s = snap.s;
       if (s && s.state === AsyncifyState.Rewinding) {
         s.finishRewind();
+        // The point the snapshot was taken at (again): a debugger may stop there (after a travel, or a pause).
+        if (points) points.point(name, [first, a1, a2, a3, a4], true);
         return false;
       }
+      if (points) points.point(name, [first, a1, a2, a3, a4], false);
       return trySnapshot(name, first);
     },
     interrupted: (name) => trySnapshot(name, undefined),
@@ -294,14 +316,16 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   const memory = mem;
   if (wantAsyncify) snap.s = new Snapshotter(instance.exports, memory, proc, sink, true, instrumented, instrumentedBytes);
   else if (snapOpts) snap.s = new Snapshotter(instance.exports, memory, proc, sink, false);
+  if (points && snap.s) snap.s.pointOf = () => points.current();
+  opts.onInstance?.(memory, instance.exports, proc);
   if (resume) snap.s!.resume(resume.point);
 
   let exitCode = 0;
   let trap: string | undefined;
   let stoppedAfter: SnapshotTriggerName | undefined;
   let replayEnded = false;
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 64;
+  // A trap's message lists its wasm frames: as many as the host's Error.stackTraceLimit allows (the CLI and the
+  // workers raise it for themselves; a library never changes it for its host).
   try {
     for (;;) {
       (instance.exports._start as () => void)();
@@ -314,7 +338,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
         stoppedAfter = t;
         break;
       }
-      if (triggers?.after === 'stop') suspendProcess();
+      if (triggers?.after === 'stop') opts.onSuspend?.();
       s.rewind();
     }
   } catch (e) {
@@ -334,8 +358,6 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
     } else if (e instanceof RangeError) {
       throw new RuntimeError('out-of-memory', `${module.path}: out of memory: ${e.message}`);
     } else throw e;
-  } finally {
-    Error.stackTraceLimit = limit;
   }
   if (trap !== undefined) exitCode = 134;
   const hash = memoryHash(memory);
@@ -363,7 +385,7 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
 // ---- replay ------------------------------------------------------------------------------------------------------
 
 /** Kinds a replay passes over: they are taken by the snapshot machinery, not by the program's calls. */
-const PASSIVE: ReadonlySet<EntryKind> = new Set<EntryKind>([
+export const PASSIVE: ReadonlySet<EntryKind> = new Set<EntryKind>([
   'SnapshotV1', 'UpdateMemoryRegionV1', 'SetThreadV1', 'CloseThreadV1', 'ClearEtherealV1', 'FdCursorsV1',
 ]);
 
@@ -383,17 +405,27 @@ export class ReplayCursor implements InputSource, EntrySink {
    * `open`: the recorded run did not end (stopped after a snapshot, or killed): reaching the end of the recording is
    * where the replay stops too (ReplayEnd), not a divergence.
    */
+  private readonly passive: ReadonlySet<EntryKind>;
   constructor(
     private readonly records: LogRecord[],
     private readonly open = false,
-  ) {}
+    /** More kinds to pass over (a debugger's re-execution asks the host's files again instead of the recording). */
+    skip: readonly EntryKind[] = [],
+  ) {
+    this.passive = skip.length === 0 ? PASSIVE : new Set([...PASSIVE, ...skip]);
+  }
+
+  /** Where the cursor stands in its records (the next one to take). */
+  get position(): number {
+    return this.pos;
+  }
 
   private atEnd(): void {
     if (this.open) throw new ReplayEnd();
   }
 
   private next(): LogRecord | undefined {
-    while (this.pos < this.records.length && PASSIVE.has(this.records[this.pos].entry.kind)) this.pos++;
+    while (this.pos < this.records.length && this.passive.has(this.records[this.pos].entry.kind)) this.pos++;
     return this.records[this.pos];
   }
 

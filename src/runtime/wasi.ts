@@ -122,10 +122,10 @@ const CLOCK_RES = 1n;
 
 export interface WasiHooks {
   /**
-   * Called before each call does anything, with its name and first argument; true means the call must return at
-   * once (a snapshot is unwinding the stack; the call runs when the program resumes).
+   * Called before each call does anything, with its name and first arguments (as the guest passed them); true means
+   * the call must return at once (a snapshot is unwinding the stack; the call runs when the program resumes).
    */
-  beforeCall?: (name: string, first: unknown) => boolean;
+  beforeCall?: (name: string, first: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown) => boolean;
   /** A call that was waiting was interrupted by a signal before doing anything; true: a snapshot is unwinding. */
   interrupted?: (name: string) => boolean;
 }
@@ -163,7 +163,7 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
     const settles = !DATA_CALLS.has(name);
     // Fixed arity (no rest parameters): the hot calls stay cheap.
     fns[name] = (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f2?: unknown, g2?: unknown, h?: unknown, i?: unknown) => {
-      if (before && before(name, a)) return 0;
+      if (before && before(name, a, b, c, d, e)) return 0;
       // WebAssembly hands i32 and i64 arguments to JS as signed values; WASI's are unsigned (fd_seek's offset is the
       // one signed argument, and takes it back there).
       const ua = u(a), ub = u(b), uc = u(c), ud = u(d), ue = u(e), uf = u(f2), ug = u(g2), uh = u(h), ui = u(i);

@@ -88,6 +88,33 @@ export interface World {
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
+/** Where the program's stdin comes from when it is not a descriptor of this process (a debugger's console). */
+export interface StdinSource {
+  /** True when a read would not wait (input, or its end, is there). */
+  ready(): boolean;
+  /** Waits for input: at most `max` bytes, empty at its end; may throw CallInterrupted. */
+  read(max: number): Uint8Array;
+}
+
+export interface LiveWorldOptions {
+  /** The terminal the program sees; default: this process's own descriptors 0-2 and stdout's size. */
+  tty?: TtyInfo;
+  /** stdin from elsewhere than descriptor `stdinFd`. */
+  stdin?: StdinSource;
+}
+
+/** What this process's own descriptors 0-2 are (the CLI's terminal). */
+export function processTty(): TtyInfo {
+  const out = process.stdout as tty.WriteStream;
+  return {
+    stdin: tty.isatty(0),
+    stdout: tty.isatty(1),
+    stderr: tty.isatty(2),
+    cols: out.isTTY ? out.columns : 80,
+    rows: out.isTTY ? out.rows : 24,
+  };
+}
+
 /** The real world. */
 export class LiveWorld implements World {
   private readonly hosts: RealHostFs[] = [];
@@ -100,11 +127,10 @@ export class LiveWorld implements World {
     private readonly listeners: string[] = [],
     /** Signals for the program (when it runs on a worker thread): a wait for stdin ends for one. */
     private readonly signals?: Int32Array,
+    private readonly options: LiveWorldOptions = {},
   ) {}
 
   start(): StartInfo {
-    const isTty = (fd: number): boolean => tty.isatty(fd);
-    const out = process.stdout as tty.WriteStream;
     return {
       args: this.args,
       env: this.env,
@@ -112,13 +138,7 @@ export class LiveWorld implements World {
       mounts: this.mounts,
       listeners: this.listeners,
       startNs: BigInt(Date.now()) * 1_000_000n,
-      tty: {
-        stdin: isTty(0),
-        stdout: isTty(1),
-        stderr: isTty(2),
-        cols: out.isTTY ? out.columns : 80,
-        rows: out.isTTY ? out.rows : 24,
-      },
+      tty: this.options.tty ?? processTty(),
     };
   }
 
@@ -185,6 +205,7 @@ export class LiveWorld implements World {
   }
 
   private stdinReady(): boolean {
+    if (this.options.stdin) return this.options.stdin.ready();
     if (this.stdinBuf.length > 0 || this.stdinEof) return true;
     const t = this.reader();
     if (t) {
@@ -209,6 +230,7 @@ export class LiveWorld implements World {
   }
 
   readStdin(max: number): Uint8Array {
+    if (this.options.stdin) return this.options.stdin.read(max);
     if (this.stdinBuf.length > 0) {
       const first = this.stdinBuf[0];
       if (first.length <= max) {

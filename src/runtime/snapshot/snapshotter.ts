@@ -46,6 +46,8 @@ export interface StoreData {
   globals: Record<string, { n?: number; b?: string }>;
   /** The instrumented module the frames were saved from. */
   instrumented?: InstrumentedModule;
+  /** The point (host call, from 0) the snapshot was taken at, when a debugger counted them. */
+  point?: number;
 }
 
 /** An instrumented module: its SHA-256, what instrumented it, and the imports it can unwind at. */
@@ -130,6 +132,8 @@ export class Snapshotter {
   private trigger: SnapshotTriggerName | undefined;
   /** Snapshots taken in this run. */
   count = 0;
+  /** The current point (a debugger's count of host calls), saved with each thread state. */
+  pointOf: (() => number) | undefined;
 
   constructor(
     exports: WebAssembly.Exports,
@@ -309,6 +313,7 @@ export class Snapshotter {
       globals[name] = typeof value === 'bigint' ? { b: value.toString() } : { n: value };
     }
     const store: StoreData = { memoryBytes: this.memory.buffer.byteLength, globals, instrumented: this.instrumented };
+    if (this.pointOf) store.point = this.pointOf();
     this.sink.write({
       kind: 'SetThreadV1',
       id: 0,

@@ -14,6 +14,16 @@ export interface SnapshotOptions {
   noAsyncify?: boolean;
   /** Where signals for the program arrive (run on a worker thread; see signals.ts). */
   signals?: Int32Array;
+  /**
+   * The clock the period is measured on, in ms (default: the monotonic clock of this thread, never the wall clock,
+   * which the host may move).
+   */
+  now?: () => number;
+  /**
+   * A policy of the caller's (a debug session's "often enough to travel anywhere fast"): asked at every call the
+   * module can unwind at; true takes a periodic-interval snapshot there.
+   */
+  policy?: (call: string) => boolean;
 }
 
 /** What the run does after a snapshot a signal triggered. */
@@ -78,7 +88,8 @@ export class TriggerState {
   /** WASI calls a snapshot can be taken at (undefined: all), as the running module was instrumented. */
   private readonly at: ReadonlySet<string> | undefined;
   private readonly fired = new Set<SnapshotTriggerName>();
-  private lastSnapshotMs = Date.now();
+  private readonly now: () => number;
+  private lastSnapshotMs: number;
   private idleSinceSnapshot = false;
 
   constructor(
@@ -87,6 +98,8 @@ export class TriggerState {
     imports: readonly string[] = ALL_SNAPSHOT_IMPORTS,
   ) {
     this.on = new Set(opts.triggers);
+    this.now = opts.now ?? (() => performance.now());
+    this.lastSnapshotMs = this.now();
     this.at = imports.includes(`${WASI}.*`) ? undefined : new Set(imports.filter((i) => i.startsWith(`${WASI}.`)).map((i) => i.slice(WASI.length + 1)));
   }
 
@@ -133,12 +146,13 @@ export class TriggerState {
     if (!t && name === 'sock_accept') t = this.once('first-listen');
     if (!t && this.on.has('idle') && waiting && !this.idleSinceSnapshot) t = 'idle';
     if (!t && this.on.has('non-deterministic-call') && (OUTSIDE.has(name) || reading)) t = 'non-deterministic-call';
-    if (!t && this.on.has('periodic-interval') && Date.now() - this.lastSnapshotMs >= (this.opts.periodMs ?? DEFAULT_PERIOD_MS)) {
+    if (!t && this.on.has('periodic-interval') && this.now() - this.lastSnapshotMs >= (this.opts.periodMs ?? DEFAULT_PERIOD_MS)) {
       t = 'periodic-interval';
     }
+    if (!t && this.opts.policy?.(name)) t = 'periodic-interval';
     if (!waiting) this.idleSinceSnapshot = false;
     if (t) {
-      this.lastSnapshotMs = Date.now();
+      this.lastSnapshotMs = this.now();
       if (waiting) this.idleSinceSnapshot = true;
     }
     return t;

@@ -1,0 +1,779 @@
+// A guest worker: the thread a debug session runs the program on. The `live` worker records the program as it runs
+// (the frontier of the recording); the `replay` worker moves through what was recorded: it restores a snapshot and
+// re-executes with the recorded inputs up to a point. At every host call (a point) the worker checks whether to stop;
+// stopped, it waits inside the call and answers the session's requests (memory, the call stack, descriptors) from
+// there, read synchronously off its port, until it is told to go on or to travel elsewhere.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { kindOf, type EntryByKind, type JournalEntry } from '../../journal/entries';
+import { LogFileJournal } from '../../journal/log-file';
+import type { LogRecord } from '../../journal/journal';
+import { RuntimeError } from '../errors';
+import { loadModule, type LoadedModule } from '../module';
+import { sinkFor, type EntrySink, type Process, type Terminal } from '../process';
+import { ReplayCursor, ReplayEnd, runProgram, type PointObserver, type RunResult } from '../runtime';
+import { indexedResume, type IndexedResume } from '../snapshot/indexed-resume';
+import { JournalTail } from './records';
+import { DirDesc, FileDesc, SocketDesc, StdioDesc } from '../descriptors';
+import { RealHostFs, type HostFs } from '../vfs/host-fs';
+import { LiveWorld, RecordingWorld, ReplayWorld, type InputSource, type MountSpec, type StartInfo, type StdinSource } from '../world';
+import { diffMemory } from './memory-diff';
+import { describePoint, isHostCall, parseCondition, type Condition, type PointInfo } from './points';
+import {
+  Cell, type BreakpointSpec, type DataBreakpointSpec, type Envelope, type LiveConfig, type PointBatch,
+  type ProcessState, type RunMode, type StackFrameInfo, type StopReason, type WorkerEvent, type WorkerInit,
+} from './protocol';
+
+// This thread is the program's: a trap's message and a stop's call stack may list many wasm frames.
+Error.stackTraceLimit = 200;
+
+const { init, port } = workerData as { init: WorkerInit; port: MessagePort };
+const ctl = new Int32Array(init.control);
+
+function post(e: WorkerEvent, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(e, transfer);
+}
+
+/** Thrown out of a stopped host call to restore another point (the replay worker). */
+class TravelRequest extends Error {
+  constructor(readonly req: Extract<Envelope, { type: 'travel' }>) {
+    super('travel');
+  }
+}
+
+// ---- what the worker knows of the running program ------------------------------------------------------------
+
+let memory: WebAssembly.Memory | undefined;
+let proc: Process | undefined;
+/** Guest paths of open descriptors, and the paths changed so far (from the entries the run makes). */
+let fdPaths = new Map<number, string>();
+let changed = new Set<string>();
+
+function observeEntry(e: JournalEntry): void {
+  switch (e.kind) {
+    case 'OpenFileDescriptorV1':
+    case 'OpenFileDescriptorV2': {
+      const dir = proc?.fds.has(e.dirfd) ? proc.fds.get(e.dirfd) : undefined;
+      const base = fdPaths.get(e.dirfd) ?? (dir instanceof DirDesc ? dir.preopen : undefined);
+      const p = e.path.startsWith('/') || base === undefined ? e.path : `${base.replace(/\/$/, '')}/${e.path}`;
+      fdPaths.set(e.fd, p);
+      if (e.o_flags & 1 /* CREAT */ || e.o_flags & 8 /* TRUNC */) changed.add(p);
+      return;
+    }
+    case 'CloseFileDescriptorV1':
+      fdPaths.delete(e.fd);
+      return;
+    case 'RenumberFileDescriptorV1': {
+      const p = fdPaths.get(e.old_fd);
+      fdPaths.delete(e.old_fd);
+      if (p !== undefined) fdPaths.set(e.new_fd, p);
+      return;
+    }
+    case 'FileDescriptorWriteV1':
+    case 'FileDescriptorSetSizeV1': {
+      const p = e.fd > 2 ? fdPaths.get(e.fd) : undefined;
+      if (p !== undefined) changed.add(p);
+      return;
+    }
+    default: {
+      if (kindOf(e).category !== 'fs-path') return;
+      const o = e as unknown as Record<string, unknown>;
+      for (const k of ['path', 'old_path', 'new_path']) if (typeof o[k] === 'string') changed.add(o[k] as string);
+    }
+  }
+}
+
+function processState(): ProcessState {
+  const descriptors: ProcessState['descriptors'] = [];
+  if (proc) {
+    for (const [fd, d] of proc.fds.entries()) {
+      const [base] = d.rights();
+      const rights = `0x${base.toString(16)}`;
+      if (d instanceof StdioDesc) descriptors.push({ fd, kind: 'stdio', path: ['<stdin>', '<stdout>', '<stderr>'][d.stream], rights });
+      else if (d instanceof FileDesc) descriptors.push({ fd, kind: 'file', path: fdPaths.get(fd), position: d.pos, rights });
+      else if (d instanceof DirDesc) descriptors.push({ fd, kind: 'directory', path: d.preopen ?? fdPaths.get(fd), rights });
+      else if (d instanceof SocketDesc) descriptors.push({ fd, kind: 'socket', path: d.peer ?? d.local, rights });
+    }
+  }
+  return { descriptors, changed: [...changed].sort(), memoryBytes: memory?.buffer.byteLength ?? 0 };
+}
+
+function memoryBytes(): Uint8Array {
+  return memory ? new Uint8Array(memory.buffer) : new Uint8Array(0);
+}
+
+const FRAME = /at (?:(.+?) \()?wasm:\/\/wasm\/[^:]*:wasm-function\[(\d+)\]:0x([0-9a-f]+)/;
+
+/** The guest's call stack where this host call was made, innermost first. */
+function guestStack(): StackFrameInfo[] {
+  const stack = new Error().stack ?? '';
+  const frames: StackFrameInfo[] = [];
+  for (const line of stack.split('\n')) {
+    const m = FRAME.exec(line);
+    if (!m) continue;
+    const func = Number(m[2]);
+    const name = m[1] ? m[1].replace(/^\$/, '') : `wasm-function[${func}]`;
+    frames.push({ name, func, offset: parseInt(m[3], 16) });
+  }
+  return frames;
+}
+
+// ---- stdin from the session (the Debug Console, or the launch's text) ----------------------------------------
+
+class SessionStdin implements StdinSource {
+  private readonly chunks: Uint8Array[] = [];
+  private ended = false;
+  constructor(text: string | undefined) {
+    if (text !== undefined) {
+      if (text.length > 0) this.chunks.push(Buffer.from(text, 'utf8'));
+      this.ended = true;
+    }
+  }
+  push(data: Uint8Array, end: boolean): void {
+    if (data.length > 0) this.chunks.push(data);
+    if (end) this.ended = true;
+  }
+  ready(): boolean {
+    return this.chunks.length > 0 || this.ended;
+  }
+  read(max: number): Uint8Array {
+    let told = false;
+    while (!this.ready()) {
+      if (!told) {
+        post({ type: 'waitingForInput', point: control.n });
+        told = true;
+      }
+      // Waiting for input is a place to pause too (the call has not read anything yet).
+      if (Atomics.load(ctl, Cell.Pause) === 1) control.stopHere('pause', 'Paused while the program waits for input');
+      else serveOnce(200);
+    }
+    const first = this.chunks[0];
+    if (!first) return new Uint8Array(0);
+    if (first.length <= max) {
+      this.chunks.shift();
+      return first;
+    }
+    this.chunks[0] = first.subarray(max);
+    return first.subarray(0, max);
+  }
+}
+
+let stdin: SessionStdin | undefined;
+
+// ---- requests ----------------------------------------------------------------------------------------------------
+
+function respond(id: number, body?: unknown, transfer: ArrayBuffer[] = []): void {
+  post({ type: 'response', id, body }, transfer);
+}
+
+/**
+ * Handles one request; returns a mode when the program is to go on. Requests that only read are answered wherever
+ * the worker is (stopped in a call, waiting for input, or after the end).
+ */
+function handle(req: Envelope): RunMode | undefined {
+  try {
+    switch (req.type) {
+      case 'run':
+        return req.mode;
+      case 'travel':
+        throw new TravelRequest(req);
+      case 'breakpoints':
+        control.setBreakpoints(req.breakpoints, req.data);
+        respond(req.id, control.verified);
+        return undefined;
+      case 'readMemory': {
+        const m = memoryBytes();
+        const start = Math.min(Math.max(0, req.offset), m.length);
+        const end = Math.min(m.length, start + Math.max(0, req.count));
+        respond(req.id, { offset: start, data: m.slice(start, end), size: m.length });
+        return undefined;
+      }
+      case 'writeMemory': {
+        if (init.role !== 'live') throw new RuntimeError('bad-option', 'memory can be written only at the live end of the recording');
+        const m = memoryBytes();
+        if (req.offset < 0 || req.offset + req.data.length > m.length) {
+          throw new RuntimeError('bad-option', `bytes ${req.offset}-${req.offset + req.data.length} are outside memory (${m.length} bytes)`);
+        }
+        m.set(req.data, req.offset);
+        // The program's state changed outside its calls: the next snapshot holds it (a restore brings it back).
+        control.forceSnapshot = true;
+        respond(req.id, { written: req.data.length });
+        return undefined;
+      }
+      case 'copyMemory': {
+        const copy = memoryBytes().slice();
+        respond(req.id, copy, [copy.buffer as ArrayBuffer]);
+        return undefined;
+      }
+      case 'diffMemory':
+        respond(req.id, diffMemory(req.base, memoryBytes(), req.offset, req.count, req.maxRanges));
+        return undefined;
+      case 'stack':
+        respond(req.id, control.stack);
+        return undefined;
+      case 'state':
+        respond(req.id, processState());
+        return undefined;
+      case 'stdin':
+        stdin?.push(req.data, req.end);
+        respond(req.id, {});
+        return undefined;
+      case 'snapshot':
+        if (init.role !== 'live') throw new RuntimeError('bad-option', 'snapshots are taken at the live end of the recording');
+        control.forceSnapshot = true;
+        control.pending = { reason: 'snapshot', description: 'Snapshot taken' };
+        respond(req.id, {});
+        return { kind: 'continue' };
+      case 'terminate':
+        process.exit(0);
+    }
+  } catch (e) {
+    if (e instanceof TravelRequest) throw e;
+    post({ type: 'response', id: req.id, error: (e as Error).message });
+  }
+  return undefined;
+}
+
+/** Answers the requests waiting, or waits up to `ms` for one; returns a mode when one says to go on. */
+function serveOnce(ms: number): RunMode | undefined {
+  const seen = Atomics.load(ctl, Cell.Mail);
+  const m = receiveMessageOnPort(port);
+  if (m) return handle(m.message as Envelope);
+  Atomics.wait(ctl, Cell.Mail, seen, ms);
+  return undefined;
+}
+
+function serveUntilRun(): RunMode {
+  for (;;) {
+    const mode = serveOnce(500);
+    if (mode) return mode;
+  }
+}
+
+// ---- the point controller ------------------------------------------------------------------------------------
+
+interface CompiledBreakpoint {
+  spec: BreakpointSpec;
+  host: boolean;
+  cond: Condition;
+  hits: number;
+}
+
+class Control implements PointObserver {
+  /** The current point: the host call the program is in (-1 before its first). */
+  n = -1;
+  mode: RunMode = { kind: 'continue' };
+  /** Stop at the next chance (after a snapshot the stop asked for). */
+  pending: { reason: StopReason; description: string } | undefined;
+  forceSnapshot = false;
+  stack: StackFrameInfo[] = [];
+  verified: { id: number; verified: boolean; message?: string }[] = [];
+  /** While a replay re-executes for a reverse search: the points where a breakpoint would have stopped. */
+  hits: number[] | undefined;
+  private bps: CompiledBreakpoint[] = [];
+  private guestBps = false;
+  private data: { spec: DataBreakpointSpec; last: Uint8Array | undefined }[] = [];
+  private prevFunctions = new Set<string>();
+  private batch: PointBatch = { first: 0, infos: [], records: [], times: [] };
+  private lastPost = 0;
+  /** The entries the run has made so far (live: the journal's record count). */
+  records = () => 0;
+  readonly t0 = performance.now();
+  /** A replay moving through a foreign recording reports its points and snapshots (attach). */
+  timeline = init.role === 'live' || init.replay?.scan === true;
+  cursor: { records: LogRecord[]; cursor: ReplayCursor; snapshots: number } | undefined;
+
+  setBreakpoints(bps: BreakpointSpec[], data: DataBreakpointSpec[]): void {
+    this.verified = [];
+    this.bps = [];
+    for (const spec of bps) {
+      try {
+        const cond = spec.condition ? parseCondition(spec.condition) : () => true;
+        this.bps.push({ spec, host: spec.name === '*' || isHostCall(spec.name), cond, hits: 0 });
+        this.verified.push({ id: spec.id, verified: true });
+      } catch (e) {
+        this.verified.push({ id: spec.id, verified: false, message: `condition: ${(e as Error).message}` });
+      }
+    }
+    this.guestBps = this.bps.some((b) => !b.host);
+    const m = memoryBytes();
+    this.data = data.map((spec) => ({ spec, last: m.length > 0 ? m.slice(spec.offset, spec.offset + spec.count) : undefined }));
+    for (const d of data) this.verified.push({ id: d.id, verified: true });
+  }
+
+  current(): number {
+    return this.n;
+  }
+
+  describe(name: string, args: readonly unknown[]): PointInfo {
+    return describePoint(name, args, memoryBytes());
+  }
+
+  point(name: string, args: readonly unknown[], resumed: boolean): void {
+    if (!resumed) this.n++;
+    Atomics.add(ctl, Cell.Calls, 1);
+    const n = this.n;
+    let info: PointInfo | undefined;
+    if (this.timeline && !resumed) {
+      info = this.describe(name, args);
+      this.record(n, info);
+    }
+    if (this.cursor && !resumed) this.snapshotsAhead(n);
+    if (this.pending) {
+      const p = this.pending;
+      this.pending = undefined;
+      this.stopHere(p.reason, p.description);
+      return;
+    }
+    if (resumed && !(this.mode.kind === 'to' && this.mode.point === n)) {
+      this.resetData();
+      this.dataMemory = memory;
+      return;
+    }
+    if (Atomics.load(ctl, Cell.Pause) === 1 && init.role === 'live') {
+      // A pause takes a snapshot where the program is, and stops there.
+      Atomics.store(ctl, Cell.Pause, 0);
+      this.forceSnapshot = true;
+      this.pending = { reason: 'pause', description: 'Paused (a snapshot was taken here)' };
+      return;
+    }
+    if (Atomics.load(ctl, Cell.Pause) === 1) {
+      Atomics.store(ctl, Cell.Pause, 0);
+      this.stopHere('pause', 'Paused');
+      return;
+    }
+    if (this.data.length > 0 && this.dataMemory !== memory) {
+      // A new instance (a re-execution from a snapshot or the start): compare from its memory here on.
+      this.dataMemory = memory;
+      this.resetData();
+      if (this.bps.length === 0) return this.atTarget(n);
+    }
+    const checking = this.mode.kind === 'continue' || this.mode.breakpoints;
+    if (checking && (this.bps.length > 0 || this.data.length > 0) && !resumed) {
+      const hit = this.checkBreakpoints(n, name, args, info);
+      if (hit) {
+        if (this.hits) this.hits.push(n);
+        else {
+          // A hit at the target too: the stop is the breakpoint's.
+          this.stopHere(hit.reason, hit.description, hit.ids);
+          return;
+        }
+      }
+    }
+    this.atTarget(n);
+  }
+
+  private atTarget(n: number): void {
+    if (this.mode.kind === 'to' && n >= this.mode.point) this.stopHere(this.stopReason.reason, this.stopReason.description);
+  }
+
+  private dataMemory: WebAssembly.Memory | undefined;
+
+  /** Why the next stop at a `to` target happens (a step, a travel). */
+  stopReason: { reason: StopReason; description: string } = { reason: 'step', description: 'Step' };
+
+  private resetData(): void {
+    const m = memoryBytes();
+    for (const d of this.data) d.last = m.slice(d.spec.offset, d.spec.offset + d.spec.count);
+    if (this.guestBps) this.prevFunctions = new Set(guestStack().map((f) => f.name));
+  }
+
+  private checkBreakpoints(n: number, name: string, args: readonly unknown[], known: PointInfo | undefined): { reason: StopReason; description: string; ids: number[] } | undefined {
+    const ids: number[] = [];
+    let reason: StopReason = 'function breakpoint';
+    let description = '';
+    let info = known;
+    let functions: Set<string> | undefined;
+    if (this.guestBps) {
+      functions = new Set(guestStack().map((f) => f.name));
+    }
+    for (const b of this.bps) {
+      if (b.host) {
+        if (b.spec.name !== '*' && b.spec.name !== name) continue;
+        info ??= this.describe(name, args);
+        if (!b.cond(info)) continue;
+      } else if (!functions!.has(b.spec.name) || this.prevFunctions.has(b.spec.name)) continue;
+      b.hits++;
+      if (b.spec.hitCount !== undefined && b.hits < b.spec.hitCount) continue;
+      ids.push(b.spec.id);
+      description ||= b.host ? `Breakpoint on ${name}${b.spec.condition ? ` (${b.spec.condition})` : ''}` : `Entered ${b.spec.name}`;
+    }
+    if (functions) this.prevFunctions = functions;
+    const m = memoryBytes();
+    for (const d of this.data) {
+      const now = m.slice(d.spec.offset, d.spec.offset + d.spec.count);
+      if (d.last && Buffer.compare(now, d.last) !== 0) {
+        ids.push(d.spec.id);
+        if (ids.length === 1) reason = 'data breakpoint';
+        description ||= `Memory 0x${d.spec.offset.toString(16)} (${d.spec.count} bytes) changed before point ${n}`;
+      }
+      d.last = now;
+    }
+    return ids.length > 0 ? { reason, description, ids } : undefined;
+  }
+
+  private record(n: number, info: PointInfo): void {
+    if (this.batch.infos.length === 0) this.batch.first = n;
+    this.batch.infos.push(info);
+    this.batch.records.push(this.records());
+    const now = performance.now();
+    this.batch.times.push(now - this.t0);
+    if (this.batch.infos.length >= 4096 || now - this.lastPost > 100) this.flushPoints();
+  }
+
+  flushPoints(): void {
+    this.lastPost = performance.now();
+    if (this.batch.infos.length === 0) return;
+    post({ type: 'points', batch: this.batch });
+    this.batch = { first: this.n + 1, infos: [], records: [], times: [] };
+  }
+
+  /** A replay of a foreign recording: snapshots just ahead of the cursor were taken at this point. */
+  private snapshotsAhead(n: number): void {
+    const c = this.cursor!;
+    for (let i = c.cursor.position; i < c.records.length; i++) {
+      const r = c.records[i];
+      if (r.entry.kind === 'SnapshotV1') {
+        post({ type: 'snapshot', index: c.snapshots++, point: n, record: r.index, trigger: (r.entry as EntryByKind<'SnapshotV1'>).trigger, timeMs: 0, bytes: 0 });
+      } else if (!['UpdateMemoryRegionV1', 'SetThreadV1', 'FdCursorsV1', 'ClearEtherealV1', 'CloseThreadV1'].includes(r.entry.kind)) break;
+    }
+  }
+
+  /** Stops here, inside the current call: reports it, then answers requests until told to go on. */
+  stopHere(reason: StopReason, description: string, hit?: number[]): void {
+    onStop();
+    this.flushPoints();
+    this.stack = guestStack();
+    post({ type: 'stopped', point: this.n, reason, description, hit: this.hits ?? hit });
+    this.hits = undefined;
+    const mode = serveUntilRun();
+    this.go(mode);
+  }
+
+  go(mode: RunMode): void {
+    this.mode = mode;
+    // Data breakpoints compare with the memory of the point the program goes on from.
+    if (this.data.length > 0 && memory) this.resetData();
+    if (mode.kind === 'to') this.stopReason = { reason: 'step', description: 'Step' };
+  }
+}
+
+const control = new Control();
+let onStop = (): void => undefined;
+
+// ---- running -------------------------------------------------------------------------------------------------
+
+const discard: Terminal = { write: () => true };
+
+async function load(): Promise<LoadedModule> {
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(init.program);
+  } catch (e) {
+    throw new RuntimeError('bad-option', `${init.program}: cannot read the module: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  return loadModule(bytes, init.program);
+}
+
+/** After the program ended (or trapped): stay, answering requests about its final state. */
+function ended(result: RunResult | undefined, error?: unknown): never {
+  control.flushPoints();
+  onStop();
+  const end = control.n + 1;
+  control.stack = [];
+  if (error !== undefined) {
+    const msg = error instanceof Error ? error.message : String(error);
+    post({ type: 'stopped', point: control.n, reason: 'exception', description: msg, text: msg });
+  } else if (result) {
+    if (init.role === 'live') post({ type: 'exited', point: end, exitCode: result.exitCode, trap: result.trap });
+    post({
+      type: 'stopped',
+      point: end,
+      reason: result.trap !== undefined ? 'exception' : 'exit',
+      description: result.trap !== undefined ? `Trapped: ${result.trap}` : result.replayEnded ? 'The end of the recording' : `Exited with code ${result.exitCode}`,
+      text: result.trap,
+      hit: control.hits,
+    });
+    control.hits = undefined;
+  }
+  for (;;) {
+    const mode = serveUntilRun();
+    // Nothing runs after the end: report where the program is again.
+    post({ type: 'stopped', point: result ? end : control.n, reason: mode.kind === 'continue' ? 'exit' : 'step', description: 'The program has ended' });
+  }
+}
+
+async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
+  fs.mkdirSync(path.dirname(cfg.journal), { recursive: true });
+  const journal = LogFileJournal.create(cfg.journal, { sync: 'snapshot' });
+  const out = sinkFor(journal);
+  let count = 0;
+  let snapshots = 0;
+  let memoryBytesSince = 0;
+  let policyFired = false;
+  let snapStart = 0;
+  let snapCost = 0;
+  let lastSnapEnd = performance.now();
+  const sink: EntrySink = {
+    write(e) {
+      out.write(e);
+      count++;
+      observeEntry(e);
+      if (e.kind === 'UpdateMemoryRegionV1') memoryBytesSince += e.data.length;
+      if (e.kind === 'SnapshotV1') {
+        control.flushPoints();
+        const now = performance.now();
+        snapCost = now - snapStart;
+        lastSnapEnd = now;
+        post({ type: 'snapshot', index: snapshots++, point: control.n, record: count - 1, trigger: e.trigger, timeMs: now - control.t0, bytes: memoryBytesSince });
+        memoryBytesSince = 0;
+        if (cfg.stopOnSnapshot && !policyFired && !control.pending) {
+          control.pending = { reason: 'snapshot', description: `Snapshot ${snapshots - 1} (${e.trigger})` };
+        }
+        policyFired = false;
+      }
+    },
+  };
+  control.records = () => count;
+  onStop = () => journal.flush();
+  stdin = new SessionStdin(cfg.stdin);
+  const live = new LiveWorld(cfg.args, cfg.env, cfg.fsMode, cfg.mounts, 0, [], undefined, {
+    tty: { stdin: false, stdout: false, stderr: false, cols: 80, rows: 24 },
+    stdin,
+  });
+  const world = new RecordingWorld(live, (e) => sink.write(e));
+  const terminal: Terminal = {
+    write(stream, data) {
+      post({ type: 'output', stream, data: new Uint8Array(data), point: control.n });
+      return true;
+    },
+  };
+  // Wait for the session's breakpoints before the program starts (DAP's configurationDone).
+  control.go(serveUntilRun());
+  if (cfg.stopOnEntry) {
+    control.mode = { kind: 'to', point: 0, breakpoints: false };
+    control.stopReason = { reason: 'entry', description: 'Stopped at the first host call' };
+  }
+  let result: RunResult;
+  try {
+    result = await runProgram({
+      module,
+      world,
+      sink,
+      terminal,
+      snapshots: {
+        triggers: cfg.triggers,
+        periodMs: cfg.periodMs,
+        policy: () => {
+          if (control.forceSnapshot) {
+            control.forceSnapshot = false;
+            snapStart = performance.now();
+            policyFired = !cfg.stopOnSnapshot || control.pending !== undefined;
+            return true;
+          }
+          if (!cfg.autoSnapshots) return false;
+          const now = performance.now();
+          // Often enough that any point is a short re-execution away, rarely enough that taking them costs little:
+          // at least AUTO_MIN_MS apart, and AUTO_FACTOR times as long as the last one took.
+          if (now - lastSnapEnd < Math.max(AUTO_MIN_MS, AUTO_FACTOR * snapCost)) return false;
+          snapStart = now;
+          policyFired = true;
+          return true;
+        },
+      },
+      points: control,
+      onInstance: (m, _e, p) => {
+        memory = m;
+        proc = p;
+      },
+      progress: (message) => post({ type: 'progress', message }),
+    });
+  } catch (e) {
+    journal.close();
+    ended(undefined, e);
+  }
+  journal.close();
+  ended(result);
+}
+
+/** Snapshots of a debug session: at least this far apart (ms of running)... */
+const AUTO_MIN_MS = 50;
+/** ...and this many times the time the last one took. */
+const AUTO_FACTOR = 8;
+
+/** A re-execution's world: the recorded inputs, but the host's folders as they are (read-only under overlay). */
+class SessionReplayWorld extends ReplayWorld {
+  private readonly hosts: RealHostFs[] = [];
+  constructor(
+    src: InputSource,
+    private readonly mounts: MountSpec[],
+  ) {
+    super(src);
+  }
+  override start(): StartInfo {
+    const s = super.start();
+    return {
+      ...s,
+      mounts: s.mounts.map((m) => {
+        const host = this.mounts.find((x) => x.guest === m.guest)?.host;
+        if (host === undefined && s.fsMode !== 'memory') throw new RuntimeError('bad-option', `the recording mounts ${m.guest}, which this session has no host folder for`);
+        return { ...m, host: host ?? '' };
+      }),
+    };
+  }
+  override hostFs(root: string): HostFs {
+    const h = new RealHostFs(root);
+    this.hosts.push(h);
+    return h;
+  }
+  override close(): void {
+    for (const h of this.hosts) h.closeAll();
+  }
+}
+
+/** Waits (answering requests) for the travel that starts a re-execution. */
+function nextTravel(): Extract<Envelope, { type: 'travel' }> {
+  for (;;) {
+    try {
+      serveUntilRun();
+      // Nothing to run before a travel: report where the worker is.
+      post({ type: 'stopped', point: control.n, reason: 'step', description: 'Nothing to run here' });
+    } catch (e) {
+      if (e instanceof TravelRequest) return e.req;
+      throw e;
+    }
+  }
+}
+
+async function runReplay(module: LoadedModule): Promise<never> {
+  const cfg = init.replay!;
+  const tail = new JournalTail(cfg.journal);
+  let req = nextTravel();
+  for (;;) {
+    try {
+      await reexecute(module, cfg, tail, req);
+    } catch (e) {
+      if (!(e instanceof TravelRequest)) throw e;
+      req = e.req;
+    }
+  }
+}
+
+/** Restores the snapshot the travel names (or the run's start) and re-executes up to its point; never returns. */
+async function reexecute(module: LoadedModule, cfg: NonNullable<WorkerInit['replay']>, tail: JournalTail, req: Extract<Envelope, { type: 'travel' }>): Promise<never> {
+  tail.refresh();
+  const records = tail.records;
+  let runStart = -1;
+  for (let i = records.length - 1; i >= 0; i--) {
+    if (records[i].entry.kind === 'InitModuleV1') {
+      runStart = i;
+      break;
+    }
+  }
+  if (runStart < 0) ended(undefined, new RuntimeError('bad-journal', `${cfg.journal} holds no run (no init-module entry)`));
+  let cursorRecords: LogRecord[];
+  let effects: JournalEntry[] = [];
+  let resumeFrom: IndexedResume | undefined;
+  fdPaths = new Map();
+  changed = new Set();
+  memory = undefined;
+  proc = undefined;
+  control.n = -1;
+  if (req.from) {
+    let k = -1;
+    let at = -1;
+    for (let i = runStart; i < records.length; i++) {
+      if (records[i].entry.kind === 'SnapshotV1' && ++k === req.from.index) {
+        at = i;
+        break;
+      }
+    }
+    // Snapshot numbers of the journal count those of earlier runs first.
+    const before = records.slice(0, runStart).filter((r) => r.entry.kind === 'SnapshotV1').length;
+    resumeFrom = at < 0 ? undefined : indexedResume(cfg.journal, before + req.from.index);
+    if (!resumeFrom) ended(undefined, new RuntimeError('bad-journal', `${cfg.journal}: snapshot ${req.from.index} of the run cannot be restored`));
+    effects = resumeFrom.effects;
+    for (const e of effects) observeEntry(e);
+    // The run's start (module, program start, terminal), then what was recorded after the snapshot.
+    cursorRecords = records.slice(runStart, runStart + 3).concat(records.slice(at + 1));
+    control.n = req.from.point;
+  } else {
+    cursorRecords = records.slice(runStart);
+  }
+  const cursor = new ReplayCursor(cursorRecords, true, ['HostFsResultV1']);
+  const world = new SessionReplayWorld(cursor, cfg.mounts);
+  const sink: EntrySink = {
+    write(e) {
+      if (e.kind === 'ResumedFromV1') return;
+      cursor.write(e);
+      observeEntry(e);
+    },
+  };
+  control.mode = { kind: 'to', point: req.point, breakpoints: req.collect === true };
+  control.stopReason = { reason: req.reason, description: req.description ?? `Point ${req.point}` };
+  control.hits = req.collect ? [] : undefined;
+  control.cursor = control.timeline ? { records: cursorRecords, cursor, snapshots: 0 } : undefined;
+  if (control.timeline) control.records = () => cursorRecords[cursor.position]?.index ?? records.length;
+  const terminal: Terminal = control.timeline
+    ? { write: (stream, data) => (post({ type: 'output', stream, data: new Uint8Array(data), point: control.n }), true) }
+    : discard;
+  let result: RunResult;
+  try {
+    result = await runProgram({
+      module,
+      world,
+      sink,
+      terminal,
+      restore: effects,
+      resumeFrom,
+      points: control,
+      onInstance: (m, _e, p) => {
+        memory = m;
+        proc = p;
+      },
+      progress: (message) => post({ type: 'progress', message }),
+    });
+  } catch (e) {
+    if (e instanceof TravelRequest) throw e;
+    control.timeline = false;
+    if (e instanceof ReplayEnd && req.point === Number.MAX_SAFE_INTEGER) {
+      // A recording of a run that did not end (stopped after a snapshot, killed): its end is the last point.
+      control.flushPoints();
+      post({ type: 'stopped', point: control.n, reason: 'exit', description: 'The end of the recording (the recorded run did not end)' });
+      control.cursor = undefined;
+      for (;;) serveUntilRun();
+    }
+    if (e instanceof ReplayEnd) ended(undefined, new RuntimeError('divergence', 'the re-execution reached the end of the recording before the point it was going to'));
+    ended(undefined, e);
+  }
+  control.timeline = false;
+  control.cursor = undefined;
+  ended(result);
+}
+
+async function main(): Promise<void> {
+  let module: LoadedModule;
+  try {
+    module = await load();
+  } catch (e) {
+    post({ type: 'failed', message: (e as Error).message });
+    return;
+  }
+  post({ type: 'ready', instrumented: true });
+  try {
+    if (init.role === 'live') await runLive(init.live!, module);
+    else await runReplay(module);
+  } catch (e) {
+    if (e instanceof TravelRequest) {
+      // ended()'s loop is where travels arrive after the end; a replay worker handles them in runReplay.
+      post({ type: 'failed', message: 'a travel reached a worker that cannot travel' });
+      return;
+    }
+    post({ type: 'failed', message: e instanceof RuntimeError ? e.message : `internal error: ${(e as Error).stack ?? String(e)}` });
+  }
+}
+
+void main();
+

@@ -1,0 +1,787 @@
+// A recording you can move through (knows nothing of DAP). The live guest worker runs the program and records it; it
+// stays stopped at the frontier while the replay worker visits the past: a travel restores the nearest snapshot and
+// re-executes with the recorded inputs up to the point. Going forward from the past re-executes the recorded future;
+// where it reaches the frontier, the live worker takes over and the program runs on for real.
+
+import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { RuntimeError } from '../errors';
+import { parseSnapshotTrigger, type SnapshotTriggerName } from '../../journal/wasi-types';
+import { DEFAULT_TRIGGERS } from '../snapshot/triggers';
+import { FS_MODES, type FsMode, type MountSpec } from '../world';
+import { exportJournal, type ExportOptions, type ExportResult } from './export';
+import { pointText, type PointInfo } from './points';
+import {
+  Cell, CONTROL_CELLS, type BreakpointSpec, type DataBreakpointSpec, type MemoryDiff, type ProcessState, type Request,
+  type RunMode, type SnapshotAt, type StackFrameInfo, type StopReason, type WorkerEvent, type WorkerInit,
+} from './protocol';
+
+export interface LaunchOptions {
+  program: string;
+  args?: string[];
+  env?: Record<string, string> | string[];
+  /** Where relative paths (program, dirs, journal) start. */
+  cwd?: string;
+  /** Host folders for the guest, `HOST::GUEST` (or HOST alone: the same path in the guest). */
+  dirs?: string[];
+  fsMode?: FsMode;
+  stdin?: string;
+  /** Where to record (default: .wasm-journal/ beside the program). */
+  journal?: string;
+  snapshotOn?: string[];
+  /** ms between periodic snapshots (adds the periodic-interval trigger). */
+  snapshotPeriod?: number;
+  stopOnEntry?: boolean;
+  stopOnSnapshot?: boolean;
+  /** Snapshots of the session's own policy, so any point is a short re-execution away (default true). */
+  autoSnapshots?: boolean;
+}
+
+export interface AttachOptions {
+  /** The recording. */
+  journal: string;
+  /** The module it was recorded from. */
+  program: string;
+  cwd?: string;
+  dirs?: string[];
+}
+
+export interface Stop {
+  point: number;
+  reason: StopReason;
+  description: string;
+  hitBreakpointIds?: number[];
+  /** A trap's message (reason `exception`). */
+  text?: string;
+}
+
+export interface SnapshotRecord extends SnapshotAt {
+  trigger: SnapshotTriggerName;
+  record: number;
+  timeMs: number;
+  /** Memory bytes the snapshot wrote (changed since the one before). */
+  bytes: number;
+}
+
+export interface OutputChunk {
+  stream: 1 | 2;
+  text: string;
+  point: number;
+}
+
+export interface TimelinePoint {
+  point: number;
+  call: string;
+  text: string;
+  category: string;
+  timeMs: number;
+  record: number;
+  /** The snapshot taken at this point, if any. */
+  snapshot?: number;
+}
+
+export interface Timeline {
+  points: TimelinePoint[];
+  snapshots: SnapshotRecord[];
+  current: number;
+  /** Points recorded so far (the end point, after the last call, when the program ended). */
+  total: number;
+  start: number;
+  ended: boolean;
+  exitCode?: number;
+}
+
+export interface SessionEvents {
+  stopped: [Stop];
+  output: [OutputChunk];
+  exited: [{ exitCode: number; trap?: string }];
+  progress: [string];
+  snapshot: [SnapshotRecord];
+  waitingForInput: [number];
+}
+
+function category(call: string): string {
+  if (call.startsWith('path_')) return 'fs';
+  if (call === 'fd_read' || call === 'fd_write') return 'io';
+  if (call.startsWith('fd_')) return 'fd';
+  if (call.startsWith('sock_')) return 'net';
+  if (call === 'clock_time_get' || call === 'random_get' || call === 'poll_oneoff') return 'outside';
+  return 'process';
+}
+
+/** The folder of the bundled workers (dist/), or of the compiled sources when run from out/. */
+function workerFile(): string {
+  const here = path.join(__dirname, 'guest-worker.js');
+  return here;
+}
+
+/** One guest worker and the requests in flight to it. */
+class GuestThread {
+  readonly worker: Worker;
+  readonly port: MessagePort;
+  readonly control: Int32Array;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private stopWaiters: ((s: Extract<WorkerEvent, { type: 'stopped' }>) => void)[] = [];
+  /** Stops nobody waited for (the live program stopping by itself while running). */
+  onStop: (s: Extract<WorkerEvent, { type: 'stopped' }>) => void = () => undefined;
+  onEvent: (e: WorkerEvent) => void = () => undefined;
+  dead: string | undefined;
+  readonly ready: Promise<void>;
+
+  constructor(init: Omit<WorkerInit, 'control'>) {
+    const sab = new SharedArrayBuffer(CONTROL_CELLS * 4);
+    this.control = new Int32Array(sab);
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.worker = new Worker(workerFile(), { workerData: { init: { ...init, control: sab }, port: port2 }, transferList: [port2] });
+    let readyResolve!: () => void;
+    let readyReject!: (e: Error) => void;
+    this.ready = new Promise((res, rej) => {
+      readyResolve = res;
+      readyReject = rej;
+    });
+    this.port.on('message', (e: WorkerEvent) => {
+      switch (e.type) {
+        case 'ready':
+          readyResolve();
+          return;
+        case 'failed':
+          this.fail(e.message);
+          readyReject(new RuntimeError('bad-option', e.message));
+          return;
+        case 'response': {
+          const w = this.waiting.get(e.id);
+          this.waiting.delete(e.id);
+          if (e.error !== undefined) w?.reject(new RuntimeError('bad-option', e.error));
+          else w?.resolve(e.body);
+          return;
+        }
+        case 'stopped': {
+          const w = this.stopWaiters.shift();
+          if (w) w(e);
+          else this.onStop(e);
+          return;
+        }
+        default:
+          this.onEvent(e);
+      }
+    });
+    this.worker.on('error', (err) => this.fail(`the guest worker failed: ${err.message}`));
+    this.worker.on('exit', () => this.fail('the guest worker ended'));
+  }
+
+  private fail(message: string): void {
+    if (this.dead) return;
+    this.dead = message;
+    for (const w of this.waiting.values()) w.reject(new RuntimeError('bad-option', message));
+    this.waiting.clear();
+    const waiters = this.stopWaiters;
+    this.stopWaiters = [];
+    for (const w of waiters) w({ type: 'stopped', point: -1, reason: 'exception', description: message, text: message });
+  }
+
+  private post(req: Request & { id: number }, transfer: ArrayBuffer[] = []): void {
+    if (this.dead) throw new RuntimeError('bad-option', this.dead);
+    this.port.postMessage(req, transfer);
+    Atomics.add(this.control, Cell.Mail, 1);
+    Atomics.notify(this.control, Cell.Mail);
+  }
+
+  request<T>(req: Request, transfer: ArrayBuffer[] = []): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      try {
+        this.post({ ...req, id } as Request & { id: number }, transfer);
+      } catch (e) {
+        this.waiting.delete(id);
+        reject(e as Error);
+      }
+    });
+  }
+
+  /** Sends a run or travel and waits for the stop it ends in. */
+  go(req: Extract<Request, { type: 'run' | 'travel' }>): Promise<Extract<WorkerEvent, { type: 'stopped' }>> {
+    return new Promise((resolve, reject) => {
+      this.stopWaiters.push(resolve);
+      try {
+        this.post({ ...req, id: this.nextId++ });
+      } catch (e) {
+        this.stopWaiters.pop();
+        reject(e as Error);
+      }
+    });
+  }
+
+  pause(): void {
+    Atomics.store(this.control, Cell.Pause, 1);
+    Atomics.notify(this.control, Cell.Mail);
+  }
+
+  async terminate(): Promise<void> {
+    this.dead ??= 'the session ended';
+    await this.worker.terminate();
+  }
+}
+
+function resolveMounts(dirs: string[] | undefined, cwd: string): MountSpec[] {
+  return (dirs ?? []).map((spec) => {
+    const i = spec.indexOf('::');
+    const host = i < 0 ? spec : spec.slice(0, i);
+    let guest = i < 0 ? spec : spec.slice(i + 2);
+    if (host === '' || guest === '') throw new RuntimeError('bad-option', `dirs: "${spec}": expected HOST or HOST::GUEST`);
+    if (!guest.startsWith('/')) guest = guest === '.' ? '/' : '/' + guest.replace(/^\.\//, '');
+    const abs = path.resolve(cwd, host);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(abs);
+    } catch {
+      throw new RuntimeError('bad-option', `dirs: ${abs}: no such folder`);
+    }
+    if (!st.isDirectory()) throw new RuntimeError('bad-option', `dirs: ${abs}: not a folder`);
+    return { host: abs, guest };
+  });
+}
+
+function checkProgram(file: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new RuntimeError('bad-option', `program ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : (e as Error).message}`);
+  }
+  try {
+    if (fs.fstatSync(fd).isDirectory()) throw new RuntimeError('bad-option', `program ${file}: is a folder`);
+    const head = Buffer.alloc(4);
+    const n = fs.readSync(fd, head, 0, 4, 0);
+    if (n < 4 || head.toString('latin1') !== '\0asm') throw new RuntimeError('not-wasm', `program ${file}: not a WebAssembly module (it does not start with \\0asm)`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** A fresh file name for a recording: `journal`, or beside the program, never over an existing file. */
+function recordingPath(program: string, wanted: string | undefined, cwd: string): string {
+  const base = wanted ? path.resolve(cwd, wanted) : path.join(path.dirname(program), '.wasm-journal', `${path.basename(program, '.wasm')}.journal`);
+  if (!fs.existsSync(base)) return base;
+  const ext = path.extname(base);
+  for (let i = 2; ; i++) {
+    const p = `${base.slice(0, base.length - ext.length)}-${i}${ext}`;
+    if (!fs.existsSync(p)) return p;
+  }
+}
+
+export class RecordingSession extends EventEmitter<SessionEvents> {
+  private live: GuestThread | undefined;
+  private replay: GuestThread | undefined;
+  private active: 'live' | 'replay' = 'live';
+  private program = '';
+  private mounts: MountSpec[] = [];
+  journal = '';
+  fsMode: FsMode = 'overlay';
+  /** The point the session is at. */
+  current = -1;
+  /** Where the live worker is stopped (the frontier), or the end point once the program ended. */
+  private frontier = -1;
+  private liveRunning = false;
+  ended = false;
+  exitCode: number | undefined;
+  private readonly infos: PointInfo[] = [];
+  private readonly recordOf: number[] = [];
+  private readonly times: number[] = [];
+  readonly snapshots: SnapshotRecord[] = [];
+  readonly output: OutputChunk[] = [];
+  private breakpoints: BreakpointSpec[] = [];
+  private dataBreakpoints: DataBreakpointSpec[] = [];
+  private busy = false;
+  /** The recording only (attach): no live program. */
+  postMortem = false;
+
+  /** Starts the live worker; the program starts with start() (after the client's breakpoints). */
+  async launch(opts: LaunchOptions): Promise<void> {
+    const cwd = path.resolve(opts.cwd ?? process.cwd());
+    if (!opts.program) throw new RuntimeError('bad-option', 'launch: "program" (the .wasm file to run) is required');
+    const program = path.resolve(cwd, opts.program);
+    checkProgram(program);
+    const fsMode = opts.fsMode ?? 'overlay';
+    if (!FS_MODES.includes(fsMode)) throw new RuntimeError('bad-option', `fsMode "${fsMode}": use overlay, memory or host`);
+    const mounts = resolveMounts(opts.dirs, cwd);
+    const triggers: SnapshotTriggerName[] = [];
+    for (const t of opts.snapshotOn ?? DEFAULT_TRIGGERS) {
+      const name = parseSnapshotTrigger(t);
+      if (!name) throw new RuntimeError('bad-option', `snapshotOn: unknown trigger "${t}"`);
+      triggers.push(name);
+    }
+    if (opts.snapshotPeriod !== undefined) {
+      if (!(opts.snapshotPeriod > 0)) throw new RuntimeError('bad-option', `snapshotPeriod ${opts.snapshotPeriod}: expected a number of ms above 0`);
+      if (!triggers.includes('periodic-interval')) triggers.push('periodic-interval');
+    }
+    const env = Array.isArray(opts.env) ? opts.env : Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
+    this.program = program;
+    this.mounts = mounts;
+    this.fsMode = fsMode;
+    this.journal = recordingPath(program, opts.journal, cwd);
+    this.live = this.thread({
+      role: 'live',
+      program,
+      live: {
+        args: [path.basename(program), ...(opts.args ?? [])],
+        env,
+        fsMode,
+        mounts,
+        journal: this.journal,
+        triggers,
+        periodMs: opts.snapshotPeriod,
+        autoSnapshots: opts.autoSnapshots ?? true,
+        stdin: opts.stdin,
+        stopOnEntry: opts.stopOnEntry ?? false,
+        stopOnSnapshot: opts.stopOnSnapshot ?? false,
+      },
+    }, 'live');
+    await this.live.ready;
+    this.live.onStop = (s) => this.liveStopped(s);
+  }
+
+  /** Opens a recording alone (post-mortem): every recorded point can be visited. */
+  async attach(opts: AttachOptions): Promise<void> {
+    const cwd = path.resolve(opts.cwd ?? process.cwd());
+    const program = path.resolve(cwd, opts.program);
+    checkProgram(program);
+    const journal = path.resolve(cwd, opts.journal);
+    if (!fs.existsSync(journal)) throw new RuntimeError('bad-option', `journal ${journal}: no such file`);
+    this.program = program;
+    this.mounts = resolveMounts(opts.dirs, cwd);
+    this.journal = journal;
+    this.postMortem = true;
+    this.active = 'replay';
+    const r = await this.ensureReplay(true);
+    // One pass through the whole recording: its points, snapshots and output.
+    const end = await r.go({ type: 'travel', point: Number.MAX_SAFE_INTEGER, reason: 'exit' });
+    if (end.point < 0) throw new RuntimeError('bad-journal', end.description);
+    if (end.reason === 'exception' && end.text === undefined) {
+      // A recording the module does not reproduce (another module, a damaged journal).
+      throw new RuntimeError('bad-journal', `${journal}: ${end.description}`);
+    }
+    this.frontier = end.point;
+    this.current = end.point;
+    this.ended = true;
+  }
+
+  private thread(init: Omit<WorkerInit, 'control'>, role: 'live' | 'replay'): GuestThread {
+    const t = new GuestThread(init);
+    t.onEvent = (e) => this.workerEvent(e, role);
+    return t;
+  }
+
+  private workerEvent(e: WorkerEvent, role: 'live' | 'replay'): void {
+    const timeline = role === 'live' || this.postMortem;
+    switch (e.type) {
+      case 'points':
+        if (!timeline) return;
+        for (let i = 0; i < e.batch.infos.length; i++) {
+          const n = e.batch.first + i;
+          this.infos[n] = e.batch.infos[i];
+          this.recordOf[n] = e.batch.records[i];
+          this.times[n] = e.batch.times[i];
+        }
+        return;
+      case 'snapshot': {
+        if (!timeline) return;
+        const s: SnapshotRecord = { index: e.index, point: e.point, trigger: e.trigger, record: e.record, timeMs: e.timeMs, bytes: e.bytes };
+        this.snapshots[e.index] = s;
+        this.emit('snapshot', s);
+        return;
+      }
+      case 'output': {
+        if (!timeline) return;
+        const chunk: OutputChunk = { stream: e.stream, text: Buffer.from(e.data).toString('utf8'), point: e.point };
+        this.output.push(chunk);
+        this.emit('output', chunk);
+        return;
+      }
+      case 'exited':
+        this.ended = true;
+        this.exitCode = e.exitCode;
+        this.emit('exited', { exitCode: e.exitCode, trap: e.trap });
+        return;
+      case 'progress':
+        this.emit('progress', e.message);
+        return;
+      case 'waitingForInput':
+        this.emit('waitingForInput', e.point);
+        return;
+      default:
+    }
+  }
+
+  private async ensureReplay(scan = false): Promise<GuestThread> {
+    if (this.replay && !this.replay.dead) return this.replay;
+    this.replay = this.thread({ role: 'replay', program: this.program, replay: { journal: this.journal, mounts: this.mounts, scan } }, 'replay');
+    await this.replay.ready;
+    await this.replay.request({ type: 'breakpoints', breakpoints: this.breakpoints, data: this.dataBreakpoints });
+    return this.replay;
+  }
+
+  private thread_(): GuestThread {
+    const t = this.active === 'live' ? this.live : this.replay;
+    if (!t) throw new RuntimeError('bad-option', 'the session has no program');
+    return t;
+  }
+
+  /** A stop of the live program nobody asked for (a breakpoint while running, a pause, the end). */
+  private liveStopped(s: Extract<WorkerEvent, { type: 'stopped' }>): void {
+    this.liveRunning = false;
+    this.frontier = s.point;
+    this.active = 'live';
+    this.current = s.point;
+    this.emit('stopped', this.stop(s));
+  }
+
+  private stop(s: Extract<WorkerEvent, { type: 'stopped' }>): Stop {
+    return { point: s.point, reason: s.reason, description: s.description, hitBreakpointIds: s.hit, text: s.text };
+  }
+
+  get running(): boolean {
+    return this.liveRunning;
+  }
+
+  /** The point of the live end (where the live program is stopped, or the end once it ended). */
+  get liveEnd(): number {
+    return this.frontier;
+  }
+
+  private async exclusive<T>(f: () => Promise<T>): Promise<T> {
+    if (this.liveRunning) throw new RuntimeError('bad-option', 'the program is running; pause it first');
+    if (this.busy) throw new RuntimeError('bad-option', 'the session is busy with another request');
+    this.busy = true;
+    try {
+      return await f();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Starts the program (after the breakpoints are set). */
+  start(): void {
+    if (!this.live) return;
+    this.liveRunning = true;
+    this.live.go({ type: 'run', mode: { kind: 'continue' } }).then((s) => this.liveStopped(s), () => undefined);
+  }
+
+  private runLive(mode: RunMode): Stop | undefined {
+    const live = this.live!;
+    this.active = 'live';
+    this.liveRunning = true;
+    live.go({ type: 'run', mode }).then((s) => this.liveStopped(s), () => undefined);
+    return undefined;
+  }
+
+  async setBreakpoints(bps: BreakpointSpec[], data: DataBreakpointSpec[] = this.dataBreakpoints): Promise<{ id: number; verified: boolean; message?: string }[]> {
+    this.breakpoints = bps;
+    this.dataBreakpoints = data;
+    let verified: { id: number; verified: boolean; message?: string }[] = [];
+    for (const t of [this.live, this.replay]) {
+      if (t && !t.dead) verified = await t.request({ type: 'breakpoints', breakpoints: bps, data });
+    }
+    return verified;
+  }
+
+  async setDataBreakpoints(data: DataBreakpointSpec[]): Promise<void> {
+    await this.setBreakpoints(this.breakpoints, data);
+  }
+
+  pause(): void {
+    if (this.liveRunning) this.live?.pause();
+  }
+
+  /** Runs forward: through the recorded future (stopping at breakpoints), then live. */
+  continue(): Promise<Stop | undefined> {
+    return this.exclusive(async () => {
+      if (this.active === 'live') {
+        if (this.ended) return this.here('exit', this.exitDescription());
+        return this.runLive({ kind: 'continue' });
+      }
+      const r = await this.moveReplay({ type: 'run', mode: { kind: 'to', point: this.frontier, breakpoints: true } });
+      if (r.point !== this.frontier) return this.stop(r);
+      // The frontier: a breakpoint there stops there (the live program takes over, stopped); otherwise it runs on.
+      if (r.reason !== 'step') {
+        this.atFrontier(r.reason, false);
+        return this.stop(r);
+      }
+      return this.atFrontier('step');
+    });
+  }
+
+  private exitDescription(): string {
+    return this.exitCode === undefined ? 'The end of the recording' : `Exited with code ${this.exitCode}`;
+  }
+
+  /** Reached the frontier from the past: the live program takes over. */
+  private atFrontier(reason: StopReason, andRun = true): Stop | undefined {
+    if (this.postMortem) {
+      this.current = this.frontier;
+      return { point: this.frontier, reason: 'exit', description: 'The end of the recording' };
+    }
+    this.active = 'live';
+    this.current = this.frontier;
+    if (this.ended) return { point: this.frontier, reason: 'exit', description: this.exitDescription() };
+    if (andRun) return this.runLive({ kind: 'continue' });
+    return { point: this.frontier, reason, description: `Point ${this.frontier}: the live end of the recording` };
+  }
+
+  private here(reason: StopReason, description: string): Stop {
+    return { point: this.current, reason, description };
+  }
+
+  /** One host call forward. */
+  stepForward(): Promise<Stop | undefined> {
+    return this.exclusive(async () => {
+      const to = this.current + 1;
+      if (this.active === 'live') {
+        if (this.ended) return this.here('step', `${this.exitDescription()}: there is nothing after the end`);
+        return this.runLive({ kind: 'to', point: to, breakpoints: false });
+      }
+      if (to >= this.frontier) return this.atFrontier('step', false);
+      return this.stop(await this.moveReplay({ type: 'run', mode: { kind: 'to', point: to, breakpoints: false } }));
+    });
+  }
+
+  /** One host call back. */
+  stepBack(): Promise<Stop> {
+    return this.exclusive(async () => {
+      if (this.current <= 0) return this.here('step', 'At the start of the recording');
+      return this.goto(this.current - 1, 'step', `Stepped back to point ${this.current - 1}`);
+    });
+  }
+
+  /** Back to the previous breakpoint hit, or the start. */
+  reverseContinue(): Promise<Stop> {
+    return this.exclusive(async () => {
+      const before = this.current;
+      if (this.breakpoints.length > 0 || this.dataBreakpoints.length > 0) {
+        // Search the snapshot segments backwards: re-execute each, collecting the points a breakpoint would stop at.
+        let end = before;
+        const starts = this.snapshots.filter((s) => s.point < end).map((s) => s.point).reverse();
+        starts.push(-1);
+        for (const start of starts) {
+          const from = this.snapshotAt(start);
+          const r = await this.replayTravel({ type: 'travel', point: end, from, reason: 'step', collect: true });
+          const hits = (r.hit ?? []).filter((p) => p < before && p > (from?.point ?? -1));
+          if (hits.length > 0) {
+            const p = Math.max(...hits);
+            return this.goto(p, 'breakpoint', `Breakpoint hit at point ${p} (reverse)`);
+          }
+          end = Math.max(0, start);
+          if (start <= 0) break;
+        }
+      }
+      return this.goto(0, 'step', 'Back at the start of the recording (no breakpoint before)');
+    });
+  }
+
+  /** Goes to a point (the timeline's travel); a snapshot's point restores it. */
+  travel(point: number): Promise<Stop> {
+    return this.exclusive(() => this.goto(point, 'goto', `Travelled to point ${point}`));
+  }
+
+  private snapshotAt(point: number): SnapshotAt | undefined {
+    let best: SnapshotRecord | undefined;
+    for (const s of this.snapshots) if (s && s.point <= point && (!best || s.point >= best.point)) best = s;
+    return best ? { index: best.index, point: best.point } : undefined;
+  }
+
+  private async goto(point: number, reason: StopReason, description: string): Promise<Stop> {
+    if (!Number.isInteger(point) || point < 0) throw new RuntimeError('bad-option', `point ${point}: expected a point number from 0`);
+    if (point > this.frontier) throw new RuntimeError('bad-option', `point ${point} has not happened yet (the recording ends at point ${this.frontier})`);
+    if (point === this.frontier) {
+      const s = this.atFrontier(reason, false)!;
+      return { ...s, reason, description };
+    }
+    if (this.fsMode === 'host' && !this.postMortem) {
+      throw new RuntimeError('bad-option', 'travelling back needs fsMode overlay or memory: with fsMode host the program changed the host files, which a re-execution cannot undo');
+    }
+    const from = this.snapshotAt(point);
+    const replay = this.replay && !this.replay.dead ? this.replay : undefined;
+    let r: Extract<WorkerEvent, { type: 'stopped' }>;
+    if (replay && this.active === 'replay' && this.current <= point && (!from || from.point <= this.current)) {
+      r = await this.moveReplay({ type: 'run', mode: { kind: 'to', point, breakpoints: false } });
+    } else {
+      r = await this.replayTravel({ type: 'travel', point, from, reason, description });
+    }
+    return { ...this.stop(r), reason, description };
+  }
+
+  private async replayTravel(req: Extract<Request, { type: 'travel' }>): Promise<Extract<WorkerEvent, { type: 'stopped' }>> {
+    return this.moveReplay(req);
+  }
+
+  private async moveReplay(req: Extract<Request, { type: 'run' | 'travel' }>): Promise<Extract<WorkerEvent, { type: 'stopped' }>> {
+    const before = { active: this.active, current: this.current };
+    const r = await this.ensureReplay();
+    this.cancelled = false;
+    const s = await r.go(req);
+    const target = req.type === 'travel' ? req.point : req.mode.kind === 'to' ? req.mode.point : undefined;
+    if (this.cancelled && s.reason === 'pause') {
+      this.cancelled = false;
+      this.active = 'replay';
+      this.current = s.point;
+      if (before.current !== s.point) await this.goto(before.current, 'goto', '');
+      throw new RuntimeError('cancelled', 'cancelled; the session is back where it was');
+    }
+    if (s.point < 0 || (s.reason === 'exception' && target !== undefined && s.point < target && s.text === undefined && !this.postMortem)) {
+      // The travel failed (a divergence, a worker that died): go back to where the session was.
+      const why = s.description;
+      this.active = before.active;
+      this.current = before.current;
+      if (before.active === 'replay' && before.current >= 0) {
+        const back = this.snapshotAt(before.current);
+        await (await this.ensureReplay()).go({ type: 'travel', point: before.current, from: back, reason: 'goto' });
+      }
+      throw new RuntimeError('divergence', `cannot travel there: ${why}`);
+    }
+    this.active = 'replay';
+    this.current = s.point;
+    return s;
+  }
+
+  // ---- what the current point shows ---------------------------------------------------------------------------
+
+  readMemory(offset: number, count: number): Promise<{ offset: number; data: Uint8Array; size: number }> {
+    return this.thread_().request({ type: 'readMemory', offset, count });
+  }
+
+  async writeMemory(offset: number, data: Uint8Array): Promise<number> {
+    if (this.active !== 'live' || this.ended || this.postMortem) {
+      throw new RuntimeError('bad-option', `memory can be written only at the live end of the recording (point ${this.frontier}${this.ended ? ', and the program has ended' : ''}); this is point ${this.current}`);
+    }
+    const r = await this.live!.request<{ written: number }>({ type: 'writeMemory', offset, data });
+    return r.written;
+  }
+
+  /** Memory at any point: the current one's directly, another's by going there and back. */
+  async readMemoryAt(point: number, offset: number, count: number): Promise<{ offset: number; data: Uint8Array; size: number }> {
+    if (point === this.current) return this.readMemory(offset, count);
+    return this.exclusive(async () => {
+      const back = this.current;
+      await this.goto(point, 'goto', '');
+      try {
+        return await this.readMemory(offset, count);
+      } finally {
+        await this.goto(back, 'goto', '');
+      }
+    });
+  }
+
+  /** Cancels a long re-execution (a travel, a reverse search): the session goes back to where it was. */
+  cancel(): void {
+    if (this.busy && this.replay && !this.replay.dead) {
+      this.cancelled = true;
+      this.replay.pause();
+    }
+  }
+
+  private cancelled = false;
+
+  stack(): Promise<StackFrameInfo[]> {
+    return this.thread_().request({ type: 'stack' });
+  }
+
+  state(): Promise<ProcessState> {
+    return this.thread_().request({ type: 'state' });
+  }
+
+  info(point: number): PointInfo | undefined {
+    return this.infos[point];
+  }
+
+  timeOf(point: number): number | undefined {
+    return this.times[point];
+  }
+
+  /** The terminal text written before `point` (by the calls before it). */
+  terminalUpTo(point: number): string {
+    return this.output.filter((c) => c.point < point).map((c) => c.text).join('');
+  }
+
+  /** Snapshots taken at or before `point`, newest first. */
+  snapshotsUpTo(point: number): SnapshotRecord[] {
+    return this.snapshots.filter((s) => s && s.point <= point).reverse();
+  }
+
+  async sendStdin(text: string, end = false): Promise<void> {
+    if (!this.live || this.ended) throw new RuntimeError('bad-option', 'the program is not running: there is no input to feed');
+    await this.live.request({ type: 'stdin', data: Buffer.from(text, 'utf8'), end });
+  }
+
+  /** Takes a snapshot at the live end now (the program must be stopped there). */
+  async snapshot(): Promise<Stop> {
+    if (this.active !== 'live' || this.ended || !this.live || this.liveRunning) throw new RuntimeError('bad-option', 'snapshots are taken at the live end, with the program stopped there');
+    const live = this.live;
+    return this.exclusive(async () => {
+      const wait = new Promise<Extract<WorkerEvent, { type: 'stopped' }>>((resolve) => {
+        live.onStop = (s) => {
+          live.onStop = (x) => this.liveStopped(x);
+          resolve(s);
+        };
+      });
+      await live.request({ type: 'snapshot' });
+      const s = await wait;
+      this.current = s.point;
+      this.frontier = s.point;
+      return this.stop(s);
+    });
+  }
+
+  /** The memory changes between two points. */
+  diffMemory(from: number, to: number, offset = 0, count?: number, maxRanges = 1000): Promise<MemoryDiff> {
+    return this.exclusive(async () => {
+      const back = this.current;
+      const take = async (p: number): Promise<GuestThread> => {
+        if (p !== this.current) await this.goto(p, 'goto', '');
+        return this.thread_();
+      };
+      const base = await (await take(from)).request<Uint8Array>({ type: 'copyMemory' });
+      const t = await take(to);
+      const diff = await t.request<MemoryDiff>(
+        { type: 'diffMemory', base, offset, count: count ?? Number.MAX_SAFE_INTEGER, maxRanges },
+        [base.buffer as ArrayBuffer],
+      );
+      if (this.current !== back) await this.goto(back, 'goto', '');
+      return diff;
+    });
+  }
+
+  timeline(start = 0, count = 1000): Timeline {
+    const total = this.ended || this.postMortem ? this.frontier : this.infos.length;
+    const snapAt = new Map<number, number>();
+    for (const s of this.snapshots) if (s) snapAt.set(s.point, s.index);
+    const points: TimelinePoint[] = [];
+    const end = Math.min(this.infos.length, start + Math.max(0, count));
+    for (let p = Math.max(0, start); p < end; p++) {
+      const info = this.infos[p];
+      if (!info) continue;
+      points.push({ point: p, call: info.call, text: pointText(info), category: category(info.call), timeMs: this.times[p] ?? 0, record: this.recordOf[p] ?? 0, snapshot: snapAt.get(p) });
+    }
+    return { points, snapshots: this.snapshots.filter(Boolean), current: this.current, total, start, ended: this.ended, exitCode: this.exitCode };
+  }
+
+  /** Writes (part of) the recording to a new journal. `upTo`: only what happened before that point. */
+  exportJournal(dest: string, opts: Omit<ExportOptions, 'upToRecord'> & { upTo?: number }): ExportResult {
+    if (this.liveRunning) throw new RuntimeError('bad-option', 'the program is running; pause it before exporting');
+    let upToRecord: number | undefined;
+    if (opts.upTo !== undefined) {
+      if (!Number.isInteger(opts.upTo) || opts.upTo < 0) throw new RuntimeError('bad-option', `upTo ${opts.upTo}: expected a point number`);
+      upToRecord = opts.upTo < this.recordOf.length ? this.recordOf[opts.upTo] : undefined;
+    }
+    return exportJournal(this.journal, dest, { ...opts, upToRecord });
+  }
+
+  async terminate(): Promise<void> {
+    this.liveRunning = false;
+    await Promise.all([this.live?.terminate(), this.replay?.terminate()]);
+  }
+}

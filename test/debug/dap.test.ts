@@ -1,0 +1,295 @@
+// The time-travel Debug Adapter driven by a real DAP client over stdio and TCP, on a guest (steps.c) whose
+// memory and output show whether a travel landed right: a counter at a known address takes 11, 22, ... 55, each
+// step prints a line and appends a line to /out/steps.txt, then the program reads a name, greets it, sets 99.
+// Points of steps.wasm: 4 prints the counter's address, 8/10/12/14/16 print "step i", 9/11/13/15/17 write the
+// file, 19 reads stdin (the first-stdin snapshot), 20 prints the greeting, 21 is the end.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AdapterClient, BIN } from '../helpers/dap';
+import { GUESTS } from '../helpers/guest';
+import { tempDir } from '../helpers/tmp';
+
+const STEPS = path.join(GUESTS, 'steps.wasm');
+
+async function launched(c: AdapterClient, args: Record<string, unknown>, before?: () => Promise<unknown>): Promise<void> {
+  const init = await c.initializeRequest({ adapterID: 'wasm-journal', supportsProgressReporting: false, linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+  assert.equal(init.body?.supportsStepBack, true);
+  assert.equal(init.body?.supportsRestartFrame, true);
+  assert.equal(init.body?.supportsDataBreakpoints, true);
+  const initialized = c.waitForEvent('initialized', 20000);
+  await c.launchRequest(args as never);
+  await initialized;
+  await before?.();
+  await c.configurationDoneRequest();
+}
+
+function counterAddress(c: AdapterClient): number {
+  const m = /counter at (0x[0-9a-f]+)/.exec(c.programOutput());
+  assert.ok(m, `no address in ${c.programOutput()}`);
+  return Number(m[1]);
+}
+
+test('dap over stdio: breakpoints with conditions, memory at points, step back, reverse continue, snapshots, restart frame, export', async () => {
+  const dir = tempDir('wj-dap-');
+  fs.mkdirSync(path.join(dir, 'out'));
+  const journal = path.join(dir, 'steps.journal');
+  const c = new AdapterClient();
+  c.startStdio();
+  try {
+    const firstStop = c.waitForEvent('stopped', 30000);
+    await launched(c, { program: STEPS, dirs: [`${dir}/out::/out`], stdin: 'world\n', journal, snapshotOn: ['first-stdin'], stopOnSnapshot: true }, async () => {
+      const bps = await c.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'fd_write', condition: 'fd == 4' }] });
+      assert.equal(bps.body.breakpoints[0].verified, true);
+    });
+    let stop = (await firstStop) as { body: { reason: string; description?: string } };
+    assert.equal(stop.body.reason, 'function breakpoint');
+    let vars = await c.pointVariables();
+    assert.equal(vars.point, '9');
+    assert.equal(vars.call, 'fd_write(fd 4, 7 bytes)');
+    const counter = counterAddress(c);
+    const mem = await c.memoryRef();
+    assert.equal(mem, 'mem@9');
+    assert.equal(await c.readU32(mem, counter), 11);
+
+    stop = await c.moved(() => c.continueRequest({ threadId: 1 }));
+    assert.equal(stop.body.reason, 'function breakpoint');
+    assert.equal((await c.pointVariables()).point, '11');
+    assert.equal(await c.readU32(await c.memoryRef(), counter), 22);
+    // Memory of another point, read from here (the session goes there and back).
+    assert.equal(await c.readU32('mem@9', counter), 11);
+    assert.equal((await c.pointVariables()).point, '11');
+
+    // Step back twice: the memory and terminal of points 10 and 9 are what they were going forward.
+    stop = await c.moved(() => c.stepBackRequest({ threadId: 1 }));
+    assert.equal(stop.body.reason, 'step');
+    assert.equal((await c.pointVariables()).point, '10');
+    assert.equal(await c.readU32(await c.memoryRef(), counter), 22);
+    await c.moved(() => c.stepBackRequest({ threadId: 1 }));
+    assert.equal((await c.pointVariables()).point, '9');
+    assert.equal(await c.readU32(await c.memoryRef(), counter), 11);
+    const st = await c.stackTraceRequest({ threadId: 1 });
+    const scopes = await c.scopesRequest({ frameId: st.body.stackFrames[0].id });
+    const terminal = await c.variablesRequest({ variablesReference: scopes.body.scopes.find((s) => s.name === 'Terminal')!.variablesReference });
+    assert.equal(terminal.body.variables[0].value, JSON.stringify(`counter at 0x${counter.toString(16)}\nstep 1: counter=11\n`));
+    // The guest's own frames come first, with names from the name section; every frame has a source.
+    assert.ok(st.body.stackFrames.some((f) => /main/.test(f.name)), st.body.stackFrames.map((f) => f.name).join(', '));
+    for (const f of st.body.stackFrames) assert.ok(f.source?.sourceReference, `frame ${f.name} has no source`);
+    const src = await c.sourceRequest({ sourceReference: st.body.stackFrames[0].source!.sourceReference!, source: st.body.stackFrames[0].source });
+    assert.match(src.body.content, /Point 9: fd_write\(fd 4, 7 bytes\)/);
+    const descriptors = await c.variablesRequest({ variablesReference: scopes.body.scopes.find((s) => s.name === 'Descriptors')!.variablesReference });
+    assert.ok(descriptors.body.variables.some((v) => v.name === '4' && /file \/out\/steps\.txt @0/.test(v.value)), JSON.stringify(descriptors.body.variables));
+
+    // Reverse Continue: no earlier hit, so the start.
+    stop = await c.moved(() => c.reverseContinueRequest({ threadId: 1 }));
+    assert.equal((await c.pointVariables()).point, '0');
+    assert.equal(await c.readU32(await c.memoryRef(), counter), 0);
+    // Forward through the recording: the same breakpoint hits, and no output is repeated (what the program prints
+    // past the live end is new).
+    stop = await c.moved(() => c.continueRequest({ threadId: 1 }));
+    assert.equal((await c.pointVariables()).point, '9');
+    stop = await c.moved(() => c.continueRequest({ threadId: 1 }));
+    assert.equal((await c.pointVariables()).point, '11');
+    stop = await c.moved(() => c.continueRequest({ threadId: 1 }));
+    assert.equal((await c.pointVariables()).point, '13');
+    assert.equal(await c.readU32(await c.memoryRef(), counter), 33);
+    // Reverse Continue lands on the previous hit.
+    stop = await c.moved(() => c.reverseContinueRequest({ threadId: 1 }));
+    assert.equal(stop.body.reason, 'breakpoint');
+    assert.equal((await c.pointVariables()).point, '11');
+    assert.equal(c.programOutput(), 'counter at 0xf10\nstep 1: counter=11\nstep 2: counter=22\nstep 3: counter=33\n'.replace('0xf10', `0x${counter.toString(16)}`));
+
+    // Without breakpoints: on to the first-stdin snapshot, then the end.
+    await c.setFunctionBreakpointsRequest({ breakpoints: [] });
+    stop = await c.moved(() => c.continueRequest({ threadId: 1 }));
+    assert.equal(stop.body.reason, 'snapshot');
+    assert.match(stop.body.description ?? '', /first-stdin/);
+    vars = await c.pointVariables();
+    assert.equal(vars.point, '19');
+    stop = await c.moved(() => c.continueRequest({ threadId: 1 }));
+    assert.equal(stop.body.reason, 'exit');
+    assert.equal(c.programOutput().match(/hello world/g)?.length, 1);
+    assert.equal(await c.readU32(await c.memoryRef(), counter), 99);
+    // fsMode overlay (the default): the program's files live in the session, the host folder is untouched.
+    assert.equal(fs.existsSync(path.join(dir, 'out', 'steps.txt')), false);
+    const endScopes = await c.scopesRequest({ frameId: (await c.stackTraceRequest({ threadId: 1 })).body.stackFrames[0].id });
+    const files = await c.variablesRequest({ variablesReference: endScopes.body.scopes.find((s) => s.name === 'Files changed')!.variablesReference });
+    assert.deepEqual(files.body.variables.map((v) => v.value), ['/out/steps.txt']);
+
+    // The snapshot is a frame; Restart Frame restores it.
+    const end = await c.stackTraceRequest({ threadId: 1 });
+    const snapFrame = end.body.stackFrames.find((f) => /Snapshot 0 · first-stdin · point 19/.test(f.name));
+    assert.ok(snapFrame, end.body.stackFrames.map((f) => f.name).join(', '));
+    assert.equal(snapFrame.canRestart, true);
+    stop = await c.moved(() => c.restartFrameRequest({ frameId: snapFrame.id }));
+    assert.equal(stop.body.reason, 'restart');
+    assert.equal((await c.pointVariables()).point, '19');
+    assert.equal(await c.readU32(await c.memoryRef(), counter), 55);
+
+    // diffMemory between two points: the counter went from 11 to 44.
+    const diff = (await c.customRequest('diffMemory', { from: 9, to: 15 })).body as { ranges: { offset: number; old: string; new: string }[]; changedBytes: number };
+    const at = diff.ranges.find((r) => r.offset <= counter && counter < r.offset + Buffer.from(r.old, 'base64').length)!;
+    assert.ok(at, JSON.stringify(diff.ranges.map((r) => r.offset)));
+    // Only the low byte of the counter changed (0x0b -> 0x2c): the range holds the bytes that differ.
+    assert.equal(Buffer.from(at.old, 'base64')[counter - at.offset], 11);
+    assert.equal(Buffer.from(at.new, 'base64')[counter - at.offset], 44);
+    assert.ok(diff.changedBytes >= 1);
+    assert.equal((await c.pointVariables()).point, '19', 'diffMemory leaves the session where it was');
+
+    // The timeline: every point, the snapshot, the current point.
+    const tl = (await c.customRequest('timeline', { start: 0, count: 100 })).body as { points: { point: number; call: string }[]; snapshots: { point: number; trigger: string }[]; current: number; total: number };
+    assert.equal(tl.total, 21);
+    assert.equal(tl.current, 19);
+    assert.equal(tl.points[9].call, 'fd_write');
+    assert.deepEqual(tl.snapshots.map((s) => [s.point, s.trigger]), [[19, 'first-stdin']]);
+
+    // travel, and a travel that cannot happen (the session stays).
+    stop = await c.moved(() => c.customRequest('travel', { point: 12 }));
+    assert.equal(stop.body.reason, 'goto');
+    assert.equal(await c.readU32(await c.memoryRef(), counter), 33);
+    await assert.rejects(c.customRequest('travel', { point: 500 }), /has not happened yet/);
+    await assert.rejects(c.customRequest('travel', { point: 'x' }), /point: expected a whole number/);
+    await assert.rejects(c.readMemoryRequest('nonsense', 0, 4), /unknown memory reference/);
+    assert.equal((await c.pointVariables()).point, '12');
+
+    // writeMemory only at the live end.
+    await assert.rejects(c.send('writeMemory', { memoryReference: 'mem@12', offset: counter, data: Buffer.alloc(4).toString('base64') }), /live end/);
+
+    // exportJournal up to point 19 (the snapshot included), verified and restorable by the CLI.
+    const exported = path.join(dir, 'part.journal');
+    const ex = (await c.customRequest('exportJournal', { path: exported, upTo: 20 })).body as { entries: number; bytes: number };
+    assert.ok(ex.entries > 10 && ex.bytes === fs.statSync(exported).size);
+    const verify = spawnSync(process.execPath, [BIN, 'verify', exported]);
+    assert.equal(verify.status, 0, verify.stderr.toString());
+    const resumed = spawnSync(process.execPath, [BIN, 'run', STEPS, '--journal', exported, '--dir', `${dir}/out::/out`, '--skip-journal-stdio'], { input: 'again\n' });
+    assert.equal(resumed.status, 0, resumed.stderr.toString());
+    assert.equal(resumed.stdout.toString(), 'hello again\n');
+    const filtered = (await c.customRequest('exportJournal', { path: path.join(dir, 'nomem.journal'), filter: ['mem'] })).body as { entries: number };
+    assert.ok(filtered.entries > 0);
+    // The recording itself is never the export's target.
+    await assert.rejects(c.customRequest('exportJournal', { path: journal }), /recording itself/);
+  } finally {
+    await c.close();
+  }
+});
+
+test('dap: data breakpoints stop where the watched bytes changed, forward and backward', async () => {
+  const dir = tempDir('wj-dap-');
+  const c = new AdapterClient();
+  c.startStdio();
+  try {
+    fs.mkdirSync(path.join(dir, 'out'));
+    const exit = c.waitForEvent('stopped', 30000);
+    await launched(c, { program: STEPS, dirs: [`${dir}/out::/out`], stdin: 'x\n', journal: path.join(dir, 'j.journal') });
+    assert.equal((await exit).body.reason, 'exit');
+    const counter = counterAddress(c);
+    const info = await c.dataBreakpointInfoRequest({ name: `0x${counter.toString(16)}`, bytes: 4, asAddress: true } as never);
+    assert.ok(info.body.dataId);
+    const set = await c.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId!, accessType: 'write' }] });
+    assert.equal(set.body.breakpoints[0].verified, true);
+    // Backward from the end: the last change before it (55 -> 99, seen at point 20: the greeting is flushed at the
+    // exit, after the store), then 44 -> 55 at point 16.
+    let stop = await c.moved(() => c.reverseContinueRequest({ threadId: 1 }));
+    assert.equal(stop.body.reason, 'breakpoint');
+    assert.equal((await c.pointVariables()).point, '20');
+    assert.equal(await c.readU32(await c.memoryRef(), counter), 99);
+    stop = await c.moved(() => c.reverseContinueRequest({ threadId: 1 }));
+    assert.equal((await c.pointVariables()).point, '16');
+    assert.equal(await c.readU32(await c.memoryRef(), counter), 55);
+    // Forward from the start: the first change (0 -> 11, seen at point 8).
+    await c.moved(() => c.customRequest('travel', { point: 0 }));
+    stop = await c.moved(() => c.continueRequest({ threadId: 1 }));
+    assert.equal(stop.body.reason, 'data breakpoint');
+    assert.equal((await c.pointVariables()).point, '8');
+    assert.equal(await c.readU32(await c.memoryRef(), counter), 11);
+  } finally {
+    await c.close();
+  }
+});
+
+test('dap over --port: a launch to the end, input from the Debug Console, then post-mortem attach to its journal', async () => {
+  const dir = tempDir('wj-dap-');
+  const journal = path.join(dir, 'steps.journal');
+  const c = new AdapterClient();
+  await c.startPort();
+  try {
+    const waiting = c.waitForEvent('stopped', 30000);
+    fs.mkdirSync(path.join(dir, 'out'));
+    await launched(c, { program: STEPS, dirs: [`${dir}/out::/out`], journal, snapshotOn: ['first-stdin'] });
+    // The program waits for input: the Debug Console feeds it.
+    await new Promise<void>((resolve) => {
+      const look = (): void => {
+        if (c.outputs.some((o) => /waits for input/.test(o.body.output))) resolve();
+        else setTimeout(look, 20);
+      };
+      look();
+    });
+    await c.evaluateRequest({ expression: 'console', context: 'repl' });
+    const stop = await waiting;
+    assert.equal(stop.body.reason, 'exit');
+    assert.match(c.programOutput(), /hello console\n$/);
+  } finally {
+    await c.close();
+  }
+
+  const a = new AdapterClient();
+  a.startStdio();
+  try {
+    await a.initializeRequest({ adapterID: 'wasm-journal', pathFormat: 'path' });
+    const initialized = a.waitForEvent('initialized', 20000);
+    const entry = a.waitForEvent('stopped', 30000);
+    await a.attachRequest({ journal, program: STEPS, dirs: [`${dir}/out::/out`] } as never);
+    await initialized;
+    await a.configurationDoneRequest();
+    assert.equal((await entry).body.reason, 'entry');
+    assert.equal((await a.pointVariables()).point, '21');
+    const counter = counterAddress(a);
+    await a.moved(() => a.stepBackRequest({ threadId: 1 }));
+    assert.equal((await a.pointVariables()).point, '20');
+    await a.moved(() => a.customRequest('travel', { point: 10 }));
+    assert.equal(await a.readU32(await a.memoryRef(), counter), 22);
+    const st = await a.stackTraceRequest({ threadId: 1 });
+    assert.ok(!st.body.stackFrames.some((f) => /Snapshot/.test(f.name)), 'no snapshot before point 10');
+    await a.moved(() => a.customRequest('travel', { point: 20 }));
+    const st2 = await a.stackTraceRequest({ threadId: 1 });
+    assert.ok(st2.body.stackFrames.some((f) => /Snapshot 0 · first-stdin · point 19/.test(f.name)), st2.body.stackFrames.map((f) => f.name).join(', '));
+  } finally {
+    await a.close();
+  }
+});
+
+test('dap: bad programs, bad journals and traps give clear errors; the adapter goes on', async () => {
+  const dir = tempDir('wj-dap-');
+  const c = new AdapterClient();
+  c.startStdio();
+  try {
+    await c.initializeRequest({ adapterID: 'wasm-journal', pathFormat: 'path' });
+    await assert.rejects(c.launchRequest({ program: path.join(dir, 'missing.wasm') } as never), /missing\.wasm: no such file/);
+    const notWasm = path.join(dir, 'notes.txt');
+    fs.writeFileSync(notWasm, 'hello');
+    await assert.rejects(c.launchRequest({ program: notWasm } as never), /not a WebAssembly module/);
+    await assert.rejects(c.launchRequest({ program: STEPS, dirs: [`${dir}/nope::/x`] } as never), /no such folder/);
+    await assert.rejects(c.launchRequest({ program: STEPS, snapshotOn: ['sometimes'] } as never), /unknown trigger "sometimes"/);
+    const badJournal = path.join(dir, 'bad.journal');
+    fs.writeFileSync(badJournal, Buffer.from('this is not a journal at all, not even close'));
+    await assert.rejects(c.attachRequest({ journal: badJournal, program: STEPS } as never), /bad\.journal/);
+    await assert.rejects(c.customRequest('noSuchRequest', {}), /unknown request/);
+    // The same adapter still launches a program that traps: a stop with reason exception and the trap's message.
+    const stopped = c.waitForEvent('stopped', 30000);
+    const initialized = c.waitForEvent('initialized', 20000);
+    await c.launchRequest({ program: path.join(GUESTS, 'trap.wasm'), args: ['unreachable'], journal: path.join(dir, 't.journal') } as never);
+    await initialized;
+    await c.configurationDoneRequest();
+    const stop = (await stopped) as { body: { reason: string; text?: string } };
+    assert.equal(stop.body.reason, 'exception');
+    assert.match(stop.body.text ?? '', /unreachable/);
+    // The run up to the trap can be explored.
+    await c.moved(() => c.stepBackRequest({ threadId: 1 }));
+    assert.match(c.programOutput(), /trap mode: unreachable/);
+  } finally {
+    await c.close();
+  }
+});

@@ -1,0 +1,92 @@
+// A real DAP client (@vscode/debugadapter-testsupport's DebugClient) on the built adapter: `wasm-journal dap` as a
+// child process, over its stdin/stdout or over a TCP port.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+
+export const ROOT = path.join(__dirname, '..', '..', '..');
+export const BIN = path.join(ROOT, 'out', 'src', 'cli', 'bin.js');
+
+export class AdapterClient extends DebugClient {
+  child: ChildProcess | undefined;
+  stderr = '';
+  readonly outputs: DebugProtocol.OutputEvent[] = [];
+
+  constructor() {
+    super('node', BIN, 'wasm-journal');
+    this.on('output', (e: DebugProtocol.OutputEvent) => this.outputs.push(e));
+  }
+
+  /** `wasm-journal dap` on stdio. */
+  startStdio(): void {
+    const child = spawn(process.execPath, [BIN, 'dap'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.child = child;
+    this.connect(child.stdout!, child.stdin!);
+  }
+
+  /** `wasm-journal dap --port 0`, then a connection to the port it prints. */
+  async startPort(): Promise<number> {
+    const child = spawn(process.execPath, [BIN, 'dap', '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stderr!.on('data', (d: Buffer) => {
+        this.stderr += d.toString();
+        const m = /listening on 127\.0\.0\.1:(\d+)/.exec(this.stderr);
+        if (m) resolve(Number(m[1]));
+      });
+      child.on('exit', (code) => reject(new Error(`the adapter exited (${code}): ${this.stderr}`)));
+    });
+    await this.start(port);
+    return port;
+  }
+
+  /** The stdout text the program wrote, in order. */
+  programOutput(): string {
+    return this.outputs.filter((o) => o.body.category === 'stdout').map((o) => o.body.output).join('');
+  }
+
+  async close(): Promise<void> {
+    try {
+      await Promise.race([this.disconnectRequest({}), new Promise((r) => setTimeout(r, 3000))]);
+    } catch {
+      // already gone
+    }
+    await this.stop().catch(() => undefined);
+    this.child?.kill();
+  }
+
+  /** Sends a request that moves the program and waits for the stop it ends in. */
+  async moved(send: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
+    const [, stopped] = await Promise.all([send(), this.waitForEvent('stopped', 20000)]);
+    return stopped as DebugProtocol.StoppedEvent;
+  }
+
+  /** The Point scope's variables of the top frame, by name. */
+  async pointVariables(): Promise<Record<string, string>> {
+    const st = await this.stackTraceRequest({ threadId: 1 });
+    const scopes = await this.scopesRequest({ frameId: st.body.stackFrames[0].id });
+    const point = scopes.body.scopes.find((s) => s.name === 'Point')!;
+    const vars = await this.variablesRequest({ variablesReference: point.variablesReference });
+    return Object.fromEntries(vars.body.variables.map((v) => [v.name, v.value]));
+  }
+
+  async memoryRef(): Promise<string> {
+    const st = await this.stackTraceRequest({ threadId: 1 });
+    const scopes = await this.scopesRequest({ frameId: st.body.stackFrames[0].id });
+    const mem = scopes.body.scopes.find((s) => s.name === 'Memory')!;
+    const vars = await this.variablesRequest({ variablesReference: mem.variablesReference });
+    return vars.body.variables[0].memoryReference!;
+  }
+
+  async readU32(ref: string, address: number): Promise<number> {
+    const r = await this.readMemoryRequest(ref, address, 4);
+    return Buffer.from(r.body!.data!, 'base64').readUInt32LE(0);
+  }
+
+  readMemoryRequest(memoryReference: string, offset: number, count: number): Promise<DebugProtocol.ReadMemoryResponse> {
+    return this.send('readMemory', { memoryReference, offset, count }) as Promise<DebugProtocol.ReadMemoryResponse>;
+  }
+}
