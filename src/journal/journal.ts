@@ -3,7 +3,7 @@
 // and forward everything but their own concern. All calls are synchronous: the runtime calls them from WASI host
 // functions, which cannot await.
 
-import type { JournalEntry } from './entries';
+import type { EntryKind, JournalEntry } from './entries';
 
 export interface WriteResult {
   /** Byte offset of the record in the underlying file (0 for journals without a file). */
@@ -22,6 +22,12 @@ export interface LogRecord {
   offset: number;
   /** Bytes the record occupies in the file (0 without a file). */
   size: number;
+  /**
+   * A record read lazily (a debugger's replay of a growing journal): its kind, known without decoding the entry,
+   * and its stored payload when not compressed (so an entry can be checked against it without decoding it).
+   */
+  readonly kind?: EntryKind;
+  readonly rawPayload?: Uint8Array;
 }
 
 export interface WritableJournal {

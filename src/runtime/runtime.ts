@@ -56,6 +56,34 @@ export interface PointObserver {
   current(): number;
 }
 
+/**
+ * One instance kept across runs of a module (a debugger restoring snapshot after snapshot): its imports forward to
+ * the current run's, so a run that resumes a snapshot reuses its compiled code and mapped memory.
+ */
+export class InstanceSlot {
+  /** Instrumented modules compiled, by hash. */
+  readonly compiled = new Map<string, WebAssembly.Module>();
+  instance: WebAssembly.Instance | undefined;
+  module: WebAssembly.Module | undefined;
+  targets: Record<string, Record<string, WebAssembly.ImportValue>> = {};
+  /** Runs that reused the instance. */
+  reused = 0;
+}
+
+type Forwarded = (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown, g?: unknown, h?: unknown, i?: unknown) => unknown;
+
+/** Imports that call the slot's current ones (fixed arity: the hot calls stay cheap). */
+function forwarders(slot: InstanceSlot, imports: Record<string, Record<string, WebAssembly.ImportValue>>): Record<string, Record<string, Forwarded>> {
+  const out: Record<string, Record<string, Forwarded>> = {};
+  for (const [mod, fns] of Object.entries(imports)) {
+    out[mod] = {};
+    for (const name of Object.keys(fns)) {
+      out[mod][name] = (a, b, c, d, e, f, g, h, i) => (slot.targets[mod][name] as Forwarded)(a, b, c, d, e, f, g, h, i);
+    }
+  }
+  return out;
+}
+
 export interface RunOptions {
   module: LoadedModule;
   world: World;
@@ -87,6 +115,8 @@ export interface RunOptions {
   onSuspend?: () => void;
   /** A debugger's view of every host call. */
   points?: PointObserver;
+  /** Keep the instance for the next run that resumes a snapshot of the same module (a debugger's travels). */
+  slot?: InstanceSlot;
   /** Called once the instance exists, with its memory and exports (a debugger reads them while paused). */
   onInstance?: (memory: WebAssembly.Memory, exports: WebAssembly.Exports, proc: Process) => void;
 }
@@ -203,7 +233,11 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   // The imports snapshots can be taken at, which instrumentation makes able to unwind: those of the triggers asked
   // for, or, when resuming, those of the module the snapshot was saved from (its frames fit only that one).
   const want = resume?.point.store.instrumented;
-  const unwindImports = want ? (want.imports ?? ALL_SNAPSHOT_IMPORTS) : snapOpts && !snapOpts.noAsyncify ? snapshotImports(snapOpts.triggers) : ALL_SNAPSHOT_IMPORTS;
+  const unwindImports = want
+    ? (want.imports ?? ALL_SNAPSHOT_IMPORTS)
+    : snapOpts && !snapOpts.noAsyncify && !snapOpts.policy
+      ? snapshotImports(snapOpts.triggers)
+      : ALL_SNAPSHOT_IMPORTS;
   if (wantAsyncify && resume && !want) {
     // A snapshot from before snapshots named their instrumented module: only that recipe's cached module fits it.
     const legacy = legacyInstrumented(Buffer.from(module.hash).toString('hex'));
@@ -239,7 +273,9 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
         );
       }
       instrumented = { hash: r.hash, tool: r.tool, imports: [...unwindImports] };
-      runnable = r.bytes === module.bytes ? module.module : await WebAssembly.compile(r.bytes);
+      const compiled = opts.slot?.compiled.get(r.hash);
+      runnable = compiled ?? (r.bytes === module.bytes ? module.module : await WebAssembly.compile(r.bytes));
+      opts.slot?.compiled.set(r.hash, runnable);
       instrumentedBytes = r.bytes;
     }
   }
@@ -304,8 +340,25 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
     throw new RuntimeError('no-entry', `${module.path}: has no _start function${reactor ? ' (it is a library, a "reactor" module, not a program)' : ''}`);
   }
   let instance: WebAssembly.Instance;
+  const slot = opts.slot;
+  const kept = slot?.instance;
+  const keptMemory = kept?.exports.memory;
   try {
-    instance = new WebAssembly.Instance(runnable, imports as WebAssembly.Imports);
+    if (
+      slot && kept && slot.module === runnable && resume && keptMemory instanceof WebAssembly.Memory &&
+      keptMemory.buffer.byteLength <= resume.point.store.memoryBytes
+    ) {
+      // Resuming a snapshot into the instance already there: its code compiled, its memory mapped (the snapshot
+      // rewrites all of memory and every mutable global). Memory cannot shrink: a smaller snapshot needs a new one.
+      slot.targets = imports;
+      slot.reused++;
+      instance = kept;
+    } else if (slot) {
+      slot.targets = imports;
+      instance = new WebAssembly.Instance(runnable, forwarders(slot, imports) as WebAssembly.Imports);
+      slot.instance = instance;
+      slot.module = runnable;
+    } else instance = new WebAssembly.Instance(runnable, imports as WebAssembly.Imports);
   } catch (e) {
     if (e instanceof RangeError) throw new RuntimeError('out-of-memory', `${module.path}: out of memory while instantiating: ${e.message}`);
     throw new RuntimeError('not-wasm', `${module.path}: cannot instantiate: ${(e as Error).message}`);
@@ -425,7 +478,11 @@ export class ReplayCursor implements InputSource, EntrySink {
   }
 
   private next(): LogRecord | undefined {
-    while (this.pos < this.records.length && this.passive.has(this.records[this.pos].entry.kind)) this.pos++;
+    while (this.pos < this.records.length) {
+      const r = this.records[this.pos];
+      if (!this.passive.has(r.kind ?? r.entry.kind)) break;
+      this.pos++;
+    }
     return this.records[this.pos];
   }
 
@@ -455,6 +512,12 @@ export class ReplayCursor implements InputSource, EntrySink {
   write(e: JournalEntry): void {
     const r = this.next();
     if (!r) this.atEnd();
+    // A lazily read record is compared by its stored bytes, without decoding it (unless it differs).
+    if (r && r.rawPayload && r.kind === e.kind && Buffer.compare(r.rawPayload, encodePayload(e).payload) === 0) {
+      this.pos++;
+      this.matched++;
+      return;
+    }
     if (!r || !sameEntry(r.entry, e)) {
       const detail = r && r.entry.kind === e.kind && entryText(r.entry) === entryText(e) ? ' (same call, different data)' : '';
       throw new RuntimeError(

@@ -41,7 +41,7 @@ test('dap over stdio: breakpoints with conditions, memory at points, step back, 
   c.startStdio();
   try {
     const firstStop = c.waitForEvent('stopped', 30000);
-    await launched(c, { program: STEPS, dirs: [`${dir}/out::/out`], stdin: 'world\n', journal, snapshotOn: ['first-stdin'], stopOnSnapshot: true }, async () => {
+    await launched(c, { program: STEPS, dirs: [`${dir}/out::/out`], stdin: 'world\n', journal, snapshotOn: ['first-stdin'], stopOnSnapshot: true, autoSnapshots: false }, async () => {
       const bps = await c.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'fd_write', condition: 'fd == 4' }] });
       assert.equal(bps.body.breakpoints[0].verified, true);
     });
@@ -218,7 +218,7 @@ test('dap over --port: a launch to the end, input from the Debug Console, then p
   try {
     const waiting = c.waitForEvent('stopped', 30000);
     fs.mkdirSync(path.join(dir, 'out'));
-    await launched(c, { program: STEPS, dirs: [`${dir}/out::/out`], journal, snapshotOn: ['first-stdin'] });
+    await launched(c, { program: STEPS, dirs: [`${dir}/out::/out`], journal, snapshotOn: ['first-stdin'], autoSnapshots: false });
     // The program waits for input: the Debug Console feeds it.
     await new Promise<void>((resolve) => {
       const look = (): void => {

@@ -7,13 +7,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { kindOf, type EntryByKind, type JournalEntry } from '../../journal/entries';
+import { kindOf, type EntryByKind, type EntryKind, type JournalEntry } from '../../journal/entries';
 import { LogFileJournal } from '../../journal/log-file';
 import type { LogRecord } from '../../journal/journal';
 import { RuntimeError } from '../errors';
 import { loadModule, type LoadedModule } from '../module';
 import { sinkFor, type EntrySink, type Process, type Terminal } from '../process';
-import { ReplayCursor, ReplayEnd, runProgram, type PointObserver, type RunResult } from '../runtime';
+import { InstanceSlot, PASSIVE, ReplayCursor, ReplayEnd, runProgram, type PointObserver, type RunResult } from '../runtime';
 import { indexedResume, type IndexedResume } from '../snapshot/indexed-resume';
 import { JournalTail } from './records';
 import { DirDesc, FileDesc, SocketDesc, StdioDesc } from '../descriptors';
@@ -241,13 +241,16 @@ function serveOnce(ms: number): RunMode | undefined {
   const seen = Atomics.load(ctl, Cell.Mail);
   const m = receiveMessageOnPort(port);
   if (m) return handle(m.message as Envelope);
-  Atomics.wait(ctl, Cell.Mail, seen, ms);
+  if (Atomics.wait(ctl, Cell.Mail, seen, ms) === 'timed-out') idle();
   return undefined;
 }
 
+/** Work for the time nothing is asked (the replay worker reads what the live one has recorded meanwhile). */
+let idle = (): void => undefined;
+
 function serveUntilRun(): RunMode {
   for (;;) {
-    const mode = serveOnce(500);
+    const mode = serveOnce(100);
     if (mode) return mode;
   }
 }
@@ -283,7 +286,7 @@ class Control implements PointObserver {
   readonly t0 = performance.now();
   /** A replay moving through a foreign recording reports its points and snapshots (attach). */
   timeline = init.role === 'live' || init.replay?.scan === true;
-  cursor: { records: LogRecord[]; cursor: ReplayCursor; snapshots: number } | undefined;
+  cursor: { records: LogRecord[]; cursor: ReplayCursor; snapshots: number; lastSnapshot: number } | undefined;
 
   setBreakpoints(bps: BreakpointSpec[], data: DataBreakpointSpec[]): void {
     this.verified = [];
@@ -435,20 +438,27 @@ class Control implements PointObserver {
     const c = this.cursor!;
     for (let i = c.cursor.position; i < c.records.length; i++) {
       const r = c.records[i];
-      if (r.entry.kind === 'SnapshotV1') {
+      const kind = kindAt(r);
+      if (kind === 'SnapshotV1' && r.index > c.lastSnapshot) {
+        c.lastSnapshot = r.index;
         post({ type: 'snapshot', index: c.snapshots++, point: n, record: r.index, trigger: (r.entry as EntryByKind<'SnapshotV1'>).trigger, timeMs: 0, bytes: 0 });
-      } else if (!['UpdateMemoryRegionV1', 'SetThreadV1', 'FdCursorsV1', 'ClearEtherealV1', 'CloseThreadV1'].includes(r.entry.kind)) break;
+      } else if (!PASSIVE.has(kind)) break;
     }
   }
 
   /** Stops here, inside the current call: reports it, then answers requests until told to go on. */
+  /** Time spent stopped, which the snapshot policy does not count as running. */
+  pausedMs = 0;
+
   stopHere(reason: StopReason, description: string, hit?: number[]): void {
+    const since = performance.now();
     onStop();
     this.flushPoints();
     this.stack = guestStack();
     post({ type: 'stopped', point: this.n, reason, description, hit: this.hits ?? hit });
     this.hits = undefined;
     const mode = serveUntilRun();
+    this.pausedMs += performance.now() - since;
     this.go(mode);
   }
 
@@ -462,6 +472,11 @@ class Control implements PointObserver {
 
 const control = new Control();
 let onStop = (): void => undefined;
+
+/** A record's kind, without decoding a lazily read one. */
+function kindAt(r: LogRecord): EntryKind {
+  return r.kind ?? r.entry.kind;
+}
 
 // ---- running -------------------------------------------------------------------------------------------------
 
@@ -515,7 +530,10 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
   let policyFired = false;
   let snapStart = 0;
   let snapCost = 0;
-  let lastSnapEnd = performance.now();
+  // The policy measures running time: time stopped at a breakpoint is not time between snapshots.
+  const running = (): number => performance.now() - control.pausedMs;
+  /** Set at the program's first call (instrumenting and compiling are not running time). */
+  let lastSnapEnd: number | undefined;
   const sink: EntrySink = {
     write(e) {
       out.write(e);
@@ -524,10 +542,10 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
       if (e.kind === 'UpdateMemoryRegionV1') memoryBytesSince += e.data.length;
       if (e.kind === 'SnapshotV1') {
         control.flushPoints();
-        const now = performance.now();
+        const now = running();
         snapCost = now - snapStart;
         lastSnapEnd = now;
-        post({ type: 'snapshot', index: snapshots++, point: control.n, record: count - 1, trigger: e.trigger, timeMs: now - control.t0, bytes: memoryBytesSince });
+        post({ type: 'snapshot', index: snapshots++, point: control.n, record: count - 1, trigger: e.trigger, timeMs: performance.now() - control.t0, bytes: memoryBytesSince });
         memoryBytesSince = 0;
         if (cfg.stopOnSnapshot && !policyFired && !control.pending) {
           control.pending = { reason: 'snapshot', description: `Snapshot ${snapshots - 1} (${e.trigger})` };
@@ -569,12 +587,13 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
         policy: () => {
           if (control.forceSnapshot) {
             control.forceSnapshot = false;
-            snapStart = performance.now();
+            snapStart = running();
             policyFired = !cfg.stopOnSnapshot || control.pending !== undefined;
             return true;
           }
           if (!cfg.autoSnapshots) return false;
-          const now = performance.now();
+          const now = running();
+          lastSnapEnd ??= now;
           // Often enough that any point is a short re-execution away, rarely enough that taking them costs little:
           // at least AUTO_MIN_MS apart, and AUTO_FACTOR times as long as the last one took.
           if (now - lastSnapEnd < Math.max(AUTO_MIN_MS, AUTO_FACTOR * snapCost)) return false;
@@ -650,6 +669,13 @@ function nextTravel(): Extract<Envelope, { type: 'travel' }> {
 async function runReplay(module: LoadedModule): Promise<never> {
   const cfg = init.replay!;
   const tail = new JournalTail(cfg.journal);
+  idle = () => {
+    try {
+      if (fs.existsSync(cfg.journal)) tail.refresh();
+    } catch {
+      // read again at the travel, which reports what is wrong
+    }
+  };
   let req = nextTravel();
   for (;;) {
     try {
@@ -661,13 +687,16 @@ async function runReplay(module: LoadedModule): Promise<never> {
   }
 }
 
+/** The replay's instance, kept from travel to travel. */
+const slot = new InstanceSlot();
+
 /** Restores the snapshot the travel names (or the run's start) and re-executes up to its point; never returns. */
 async function reexecute(module: LoadedModule, cfg: NonNullable<WorkerInit['replay']>, tail: JournalTail, req: Extract<Envelope, { type: 'travel' }>): Promise<never> {
   tail.refresh();
   const records = tail.records;
   let runStart = -1;
   for (let i = records.length - 1; i >= 0; i--) {
-    if (records[i].entry.kind === 'InitModuleV1') {
+    if (kindAt(records[i]) === 'InitModuleV1') {
       runStart = i;
       break;
     }
@@ -685,17 +714,16 @@ async function reexecute(module: LoadedModule, cfg: NonNullable<WorkerInit['repl
     let k = -1;
     let at = -1;
     for (let i = runStart; i < records.length; i++) {
-      if (records[i].entry.kind === 'SnapshotV1' && ++k === req.from.index) {
+      if (kindAt(records[i]) === 'SnapshotV1' && ++k === req.from.index) {
         at = i;
         break;
       }
     }
     // Snapshot numbers of the journal count those of earlier runs first.
-    const before = records.slice(0, runStart).filter((r) => r.entry.kind === 'SnapshotV1').length;
+    const before = records.slice(0, runStart).filter((r) => kindAt(r) === 'SnapshotV1').length;
     resumeFrom = at < 0 ? undefined : indexedResume(cfg.journal, before + req.from.index);
     if (!resumeFrom) ended(undefined, new RuntimeError('bad-journal', `${cfg.journal}: snapshot ${req.from.index} of the run cannot be restored`));
     effects = resumeFrom.effects;
-    for (const e of effects) observeEntry(e);
     // The run's start (module, program start, terminal), then what was recorded after the snapshot.
     cursorRecords = records.slice(runStart, runStart + 3).concat(records.slice(at + 1));
     control.n = req.from.point;
@@ -714,7 +742,7 @@ async function reexecute(module: LoadedModule, cfg: NonNullable<WorkerInit['repl
   control.mode = { kind: 'to', point: req.point, breakpoints: req.collect === true };
   control.stopReason = { reason: req.reason, description: req.description ?? `Point ${req.point}` };
   control.hits = req.collect ? [] : undefined;
-  control.cursor = control.timeline ? { records: cursorRecords, cursor, snapshots: 0 } : undefined;
+  control.cursor = control.timeline ? { records: cursorRecords, cursor, snapshots: 0, lastSnapshot: -1 } : undefined;
   if (control.timeline) control.records = () => cursorRecords[cursor.position]?.index ?? records.length;
   const terminal: Terminal = control.timeline
     ? { write: (stream, data) => (post({ type: 'output', stream, data: new Uint8Array(data), point: control.n }), true) }
@@ -729,9 +757,12 @@ async function reexecute(module: LoadedModule, cfg: NonNullable<WorkerInit['repl
       restore: effects,
       resumeFrom,
       points: control,
+      slot,
       onInstance: (m, _e, p) => {
         memory = m;
         proc = p;
+        // The descriptors the restored effects opened (their folders are in the table now).
+        for (const e of effects) observeEntry(e);
       },
       progress: (message) => post({ type: 'progress', message }),
     });

@@ -90,7 +90,10 @@ function tokenize(src: string): Token[] {
     if (/^\s*$/.test(src.slice(i))) break;
     re.lastIndex = i;
     const m = re.exec(src);
-    if (!m) throw new ConditionError(`unexpected "${src.slice(i).trim()[0]}" at column ${i + 1}`);
+    if (!m) {
+      const at = i + (src.slice(i).length - src.slice(i).trimStart().length);
+      throw new ConditionError(`unexpected "${src[at]}" at column ${at + 1}`);
+    }
     const at = m.index + m[0].length - (m[1] ?? m[2] ?? (m[3] !== undefined ? `"${m[3]}"` : m[4])).length;
     if (m[1] !== undefined) out.push({ t: m[1] === 'contains' ? 'op' : 'id', v: m[1], at });
     else if (m[2] !== undefined) out.push({ t: 'num', v: m[2], at });

@@ -418,12 +418,19 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     }
   }
 
-  private async ensureReplay(scan = false): Promise<GuestThread> {
-    if (this.replay && !this.replay.dead) return this.replay;
-    this.replay = this.thread({ role: 'replay', program: this.program, replay: { journal: this.journal, mounts: this.mounts, scan } }, 'replay');
-    await this.replay.ready;
-    await this.replay.request({ type: 'breakpoints', breakpoints: this.breakpoints, data: this.dataBreakpoints });
-    return this.replay;
+  private replayReady: Promise<GuestThread> | undefined;
+
+  /** The replay worker, started once (again if it died): loading and compiling the module is its start-up cost. */
+  private ensureReplay(scan = false): Promise<GuestThread> {
+    if (this.replay && !this.replay.dead && this.replayReady) return this.replayReady;
+    const t = this.thread({ role: 'replay', program: this.program, replay: { journal: this.journal, mounts: this.mounts, scan } }, 'replay');
+    this.replay = t;
+    this.replayReady = (async () => {
+      await t.ready;
+      await t.request({ type: 'breakpoints', breakpoints: this.breakpoints, data: this.dataBreakpoints });
+      return t;
+    })();
+    return this.replayReady;
   }
 
   private thread_(): GuestThread {
@@ -470,6 +477,8 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     if (!this.live) return;
     this.liveRunning = true;
     this.live.go({ type: 'run', mode: { kind: 'continue' } }).then((s) => this.liveStopped(s), () => undefined);
+    // The replay worker starts while the program runs, so the first step back does not wait for it.
+    this.ensureReplay().catch(() => undefined);
   }
 
   private runLive(mode: RunMode): Stop | undefined {

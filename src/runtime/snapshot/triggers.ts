@@ -20,8 +20,9 @@ export interface SnapshotOptions {
    */
   now?: () => number;
   /**
-   * A policy of the caller's (a debug session's "often enough to travel anywhere fast"): asked at every call the
-   * module can unwind at; true takes a periodic-interval snapshot there.
+   * A policy of the caller's (a debug session's "often enough to travel anywhere fast"): asked at every call; true
+   * takes a periodic-interval snapshot there. With a policy, every WASI call can unwind (the module is instrumented
+   * for all of them).
    */
   policy?: (call: string) => boolean;
 }

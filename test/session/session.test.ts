@@ -1,0 +1,103 @@
+// The recording session (src/runtime/session) without DAP: travels from the session's own snapshots land on the
+// same state as a re-execution from the start; breakpoint conditions; the memory diff.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { RecordingSession, type Stop } from '../../src/runtime/session/session';
+import { parseCondition, ConditionError, describePoint } from '../../src/runtime/session/points';
+import { diffMemory } from '../../src/runtime/session/memory-diff';
+import { tempDir } from '../helpers/tmp';
+
+const ROOT = path.join(__dirname, '..', '..', '..');
+const CALLS = path.join(ROOT, 'bench', 'guests', 'calls.wasm');
+
+async function recorded(s: RecordingSession, opts: Parameters<RecordingSession['launch']>[0]): Promise<Stop> {
+  await s.launch(opts);
+  const stopped = new Promise<Stop>((r) => s.once('stopped', r));
+  s.start();
+  return stopped;
+}
+
+test('session: a travel from the session\'s own snapshots gives the memory a re-execution from the start gives', async () => {
+  const dir = tempDir('wj-session-');
+  const withSnaps = new RecordingSession();
+  const without = new RecordingSession();
+  try {
+    // The session's snapshots come from its policy (and a period of 20 ms, so there are some on any machine).
+    const end = await recorded(withSnaps, { program: CALLS, args: ['40000'], journal: path.join(dir, 'a.journal'), snapshotPeriod: 20 });
+    assert.equal(end.reason, 'exit');
+    assert.ok(withSnaps.snapshots.length > 0);
+    // The same recording without its snapshots: every travel there re-executes from the start.
+    const bare = path.join(dir, 'bare.journal');
+    withSnaps.exportJournal(bare, { filter: ['snap', 'mem', 'threads'] });
+    await without.attach({ journal: bare, program: CALLS });
+    assert.equal(without.snapshots.length, 0);
+    assert.equal(without.liveEnd, end.point);
+    // Points on both sides of snapshots, in an order that goes back and forth.
+    const points = [...withSnaps.snapshots.map((s) => s.point), ...withSnaps.snapshots.map((s) => s.point + 7), 3, end.point - 1, Math.floor(end.point / 2)]
+      .filter((p) => p >= 0 && p < end.point);
+    for (const p of points) {
+      await withSnaps.travel(p);
+      await without.travel(p);
+      const a = await withSnaps.readMemory(0, 1 << 22);
+      const b = await without.readMemory(0, 1 << 22);
+      assert.equal(Buffer.compare(a.data, b.data), 0, `memory at point ${p} differs`);
+      // The post-mortem timeline of the bare journal names the same calls the live one recorded.
+      assert.deepEqual(without.info(p), withSnaps.info(p));
+    }
+  } finally {
+    await withSnaps.terminate();
+    await without.terminate();
+  }
+});
+
+test('breakpoint conditions: fields, comparisons, contains, and, or, not; clear errors', () => {
+  const w = { call: 'fd_write', fd: 1, len: 12 };
+  const o = { call: 'path_open', fd: 3, path: 'logs/app.log' };
+  assert.equal(parseCondition('fd == 1')(w), true);
+  assert.equal(parseCondition('fd == 1')(o), false);
+  assert.equal(parseCondition('path contains "log"')(o), true);
+  assert.equal(parseCondition('path contains "log"')(w), false, 'a call without the field does not match');
+  assert.equal(parseCondition('len > 10 && !(fd == 2)')(w), true);
+  assert.equal(parseCondition('call == "path_open" || fd >= 5')(o), true);
+  assert.equal(parseCondition('')(w), true);
+  assert.throws(() => parseCondition('fd = 1'), (e: unknown) => e instanceof ConditionError && /column 4/.test((e as Error).message));
+  assert.throws(() => parseCondition('size > 1'), /unknown field/);
+  assert.throws(() => parseCondition('fd == "1"'), /fd is a number/);
+  assert.throws(() => parseCondition('(fd == 1'), /expected "\)"/);
+  // What a call's arguments say, read from memory: the path of path_open, the bytes of fd_write.
+  const mem = new Uint8Array(64);
+  mem.set(Buffer.from('out.txt'), 40);
+  assert.deepEqual(describePoint('path_open', [3, 0, 40, 7], mem), { call: 'path_open', fd: 3, path: 'out.txt' });
+  new DataView(mem.buffer).setUint32(8, 100, true);
+  new DataView(mem.buffer).setUint32(12, 5, true);
+  assert.deepEqual(describePoint('fd_write', [1, 8, 1, 0], mem), { call: 'fd_write', fd: 1, len: 5 });
+  // A bad pointer leaves the field out instead of failing.
+  assert.deepEqual(describePoint('path_open', [3, 0, 60, 70], mem), { call: 'path_open', fd: 3 });
+});
+
+test('memory diff: exact ranges with old and new bytes, grown memory as zeros, a range limit', () => {
+  const a = new Uint8Array(300_000);
+  const b = new Uint8Array(400_000);
+  a[10] = 1;
+  b[10] = 2;
+  b[12] = 5; // within JOIN: one range 10..12
+  b[200_000] = 9;
+  b[350_000] = 7; // beyond a's end: compared with zeros
+  const d = diffMemory(a, b);
+  assert.equal(d.changedBytes, 4);
+  assert.deepEqual(d.ranges.map((r) => [r.offset, [...r.old], [...r.new]]), [
+    [10, [1, 0, 0], [2, 0, 5]],
+    [200_000, [0], [9]],
+    [350_000, [0], [7]],
+  ]);
+  assert.equal(d.fromBytes, 300_000);
+  assert.equal(d.toBytes, 400_000);
+  const part = diffMemory(a, b, 100_000, 150_000);
+  assert.deepEqual(part.ranges.map((r) => r.offset), [200_000]);
+  const limited = diffMemory(a, b, 0, undefined, 1);
+  assert.equal(limited.ranges.length, 1);
+  assert.equal(limited.truncated, true);
+  assert.equal(limited.changedBytes, 4);
+});
