@@ -13,7 +13,7 @@ const nodeConfig = {
     // Loaded by path at run time (new Worker), from the bundle's folder.
     'socket-worker': './src/runtime/socket-worker.ts',
     'stdin-worker': './src/runtime/stdin-worker.ts',
-    'run-worker': './src/cli/run-worker.ts',
+    'run-worker': './src/runtime/host/run-worker.ts',
     'instrument-worker': './src/runtime/snapshot/instrument-worker.ts',
     'guest-worker': './src/runtime/session/guest-worker.ts',
   },

@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import { WasmJournalDebugSession } from '../debug/adapter';
 import { UsageError, type ParsedArgs } from './args';
 import type { Command } from './journal-commands';
-import type { Io } from './output';
+import type { Io } from '../runtime';
 
 /** A fault of the adapter's own (never the guest's: that runs on its own thread) is reported, not fatal. */
 function keepAlive(io: Io): void {

@@ -7,7 +7,6 @@ import {
   CompactionPlanner,
   FILTER_ALIASES,
   JournalError,
-  LogFileJournal,
   RecordScanner,
   StateModel,
   entryText,
@@ -21,14 +20,13 @@ import {
   type FilterConfig,
   type SyncPolicy,
   type JournalEntry,
-  type ScanEnd,
   passesFilter,
 } from '../journal';
 import { decodeEntry } from '../journal/codec';
 import { kindByTag } from '../journal/entries';
 import { printJsonCompact } from '../journal/json-text';
 import { UsageError, variadic, type CommandSpec, type OptionSpec, type ParsedArgs } from './args';
-import type { Io } from './output';
+import { openJournal, reportTail, type Io } from '../runtime';
 
 export interface Command {
   spec: CommandSpec;
@@ -36,25 +34,6 @@ export interface Command {
 }
 
 const WASM_PAGE = 65536;
-
-export function openJournal(file: string, io: Io): LogFileJournal {
-  return LogFileJournal.openRead(file, { onWarning: (m) => io.err.line(`warning: ${m}`) });
-}
-
-/** Reports a torn tail once the journal has been read to its end. */
-export function reportTail(j: LogFileJournal, io: Io): void {
-  reportScanEnd(j.file, j.lastScan, io);
-}
-
-/** Reports a torn tail found by a scan of `file`. */
-export function reportScanEnd(file: string, end: ScanEnd | undefined, io: Io): void {
-  if (end && end.tornBytes > 0) {
-    io.err.line(
-      `note: ${file}: the last ${end.tornBytes} bytes are not a complete record (a write was interrupted); ` +
-        `the journal ends at byte ${end.validEnd}`,
-    );
-  }
-}
 
 /** The --sync option of commands that write a journal. */
 const SYNC_OPTION: OptionSpec = {

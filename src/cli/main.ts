@@ -7,7 +7,7 @@ import { JOURNAL_COMMANDS, type Command } from './journal-commands';
 import { RUN_COMMANDS } from './run-commands';
 import { dapCommand } from './dap';
 import { RuntimeError } from '../runtime/errors';
-import { ClosedPipe, processIo, type Io } from './output';
+import { ClosedPipe, processIo, type Io } from '../runtime';
 
 const VERSION = '0.1.0';
 

@@ -3,67 +3,24 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  CompactingLogFileJournal, LogFileJournal, readAll, type Journal, type JournalEntry, type LogRecord, type SyncPolicy,
-} from '../journal';
-import { RuntimeError } from '../runtime/errors';
-import { loadModule, type LoadedModule } from '../runtime/module';
-import { sinkFor, type Terminal } from '../runtime/process';
-import { replayProgram, runProgram, type RunResult } from '../runtime/runtime';
-import { FS_MODES, LiveWorld, RecordingWorld, type FsMode, type MountSpec } from '../runtime/world';
-import { DEFAULT_TRIGGERS, snapshotImports, type SnapshotOptions } from '../runtime/snapshot/triggers';
-import { cacheDir, instrument } from '../runtime/snapshot/instrument';
-import { parseSnapshotTrigger, SNAPSHOT_TRIGGERS, type SnapshotTriggerName } from '../journal/wasi-types';
-import { UsageError, variadic, type ParsedArgs } from './args';
-import { openJournal, reportScanEnd, reportTail, type Command } from './journal-commands';
-import { indexedResume, type IndexedResume } from '../runtime/snapshot/indexed-resume';
-import { ClosedPipe, type Io } from './output';
-import { controlSocket, runOnWorker } from './run-host';
 import * as net from 'node:net';
-
-/** The guest's stdout and stderr, through the CLI's own writers (which survive full and closed pipes). */
-function ioTerminal(io: Io): Terminal {
-  return {
-    write(stream, data) {
-      try {
-        (stream === 1 ? io.out : io.err).writeBytes(data);
-        return true;
-      } catch (e) {
-        // A closed pipe, or a full or failing device: the program's write fails (EPIPE), the run goes on.
-        if (e instanceof ClosedPipe || (e as NodeJS.ErrnoException).code !== undefined) return false;
-        throw e;
-      }
-    },
-  };
-}
-
-async function readModule(file: string): Promise<LoadedModule> {
-  let bytes: Uint8Array;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
-    throw new RuntimeError('bad-option', `${file}: cannot read the module: ${why}`);
-  }
-  return loadModule(bytes, file);
-}
+import {
+  cacheDir, controlSocket, DEFAULT_TRIGGERS, FS_MODES, instrument, ioTerminal, parseMount, ProgramHost, readJournalRecords,
+  readModule, replayProgram, RuntimeError, snapshotImports, type FsMode, type Io, type MountSpec, type RunPlan,
+  type SignalName, type SnapshotOptions, type Terminal,
+} from '../runtime';
+import { parseSnapshotTrigger, SNAPSHOT_TRIGGERS, type SnapshotTriggerName, type SyncPolicy } from '../journal';
+import { UsageError, variadic, type ParsedArgs } from './args';
+import type { Command } from './journal-commands';
 
 /** `--dir HOST[::GUEST]`: the guest path defaults to the host path as given (relative ones under `/`). */
 export function parseDir(spec: string): MountSpec {
-  const i = spec.indexOf('::');
-  const host = i < 0 ? spec : spec.slice(0, i);
-  let guest = i < 0 ? spec : spec.slice(i + 2);
-  if (host === '' || guest === '') throw new UsageError(`--dir ${spec}: expected HOST or HOST::GUEST`);
-  if (!guest.startsWith('/')) guest = guest === '.' ? '/' : '/' + guest.replace(/^\.\//, '');
-  let st: fs.Stats;
   try {
-    st = fs.statSync(host);
-  } catch {
-    throw new UsageError(`--dir ${spec}: ${host} does not exist`);
+    return parseMount(spec);
+  } catch (e) {
+    if (e instanceof RuntimeError) throw new UsageError(`--dir ${spec}: ${e.message}`);
+    throw e;
   }
-  if (!st.isDirectory()) throw new UsageError(`--dir ${spec}: ${host} is not a directory`);
-  return { host: path.resolve(host), guest: guest.length > 1 ? guest.replace(/\/+$/, '') : guest };
 }
 
 function parseEnv(spec: string): string {
@@ -110,34 +67,6 @@ function snapshotOptions(args: ParsedArgs): SnapshotOptions | undefined {
   return { triggers, periodMs: period === undefined ? undefined : Number(period), stopAfterSnapshot: stop, noAsyncify: args.flags.has('no-asyncify') };
 }
 
-/** Every record of a journal, saying so when its tail is torn (a write was interrupted). */
-function readJournalRecords(file: string, io: Io): LogRecord[] {
-  const j = openJournal(file, io);
-  try {
-    const records = [...readAll(j)];
-    reportTail(j, io);
-    return records;
-  } finally {
-    j.close();
-  }
-}
-
-function readJournalEntries(file: string, io: Io): JournalEntry[] {
-  return readJournalRecords(file, io).map((r) => r.entry);
-}
-
-function reportEnd(name: string, module: string, r: RunResult, io: Io): number {
-  if (r.trap !== undefined) {
-    io.err.line(`wasm-journal ${name}: ${module} trapped: ${r.trap}`);
-  }
-  if (r.exitCode > 255) {
-    // An exit status has 8 bits; wasmtime refuses these too.
-    io.err.line(`wasm-journal ${name}: ${module} exited with ${r.exitCode}, which is not an exit status (0-255)`);
-    return 1;
-  }
-  return r.exitCode;
-}
-
 const run: Command = {
   spec: {
     name: 'run',
@@ -175,27 +104,48 @@ const run: Command = {
       '  wasm-journal run app.wasm --journal app.journal --fs overlay      (restore into memory; the host is untouched)',
     ],
   },
-  run: async (args: ParsedArgs, io: Io): Promise<number> => runOnWorker(planRun(args), io),
+  run: async (args: ParsedArgs, io: Io): Promise<number> => runHosted(planRun(args), io),
 };
 
-/** Everything `run` was asked to do, checked, in a form that can be handed to the worker thread. */
-export interface RunPlan {
-  file: string;
-  guestArgs: string[];
-  mounts: MountSpec[];
-  env: string[];
-  fsMode: FsMode;
-  growth: string | undefined;
-  sync: SyncPolicy;
-  snapshots: SnapshotOptions | undefined;
-  at: number | undefined;
-  journals: string[];
-  writable: string | undefined;
-  listeners: string[];
-  skipJournalStdio: boolean;
-  force: boolean;
-  allowUnknownImports: boolean;
-  enableCompaction: boolean;
+const PROCESS_SIGNALS: [NodeJS.Signals, SignalName][] = [
+  ['SIGINT', 'sigint'],
+  ['SIGALRM', 'sigalrm'],
+  ['SIGTSTP', 'sigtstp'],
+];
+
+/**
+ * Runs the plan on a ProgramHost (the program on a worker thread, this thread free for signals and the control
+ * channel). This process's signals with a snapshot trigger go to the program; a second Ctrl+C while the first waits
+ * ends the process at once; a signal without a trigger acts as it would on any process; after a stop snapshot the
+ * process stops itself (SIGSTOP) and the program goes on when it is continued.
+ */
+async function runHosted(plan: RunPlan, io: Io): Promise<number> {
+  io.out.flush();
+  io.err.flush();
+  const host = new ProgramHost(plan);
+  const listeners: [NodeJS.Signals, () => void][] = [];
+  let interrupts = 0;
+  for (const [sig, name] of PROCESS_SIGNALS) {
+    if (!host.handled.has(name)) continue;
+    const f = (): void => {
+      if (sig === 'SIGINT' && ++interrupts > 1) process.exit(130);
+      host.signal(name);
+    };
+    process.on(sig, f);
+    listeners.push([sig, f]);
+  }
+  host.on('unhandled', (name) => process.kill(process.pid, name.toUpperCase() as NodeJS.Signals));
+  host.on('suspend', () => {
+    process.kill(process.pid, 'SIGSTOP');
+    host.resume();
+  });
+  host.on('failed', (m) => io.err.line(`wasm-journal: internal error: ${m}`));
+  host.listenControl(controlSocket(process.pid));
+  try {
+    return await host.start();
+  } finally {
+    for (const [sig, f] of listeners) process.off(sig, f);
+  }
 }
 
 /** Checks the arguments of `run` (usage errors come from here, before anything starts). */
@@ -232,71 +182,6 @@ export function planRun(args: ParsedArgs): RunPlan {
     allowUnknownImports: args.flags.has('allow-unknown-imports'),
     enableCompaction: args.flags.has('enable-compaction'),
   };
-}
-
-/** Runs a plan on this thread; `signals` is where the main thread leaves signals for the program. */
-export async function executePlan(plan: RunPlan, io: Io, signals?: Int32Array): Promise<number> {
-  const { file, growth, sync } = plan;
-  const module = await readModule(file);
-  // One journal to restore from: a snapshot to resume is gathered through its snapshot index (only the records that
-  // make up its state are read); otherwise every entry is read and restored.
-  const single = plan.writable ? (plan.journals.length === 0 ? plan.writable : undefined) : plan.journals.length === 1 ? plan.journals[0] : undefined;
-  const resumeFrom = (): IndexedResume | undefined => {
-    const r = single !== undefined && fs.existsSync(single) ? indexedResume(single, plan.at) : undefined;
-    // Without a snapshot to resume, every entry is read, and that read reports a torn tail.
-    if (r) reportScanEnd(single!, r.scan, io);
-    return r;
-  };
-  let indexed = plan.writable ? undefined : resumeFrom();
-  // Restore sources: the read-only journals in order, then what the writable one already holds.
-  const readOnly = indexed ? indexed.effects : plan.journals.flatMap((j) => readJournalEntries(j, io));
-  let journal: Journal | undefined;
-  let restore = readOnly;
-  if (plan.writable) {
-    journal =
-      plan.enableCompaction || growth !== undefined
-        ? new CompactingLogFileJournal(plan.writable, { sync, growthFactor: growth === undefined ? undefined : Number(growth), compactOnClose: plan.enableCompaction })
-        : LogFileJournal.openAppend(plan.writable, { sync });
-    // Opened (a torn tail cut off): now its index can be trusted to match what the run appends to.
-    indexed = resumeFrom();
-    const own = indexed ? indexed.effects : [...readAll(journal)].map((r) => r.entry);
-    // The writable journal alone must restore what this run started from: copy the read-only journals into it.
-    for (const e of readOnly) journal.write(e);
-    restore = [...own, ...readOnly];
-  }
-  const live = new LiveWorld(plan.guestArgs, plan.env, plan.fsMode, plan.mounts, 0, plan.listeners, signals);
-  const sink = journal ? sinkFor(journal) : undefined;
-  const world = sink ? new RecordingWorld(live, (e) => sink.write(e)) : live;
-  let result: RunResult;
-  try {
-    result = await runProgram({
-      module,
-      world,
-      sink,
-      terminal: ioTerminal(io),
-      restore,
-      skipJournalStdio: plan.skipJournalStdio,
-      force: plan.force,
-      allowUnknownImports: plan.allowUnknownImports,
-      snapshots: plan.snapshots ? { ...plan.snapshots, signals } : undefined,
-      resumeAt: plan.at,
-      resumeFrom: indexed,
-      progress: (m) => io.err.line(`wasm-journal: ${m}`),
-      // Ctrl+Z and `signal PID stop`: after the snapshot, the whole process stops as SIGSTOP stops it.
-      onSuspend: () => process.kill(process.pid, 'SIGSTOP'),
-    });
-  } finally {
-    journal?.close();
-  }
-  if (result.stoppedAfter !== undefined) {
-    io.err.line(
-      `wasm-journal run: stopped after a snapshot (${result.stoppedAfter})${plan.writable ? `; resume with: wasm-journal run ${file} --journal ${plan.writable}` : ''}`,
-    );
-  }
-  if (result.restore && result.restore.skipped.length > 0) {
-    io.err.line(`note: restore skipped ${result.restore.skipped.length} entr${result.restore.skipped.length === 1 ? 'y' : 'ies'} whose effect could not be applied again (first: ${result.restore.skipped[0].what}: ${result.restore.skipped[0].reason})`);
-  }
-  return reportEnd('run', file, result, io);
 }
 
 const replay: Command = {

@@ -11,9 +11,9 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import * as path from 'node:path';
-import { RecordingSession, type AttachOptions, type LaunchOptions, type Stop } from '../runtime/session/session';
-import { pointText } from '../runtime/session/points';
-import type { BreakpointSpec, DataBreakpointSpec, StackFrameInfo } from '../runtime/session/protocol';
+import {
+  pointText, RecordingSession, type AttachOptions, type BreakpointSpec, type DataBreakpointSpec, type LaunchOptions, type StackFrameInfo, type Stop,
+} from '../runtime';
 
 const THREAD = 1;
 

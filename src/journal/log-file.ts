@@ -328,6 +328,19 @@ export class LogFileJournal implements Journal {
     return this.size;
   }
 
+  /** Flushes and makes everything durable now, whatever the sync policy (a debugger, at a stop). */
+  syncNow(): void {
+    this.checkOpen();
+    if (!this.writable) return;
+    this.flush();
+    try {
+      fs.fdatasyncSync(this.fd);
+    } catch (e) {
+      throw ioError('sync the journal', this.file, e);
+    }
+    this.committed = this.size;
+  }
+
   rollback(): number {
     this.checkOpen();
     if (!this.writable) return 0;

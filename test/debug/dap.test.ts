@@ -271,7 +271,7 @@ test('dap: bad programs, bad journals and traps give clear errors; the adapter g
     const notWasm = path.join(dir, 'notes.txt');
     fs.writeFileSync(notWasm, 'hello');
     await assert.rejects(c.launchRequest({ program: notWasm } as never), /not a WebAssembly module/);
-    await assert.rejects(c.launchRequest({ program: STEPS, dirs: [`${dir}/nope::/x`] } as never), /no such folder/);
+    await assert.rejects(c.launchRequest({ program: STEPS, dirs: [`${dir}/nope::/x`] } as never), /nope does not exist/);
     await assert.rejects(c.launchRequest({ program: STEPS, snapshotOn: ['sometimes'] } as never), /unknown trigger "sometimes"/);
     const badJournal = path.join(dir, 'bad.journal');
     fs.writeFileSync(badJournal, Buffer.from('this is not a journal at all, not even close'));

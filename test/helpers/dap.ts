@@ -7,7 +7,8 @@ import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 
 export const ROOT = path.join(__dirname, '..', '..', '..');
-export const BIN = path.join(ROOT, 'out', 'src', 'cli', 'bin.js');
+/** The CLI that serves the adapter: the compiled sources, or WJ_DAP_BIN (CI runs the bundle, dist/cli.js, too). */
+export const BIN = process.env.WJ_DAP_BIN ? path.resolve(process.env.WJ_DAP_BIN) : path.join(ROOT, 'out', 'src', 'cli', 'bin.js');
 
 export class AdapterClient extends DebugClient {
   child: ChildProcess | undefined;

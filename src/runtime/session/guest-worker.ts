@@ -16,13 +16,14 @@ import { sinkFor, type EntrySink, type Process, type Terminal } from '../process
 import { InstanceSlot, PASSIVE, ReplayCursor, ReplayEnd, runProgram, type PointObserver, type RunResult } from '../runtime';
 import { indexedResume, type IndexedResume } from '../snapshot/indexed-resume';
 import { JournalTail } from './records';
+import { SnapshotIndex } from '../../journal/snapshot-index';
 import { DirDesc, FileDesc, SocketDesc, StdioDesc } from '../descriptors';
 import { RealHostFs, type HostFs } from '../vfs/host-fs';
 import { LiveWorld, RecordingWorld, ReplayWorld, type InputSource, type MountSpec, type StartInfo, type StdinSource } from '../world';
 import { diffMemory } from './memory-diff';
-import { describePoint, isHostCall, parseCondition, type Condition, type PointInfo } from './points';
+import { describePoint, isHostCall, parseCondition, PointBatchWriter, type Condition, type PointInfo } from './points';
 import {
-  Cell, type BreakpointSpec, type DataBreakpointSpec, type Envelope, type LiveConfig, type PointBatch,
+  Cell, type BreakpointSpec, type DataBreakpointSpec, type Envelope, type LiveConfig,
   type ProcessState, type RunMode, type StackFrameInfo, type StopReason, type WorkerEvent, type WorkerInit,
 } from './protocol';
 
@@ -100,8 +101,13 @@ function processState(): ProcessState {
   return { descriptors, changed: [...changed].sort(), memoryBytes: memory?.buffer.byteLength ?? 0 };
 }
 
+let view: Uint8Array = new Uint8Array(0);
+
+/** The guest's memory as bytes (the view is renewed when memory grows or changes). */
 function memoryBytes(): Uint8Array {
-  return memory ? new Uint8Array(memory.buffer) : new Uint8Array(0);
+  if (!memory) return new Uint8Array(0);
+  if (view.buffer !== memory.buffer) view = new Uint8Array(memory.buffer);
+  return view;
 }
 
 const FRAME = /at (?:(.+?) \()?wasm:\/\/wasm\/[^:]*:wasm-function\[(\d+)\]:0x([0-9a-f]+)/;
@@ -279,7 +285,7 @@ class Control implements PointObserver {
   private guestBps = false;
   private data: { spec: DataBreakpointSpec; last: Uint8Array | undefined }[] = [];
   private prevFunctions = new Set<string>();
-  private batch: PointBatch = { first: 0, infos: [], records: [], times: [] };
+  private readonly batch = new PointBatchWriter();
   private lastPost = 0;
   /** The entries the run has made so far (live: the journal's record count). */
   records = () => 0;
@@ -418,19 +424,17 @@ class Control implements PointObserver {
   }
 
   private record(n: number, info: PointInfo): void {
-    if (this.batch.infos.length === 0) this.batch.first = n;
-    this.batch.infos.push(info);
-    this.batch.records.push(this.records());
     const now = performance.now();
-    this.batch.times.push(now - this.t0);
-    if (this.batch.infos.length >= 4096 || now - this.lastPost > 100) this.flushPoints();
+    this.now = now;
+    this.batch.add(n, info, this.records(), now - this.t0);
+    if (this.batch.full || now - this.lastPost > 100) this.flushPoints();
   }
 
   flushPoints(): void {
     this.lastPost = performance.now();
-    if (this.batch.infos.length === 0) return;
-    post({ type: 'points', batch: this.batch });
-    this.batch = { first: this.n + 1, infos: [], records: [], times: [] };
+    if (this.batch.count === 0) return;
+    const { batch, transfer } = this.batch.take(this.n + 1);
+    post({ type: 'points', batch }, transfer);
   }
 
   /** A replay of a foreign recording: snapshots just ahead of the cursor were taken at this point. */
@@ -447,6 +451,9 @@ class Control implements PointObserver {
   }
 
   /** Stops here, inside the current call: reports it, then answers requests until told to go on. */
+  /** performance.now() at the last point recorded (one clock reading per call serves the policy too). */
+  now = 0;
+
   /** Time spent stopped, which the snapshot policy does not count as running. */
   pausedMs = 0;
 
@@ -522,7 +529,9 @@ function ended(result: RunResult | undefined, error?: unknown): never {
 
 async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
   fs.mkdirSync(path.dirname(cfg.journal), { recursive: true });
-  const journal = LogFileJournal.create(cfg.journal, { sync: 'snapshot' });
+  // Made durable at every stop and at the end rather than at every snapshot (the session's own are frequent): a
+  // crash loses at most what ran since the last stop, and the journal's torn tail is cut off when it is opened.
+  const journal = LogFileJournal.create(cfg.journal, { sync: 'never' });
   const out = sinkFor(journal);
   let count = 0;
   let snapshots = 0;
@@ -531,7 +540,7 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
   let snapStart = 0;
   let snapCost = 0;
   // The policy measures running time: time stopped at a breakpoint is not time between snapshots.
-  const running = (): number => performance.now() - control.pausedMs;
+  const running = (): number => (control.now || performance.now()) - control.pausedMs;
   /** Set at the program's first call (instrumenting and compiling are not running time). */
   let lastSnapEnd: number | undefined;
   const sink: EntrySink = {
@@ -555,7 +564,7 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
     },
   };
   control.records = () => count;
-  onStop = () => journal.flush();
+  onStop = () => journal.syncNow();
   stdin = new SessionStdin(cfg.stdin);
   const live = new LiveWorld(cfg.args, cfg.env, cfg.fsMode, cfg.mounts, 0, [], undefined, {
     tty: { stdin: false, stdout: false, stderr: false, cols: 80, rows: 24 },
@@ -610,17 +619,27 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
       progress: (message) => post({ type: 'progress', message }),
     });
   } catch (e) {
-    journal.close();
+    finish();
     ended(undefined, e);
   }
-  journal.close();
+  finish();
   ended(result);
+
+  /** The recording is complete: durable, closed (its lock released). */
+  function finish(): void {
+    try {
+      journal.syncNow();
+    } finally {
+      journal.close();
+      onStop = () => undefined;
+    }
+  }
 }
 
 /** Snapshots of a debug session: at least this far apart (ms of running)... */
-const AUTO_MIN_MS = 50;
-/** ...and this many times the time the last one took. */
-const AUTO_FACTOR = 8;
+const AUTO_MIN_MS = 100;
+/** ...and this many times the time the last one took (so taking them costs at most a tenth of the running time). */
+const AUTO_FACTOR = 10;
 
 /** A re-execution's world: the recorded inputs, but the host's folders as they are (read-only under overlay). */
 class SessionReplayWorld extends ReplayWorld {
@@ -669,9 +688,15 @@ function nextTravel(): Extract<Envelope, { type: 'travel' }> {
 async function runReplay(module: LoadedModule): Promise<never> {
   const cfg = init.replay!;
   const tail = new JournalTail(cfg.journal);
+  let indexedUpTo = 0;
   idle = () => {
     try {
-      if (fs.existsSync(cfg.journal)) tail.refresh();
+      if (!fs.existsSync(cfg.journal)) return;
+      const n = tail.refresh();
+      // Keep the snapshot index up to date too (it is extended over the new records), so a travel only reads the
+      // snapshot it restores.
+      if (n > indexedUpTo) SnapshotIndex.open(cfg.journal);
+      indexedUpTo = n;
     } catch {
       // read again at the travel, which reports what is wrong
     }

@@ -1,18 +1,17 @@
 // The difference between the guest's memory at two points: the changed ranges with their old and new bytes.
-// Equal stretches are skipped a chunk at a time by memcmp (Buffer.compare); only chunks that differ are looked into,
-// in smaller and smaller pieces, down to words and bytes. Memory that grew between the two points counts as zeros
-// before (memory.grow gives zeros).
+// Equal stretches are skipped a chunk at a time by memcmp (Buffer.compare); a chunk that differs is halved, and its
+// halves that differ halved again, down to pieces looked at byte by byte. Memory that grew between the two points
+// counts as zeros before (memory.grow gives zeros).
 
 import type { MemoryDiff, MemoryRange } from './protocol';
 
 const CHUNK = 64 * 1024;
-const PIECE = 256;
+/** Pieces this small are looked at byte by byte. */
+const LEAF = 256;
 /** Changed bytes this close together are one range (the unchanged ones between are listed too). */
 const JOIN = 16;
 
-function equal(a: Uint8Array, b: Uint8Array, from: number, to: number): boolean {
-  return Buffer.compare(a.subarray(from, to), b.subarray(from, to)) === 0;
-}
+const view = (m: Uint8Array): Buffer => Buffer.from(m.buffer, m.byteOffset, m.byteLength);
 
 /**
  * Diffs `count` bytes from `offset` of `from` (older) and `to` (newer). At most `maxRanges` ranges are returned
@@ -35,22 +34,40 @@ export function diffMemory(from: Uint8Array, to: Uint8Array, offset = 0, count?:
     else truncated = true;
     open = undefined;
   };
-  const mark = (i: number): void => {
-    changed++;
-    if (open && i - open.end <= JOIN) open.end = i + 1;
+  /** Bytes [i, j) differ. */
+  const mark = (i: number, j: number): void => {
+    changed += j - i;
+    if (open && i - open.end <= JOIN) open.end = j;
     else {
       close();
-      open = { start: i, end: i + 1 };
+      open = { start: i, end: j };
     }
+  };
+  const A = view(a);
+  const B = view(b);
+  // A piece that differs is halved until the halves are small, skipping the halves that are equal.
+  const refine = (from: number, to: number): void => {
+    if (to - from <= LEAF) {
+      let i = from;
+      while (i < to) {
+        if (a[i] === b[i]) {
+          i++;
+          continue;
+        }
+        let j = i + 1;
+        while (j < to && a[j] !== b[j]) j++;
+        mark(i, j);
+        i = j;
+      }
+      return;
+    }
+    const mid = from + (((to - from) >>> 1) & ~7);
+    if (A.compare(B, from, mid, from, mid) !== 0) refine(from, mid);
+    if (A.compare(B, mid, to, mid, to) !== 0) refine(mid, to);
   };
   for (let c = start; c < end; c += CHUNK) {
     const ce = Math.min(end, c + CHUNK);
-    if (equal(a, b, c, ce)) continue;
-    for (let p = c; p < ce; p += PIECE) {
-      const pe = Math.min(ce, p + PIECE);
-      if (equal(a, b, p, pe)) continue;
-      for (let i = p; i < pe; i++) if (a[i] !== b[i]) mark(i);
-    }
+    if (A.compare(B, c, ce, c, ce) !== 0) refine(c, ce);
   }
   close();
   return { ranges, changedBytes: changed, truncated, comparedBytes: end - start, fromBytes: from.length, toBytes: to.length };

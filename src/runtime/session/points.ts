@@ -58,6 +58,149 @@ export function describePoint(call: string, args: readonly unknown[], memory: Ui
   return info;
 }
 
+// ---- the points of a recording, in columns -----------------------------------------------------------------
+
+/** Points as the worker sends them: columns of one batch, in transferable arrays (no object per point). */
+export interface PointBatch {
+  first: number;
+  count: number;
+  /** Call names of this batch; `calls` holds indices into it. */
+  names: string[];
+  calls: Uint16Array;
+  /** -1: the call has no such argument. */
+  fds: Int32Array;
+  lens: Int32Array;
+  /** [index in the batch, path] for the calls that have one. */
+  paths: [number, string][];
+  /** The journal record where each point's entries begin. */
+  records: Float64Array;
+  /** ms since the session started. */
+  times: Float32Array;
+}
+
+const BATCH = 4096;
+
+/** Collects points into batches (the worker's side). */
+export class PointBatchWriter {
+  private batch = PointBatchWriter.empty(0);
+  private readonly ids = new Map<string, number>();
+
+  private static empty(first: number): PointBatch {
+    return {
+      first, count: 0, names: [], calls: new Uint16Array(BATCH), fds: new Int32Array(BATCH), lens: new Int32Array(BATCH), paths: [],
+      records: new Float64Array(BATCH), times: new Float32Array(BATCH),
+    };
+  }
+
+  get count(): number {
+    return this.batch.count;
+  }
+
+  get full(): boolean {
+    return this.batch.count >= BATCH;
+  }
+
+  add(n: number, info: PointInfo, record: number, time: number): void {
+    const b = this.batch;
+    if (b.count === 0) b.first = n;
+    const i = b.count++;
+    let id = this.ids.get(info.call);
+    if (id === undefined) {
+      id = b.names.length;
+      b.names.push(info.call);
+      this.ids.set(info.call, id);
+    }
+    b.calls[i] = id;
+    b.fds[i] = info.fd ?? -1;
+    b.lens[i] = info.len ?? -1;
+    if (info.path !== undefined) b.paths.push([i, info.path]);
+    b.records[i] = record;
+    b.times[i] = time;
+  }
+
+  /** The batch so far (its arrays to transfer), and a new one after it. */
+  take(next: number): { batch: PointBatch; transfer: ArrayBuffer[] } {
+    const b = this.batch;
+    this.batch = PointBatchWriter.empty(next);
+    this.ids.clear();
+    return { batch: b, transfer: [b.calls.buffer, b.fds.buffer, b.lens.buffer, b.records.buffer, b.times.buffer] as ArrayBuffer[] };
+  }
+}
+
+/** Every point of a recording (the session's side): columns that grow, names interned once. */
+export class PointTable {
+  private calls = new Uint16Array(1024);
+  private fds = new Int32Array(1024);
+  private lens = new Int32Array(1024);
+  private records = new Float64Array(1024);
+  private times = new Float32Array(1024);
+  private have = new Uint8Array(1024);
+  private readonly paths = new Map<number, string>();
+  private readonly names: string[] = [];
+  private readonly ids = new Map<string, number>();
+  /** One past the highest point held. */
+  length = 0;
+
+  private grow(need: number): void {
+    if (need <= this.calls.length) return;
+    let size = this.calls.length;
+    while (size < need) size *= 2;
+    const g = <T extends Uint16Array | Int32Array | Float64Array | Float32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const out = make(size);
+      out.set(a);
+      return out;
+    };
+    this.calls = g(this.calls, (n) => new Uint16Array(n));
+    this.fds = g(this.fds, (n) => new Int32Array(n));
+    this.lens = g(this.lens, (n) => new Int32Array(n));
+    this.records = g(this.records, (n) => new Float64Array(n));
+    this.times = g(this.times, (n) => new Float32Array(n));
+    this.have = g(this.have, (n) => new Uint8Array(n));
+  }
+
+  append(b: PointBatch): void {
+    this.grow(b.first + b.count);
+    const map = b.names.map((name) => {
+      let id = this.ids.get(name);
+      if (id === undefined) {
+        id = this.names.length;
+        this.names.push(name);
+        this.ids.set(name, id);
+      }
+      return id;
+    });
+    for (let i = 0; i < b.count; i++) {
+      const n = b.first + i;
+      this.calls[n] = map[b.calls[i]];
+      this.fds[n] = b.fds[i];
+      this.lens[n] = b.lens[i];
+      this.records[n] = b.records[i];
+      this.times[n] = b.times[i];
+      this.have[n] = 1;
+    }
+    for (const [i, p] of b.paths) this.paths.set(b.first + i, p);
+    this.length = Math.max(this.length, b.first + b.count);
+  }
+
+  info(n: number): PointInfo | undefined {
+    if (!(n >= 0 && n < this.length) || !this.have[n]) return undefined;
+    const info: PointInfo = { call: this.names[this.calls[n]] };
+    if (this.fds[n] >= 0) info.fd = this.fds[n];
+    const path = this.paths.get(n);
+    if (path !== undefined) info.path = path;
+    if (this.lens[n] >= 0) info.len = this.lens[n];
+    return info;
+  }
+
+  record(n: number): number | undefined {
+    return n >= 0 && n < this.length && this.have[n] ? this.records[n] : undefined;
+  }
+
+  time(n: number): number | undefined {
+    return n >= 0 && n < this.length && this.have[n] ? this.times[n] : undefined;
+  }
+}
+
 /** One line for a point: `fd_write(fd 1, 12 bytes)`, `path_open("out.txt")`. */
 export function pointText(info: PointInfo): string {
   const parts: string[] = [];

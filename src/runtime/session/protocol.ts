@@ -4,7 +4,7 @@
 
 import type { FsMode, MountSpec } from '../world';
 import type { SnapshotTriggerName } from '../../journal/wasi-types';
-import type { PointInfo } from './points';
+import type { PointBatch } from './points';
 
 /** The cells of the shared control buffer (Int32Array indices). */
 export const enum Cell {
@@ -132,16 +132,6 @@ export interface MemoryDiff {
   /** The sizes of memory at the two points (memory only grows). */
   fromBytes: number;
   toBytes: number;
-}
-
-export interface PointBatch {
-  /** The first point of the batch. */
-  first: number;
-  infos: PointInfo[];
-  /** Journal record index where each point's entries begin. */
-  records: number[];
-  /** ms since the session started. */
-  times: number[];
 }
 
 export type WorkerEvent =

@@ -12,7 +12,8 @@ import { parseSnapshotTrigger, type SnapshotTriggerName } from '../../journal/wa
 import { DEFAULT_TRIGGERS } from '../snapshot/triggers';
 import { FS_MODES, type FsMode, type MountSpec } from '../world';
 import { exportJournal, type ExportOptions, type ExportResult } from './export';
-import { pointText, type PointInfo } from './points';
+import { parseMount } from '../host/plan';
+import { pointText, PointTable, type PointInfo } from './points';
 import {
   Cell, CONTROL_CELLS, type BreakpointSpec, type DataBreakpointSpec, type MemoryDiff, type ProcessState, type Request,
   type RunMode, type SnapshotAt, type StackFrameInfo, type StopReason, type WorkerEvent, type WorkerInit,
@@ -229,20 +230,12 @@ class GuestThread {
 
 function resolveMounts(dirs: string[] | undefined, cwd: string): MountSpec[] {
   return (dirs ?? []).map((spec) => {
-    const i = spec.indexOf('::');
-    const host = i < 0 ? spec : spec.slice(0, i);
-    let guest = i < 0 ? spec : spec.slice(i + 2);
-    if (host === '' || guest === '') throw new RuntimeError('bad-option', `dirs: "${spec}": expected HOST or HOST::GUEST`);
-    if (!guest.startsWith('/')) guest = guest === '.' ? '/' : '/' + guest.replace(/^\.\//, '');
-    const abs = path.resolve(cwd, host);
-    let st: fs.Stats;
     try {
-      st = fs.statSync(abs);
-    } catch {
-      throw new RuntimeError('bad-option', `dirs: ${abs}: no such folder`);
+      return parseMount(spec, cwd);
+    } catch (e) {
+      if (e instanceof RuntimeError) throw new RuntimeError('bad-option', `dirs: "${spec}": ${e.message}`);
+      throw e;
     }
-    if (!st.isDirectory()) throw new RuntimeError('bad-option', `dirs: ${abs}: not a folder`);
-    return { host: abs, guest };
   });
 }
 
@@ -290,9 +283,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   private liveRunning = false;
   ended = false;
   exitCode: number | undefined;
-  private readonly infos: PointInfo[] = [];
-  private readonly recordOf: number[] = [];
-  private readonly times: number[] = [];
+  private readonly points = new PointTable();
   readonly snapshots: SnapshotRecord[] = [];
   readonly output: OutputChunk[] = [];
   private breakpoints: BreakpointSpec[] = [];
@@ -382,12 +373,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     switch (e.type) {
       case 'points':
         if (!timeline) return;
-        for (let i = 0; i < e.batch.infos.length; i++) {
-          const n = e.batch.first + i;
-          this.infos[n] = e.batch.infos[i];
-          this.recordOf[n] = e.batch.records[i];
-          this.times[n] = e.batch.times[i];
-        }
+        this.points.append(e.batch);
         return;
       case 'snapshot': {
         if (!timeline) return;
@@ -704,11 +690,11 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   }
 
   info(point: number): PointInfo | undefined {
-    return this.infos[point];
+    return this.points.info(point);
   }
 
   timeOf(point: number): number | undefined {
-    return this.times[point];
+    return this.points.time(point);
   }
 
   /** The terminal text written before `point` (by the calls before it). */
@@ -765,15 +751,15 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   }
 
   timeline(start = 0, count = 1000): Timeline {
-    const total = this.ended || this.postMortem ? this.frontier : this.infos.length;
+    const total = this.ended || this.postMortem ? this.frontier : this.points.length;
     const snapAt = new Map<number, number>();
     for (const s of this.snapshots) if (s) snapAt.set(s.point, s.index);
     const points: TimelinePoint[] = [];
-    const end = Math.min(this.infos.length, start + Math.max(0, count));
+    const end = Math.min(this.points.length, start + Math.max(0, count));
     for (let p = Math.max(0, start); p < end; p++) {
-      const info = this.infos[p];
+      const info = this.points.info(p);
       if (!info) continue;
-      points.push({ point: p, call: info.call, text: pointText(info), category: category(info.call), timeMs: this.times[p] ?? 0, record: this.recordOf[p] ?? 0, snapshot: snapAt.get(p) });
+      points.push({ point: p, call: info.call, text: pointText(info), category: category(info.call), timeMs: this.points.time(p) ?? 0, record: this.points.record(p) ?? 0, snapshot: snapAt.get(p) });
     }
     return { points, snapshots: this.snapshots.filter(Boolean), current: this.current, total, start, ended: this.ended, exitCode: this.exitCode };
   }
@@ -784,7 +770,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     let upToRecord: number | undefined;
     if (opts.upTo !== undefined) {
       if (!Number.isInteger(opts.upTo) || opts.upTo < 0) throw new RuntimeError('bad-option', `upTo ${opts.upTo}: expected a point number`);
-      upToRecord = opts.upTo < this.recordOf.length ? this.recordOf[opts.upTo] : undefined;
+      upToRecord = this.points.record(opts.upTo);
     }
     return exportJournal(this.journal, dest, { ...opts, upToRecord });
   }

@@ -1,5 +1,6 @@
 // Synchronous stdout/stderr writing that survives pipes: retries when a non-blocking pipe is full, and ends quietly
-// when the reader has gone (`wasm-journal inspect J | head`).
+// when the reader has gone (`wasm-journal inspect J | head`). The CLI writes through these, and so does a program run
+// on a worker thread (its stdout and stderr are the process's).
 
 import * as fs from 'node:fs';
 

@@ -1,0 +1,206 @@
+// Debugger benchmarks (issue 10), through the real adapter (`wasm-journal dap` as a child process, a real DAP client),
+// each against a baseline measured in the same run:
+//  - Step Back, request to stopped event, on a 64 MiB guest with 1,000 snapshots (goal under 100 ms), against a
+//    restore of a snapshot of the same journal into fresh memory (the engine's restore, what `run --at` does);
+//  - `travel` to points of a recording of 100,000 host calls (goal under 200 ms), against re-executing the whole
+//    recording (`replay`, in this process);
+//  - recording overhead of a debug session with the default snapshot policy against the engine of `run
+//    --journal-writable` on the same program (goal at most 1.3x), from the program's start to its end (and, for
+//    information, both with their process start-ups);
+//  - diffMemory of two 256 MiB memories against Buffer.compare over the same bytes (goal at least 0.5 of its speed).
+// Prints a markdown report (for docs/benchmarks.md). Usage: node out/bench/debug.js [--quick]
+
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { AdapterClient, BIN } from '../test/helpers/dap';
+import { LogFileJournal, readAll } from '../src/journal';
+import { loadModule } from '../src/runtime/module';
+import { CapturedTerminal, replayProgram, runProgram } from '../src/runtime/runtime';
+import { sinkFor } from '../src/runtime/process';
+import { LiveWorld, RecordingWorld } from '../src/runtime/world';
+import { DEFAULT_TRIGGERS } from '../src/runtime/snapshot/triggers';
+import { indexedResume } from '../src/runtime/snapshot/indexed-resume';
+import { restoreMemory } from '../src/runtime/snapshot/snapshotter';
+import { diffMemory } from '../src/runtime/session/memory-diff';
+
+const quick = process.argv.includes('--quick');
+const root = path.resolve(__dirname, '..', '..');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wj-bench-debug-'));
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+const SNAPMEM = path.join(root, 'bench', 'guests', 'snapmem.wasm');
+const CALLS = path.join(root, 'bench', 'guests', 'calls.wasm');
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const max = (xs: number[]): number => Math.max(...xs);
+const now = (): number => performance.now();
+
+/** A DAP session on the built adapter, launched and run to the program's end. */
+async function recorded(args: Record<string, unknown>): Promise<{ c: AdapterClient; ms: number; runMs: number; end: number }> {
+  const c = new AdapterClient();
+  const t0 = now();
+  c.startStdio();
+  await c.initializeRequest({ adapterID: 'wasm-journal', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
+  const stopped = c.waitForEvent('stopped', 600_000);
+  const initialized = c.waitForEvent('initialized', 60_000);
+  await c.launchRequest(args as DebugProtocol.LaunchRequestArguments);
+  await initialized;
+  const t1 = now();
+  await c.configurationDoneRequest();
+  const s = (await stopped) as DebugProtocol.StoppedEvent;
+  const ms = now() - t0;
+  const runMs = now() - t1;
+  if (s.body.reason !== 'exit') throw new Error(`the program stopped (${s.body.reason}) before its end`);
+  const tl = (await c.customRequest('timeline', { start: 0, count: 0 })).body as { total: number };
+  return { c, ms, runMs, end: tl.total };
+}
+
+async function timed(c: AdapterClient, send: () => Promise<unknown>): Promise<number> {
+  const t0 = now();
+  await c.moved(send);
+  return now() - t0;
+}
+
+async function stepBack(): Promise<{ ours: number[]; base: number[]; snapshots: number }> {
+  const count = quick ? 200 : 1000;
+  const journal = path.join(tmp, 'snapmem.journal');
+  const { c } = await recorded({ program: SNAPMEM, args: [String(count)], journal, snapshotOn: ['explicit'] });
+  const ours: number[] = [];
+  try {
+    // The first step back reads the recording's tail; then steady steps, each restoring the snapshot before.
+    await timed(c, () => c.stepBackRequest({ threadId: 1 }));
+    for (let i = 0; i < (quick ? 10 : 30); i++) ours.push(await timed(c, () => c.stepBackRequest({ threadId: 1 })));
+  } finally {
+    await c.close();
+  }
+  const base: number[] = [];
+  for (const k of [count - 2, count - 3, Math.floor(count / 2), 1, count - 10]) {
+    const memory = new WebAssembly.Memory({ initial: 2 });
+    const t0 = now();
+    const r = indexedResume(journal, k)!;
+    restoreMemory(memory, r.point);
+    base.push(now() - t0);
+  }
+  return { ours, base, snapshots: count };
+}
+
+/** A deterministic spread of points over a recording. */
+function points(end: number, n: number): number[] {
+  let x = 12345;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out.push(x % end);
+  }
+  return out;
+}
+
+async function travel(): Promise<{ ours: number[]; first: number; base: number; end: number; snapshots: number; recordMs: number }> {
+  const n = quick ? 30000 : 100000;
+  const journal = path.join(tmp, 'calls.journal');
+  const { c, end, ms } = await recorded({ program: CALLS, args: [String(n)], journal });
+  const ours: number[] = [];
+  let first = 0;
+  let snapshots = 0;
+  try {
+    const targets = points(end, quick ? 10 : 40);
+    first = await timed(c, () => c.customRequest('travel', { point: targets[0] }));
+    for (const p of targets.slice(1)) ours.push(await timed(c, () => c.customRequest('travel', { point: p })));
+    snapshots = ((await c.customRequest('timeline', { start: 0, count: 0 })).body as { snapshots: unknown[] }).snapshots.length;
+  } finally {
+    await c.close();
+  }
+  const module = await loadModule(fs.readFileSync(CALLS), CALLS);
+  const j = LogFileJournal.openRead(journal);
+  const records = [...readAll(j)];
+  j.close();
+  const t0 = now();
+  await replayProgram({ module, records, terminal: new CapturedTerminal() });
+  return { ours, first, base: now() - t0, end, snapshots, recordMs: ms };
+}
+
+/** The engine of `run --journal-writable`, in this process: what recording costs without a debugger. */
+async function recordPlain(n: number, jf: string): Promise<number> {
+  const module = await loadModule(fs.readFileSync(CALLS), CALLS);
+  const j = LogFileJournal.openAppend(jf, {});
+  const sink = sinkFor(j);
+  const t0 = now();
+  await runProgram({
+    module,
+    world: new RecordingWorld(new LiveWorld(['calls', String(n)], [], 'overlay', [], 0, [], undefined, { tty: { stdin: false, stdout: false, stderr: false, cols: 80, rows: 24 } }), (e) => sink.write(e)),
+    sink,
+    terminal: new CapturedTerminal(),
+    snapshots: { triggers: DEFAULT_TRIGGERS },
+  });
+  j.close();
+  return now() - t0;
+}
+
+async function overhead(): Promise<{ base: number[]; ours: number[]; cli: number[]; dap: number[] }> {
+  const n = quick ? 30000 : 100000;
+  const base: number[] = [];
+  const ours: number[] = [];
+  const cli: number[] = [];
+  const dap: number[] = [];
+  const rounds = quick ? 2 : 5;
+  for (let r = 0; r < rounds; r++) {
+    const jf = path.join(tmp, `run-${r}.journal`);
+    const t0 = now();
+    const run = spawnSync(process.execPath, [BIN, 'run', CALLS, '--journal-writable', jf, '--', String(n)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    cli.push(now() - t0);
+    if (run.status !== 0) throw new Error(`run failed: ${run.stderr}`);
+    base.push(await recordPlain(n, path.join(tmp, `plain-${r}.journal`)));
+    const { c, ms, runMs } = await recorded({ program: CALLS, args: [String(n)], journal: path.join(tmp, `dbg-${r}.journal`) });
+    dap.push(ms);
+    ours.push(runMs);
+    await c.close();
+  }
+  return { base, ours, cli, dap };
+}
+
+function diff(): { mb: number; ours: number; compare: number; ranges: number } {
+  const size = 256 << 20;
+  const a = new Uint8Array(size);
+  for (let i = 0; i < size; i += 4096) a[i] = (i >>> 12) & 0xff;
+  const b = a.slice();
+  // 1 MiB changed: 256 pieces of 4 KiB spread over the memory.
+  for (let k = 0; k < 256; k++) b.fill(0x5a, k * (size / 256), k * (size / 256) + 4096);
+  const same = a.slice();
+  const oursT: number[] = [];
+  const cmpT: number[] = [];
+  let ranges = 0;
+  for (let r = 0; r < (quick ? 3 : 7); r++) {
+    let t0 = now();
+    ranges = diffMemory(a, b, 0, undefined, 10_000).ranges.length;
+    oursT.push(now() - t0);
+    // Buffer.compare stops at the first difference: over equal bytes it reads all of them.
+    t0 = now();
+    Buffer.compare(a, same);
+    cmpT.push(now() - t0);
+  }
+  return { mb: size >> 20, ours: median(oursT), compare: median(cmpT), ranges };
+}
+
+async function main(): Promise<void> {
+  const sb = await stepBack();
+  const tr = await travel();
+  const ov = await overhead();
+  const df = diff();
+  const cores = os.cpus();
+  console.log('### Debugger (bench/debug.ts)\n');
+  console.log(`${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${cores.length} cores (${cores[0]?.model.trim() ?? '?'}); through \`wasm-journal dap\` and a DAP client.\n`);
+  console.log(`Step Back, request to stopped event, on a 64 MiB guest with ${sb.snapshots} snapshots (bench/guests/snapmem.c), ${sb.ours.length} steps: median **${median(sb.ours).toFixed(1)} ms**, max ${max(sb.ours).toFixed(1)} ms (goal under 100 ms: ${max(sb.ours) < 100 ? 'met' : median(sb.ours) < 100 ? 'met by the median' : 'not met'}); baseline, restoring a snapshot of the same journal into fresh memory: median ${median(sb.base).toFixed(1)} ms.\n`);
+  console.log(`travel to ${tr.ours.length + 1} points of a recording of ${tr.end} host calls (bench/guests/calls.c; ${tr.snapshots} snapshots of the session's policy; recorded in ${tr.recordMs.toFixed(0)} ms): median **${median(tr.ours).toFixed(1)} ms**, max ${max(tr.ours).toFixed(1)} ms, the first one (which also reads what the replay had not read yet) ${tr.first.toFixed(1)} ms (goal under 200 ms: ${max(tr.ours) < 200 ? 'met' : 'not met'}); baseline, re-executing the whole recording: ${tr.base.toFixed(0)} ms.\n`);
+  const ratio = median(ov.ours) / median(ov.base);
+  const whole = median(ov.dap) / median(ov.cli);
+  console.log(`Recording ${quick ? 30000 : 100000} host calls (bench/guests/calls.c), from the program's start to its end: a debug session (the program on the adapter's worker, the default snapshot policy, the replay worker reading the recording meanwhile; configurationDone to the stop at the end) median ${median(ov.ours).toFixed(0)} ms against the engine of \`run --journal-writable\` (the default triggers, in this process) median ${median(ov.base).toFixed(0)} ms: **${ratio.toFixed(2)}x** (goal at most 1.3: ${ratio <= 1.3 ? 'met' : 'not met'}). With the start-ups: the adapter process spawned, initialized and launched, to the end, median ${median(ov.dap).toFixed(0)} ms, against \`wasm-journal run --journal-writable\` as a process, median ${median(ov.cli).toFixed(0)} ms (${whole.toFixed(2)}x).\n`);
+  const speed = df.compare / df.ours;
+  console.log(`diffMemory of two ${df.mb} MiB memories with 1 MiB changed in 256 pieces (${df.ranges} ranges found): ${df.ours.toFixed(1)} ms, ${(df.mb / 1024 / (df.ours / 1000)).toFixed(1)} GB/s; Buffer.compare over the same bytes ${df.compare.toFixed(1)} ms: **${speed.toFixed(2)}** of its speed (goal at least 0.5: ${speed >= 0.5 ? 'met' : 'not met'}).`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
