@@ -307,7 +307,7 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
       guest.forEach((g, i) => {
         const text = [
           `Point ${point}${info ? `: ${pointText(info)}` : ''}`,
-          `${g.name} (wasm-function[${g.func}]) at code offset 0x${g.offset.toString(16)} of ${program}`,
+          `${g.name}${g.func >= 0 ? ` (wasm-function[${g.func}])` : ''} at code offset 0x${g.offset.toString(16)} of ${program}`,
           '',
           'This module has no DWARF line tables: frames show the function and its code offset.',
         ].join('\n');
@@ -379,6 +379,7 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
             if (info.path !== undefined) out.push(v('path', JSON.stringify(info.path)));
             if (info.len !== undefined) out.push(v('len', String(info.len)));
           } else if (s.ended && node.point >= s.liveEnd) out.push(v('call', s.exitCode === undefined ? '(the end of the recording)' : `(exited with code ${s.exitCode})`));
+          else if (node.point >= s.liveEnd) out.push(v('call', '(none yet: the program is computing between host calls)'));
           const t = s.timeOf(node.point);
           if (t !== undefined) out.push(v('time', `${t.toFixed(1)} ms`));
           out.push(v('nearest snapshot', snap ? `${snap.index} (${snap.trigger}, point ${snap.point})` : 'none (the start of the run)'));

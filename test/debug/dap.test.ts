@@ -293,3 +293,100 @@ test('dap: bad programs, bad journals and traps give clear errors; the adapter g
     await c.close();
   }
 });
+
+async function waitFor(c: AdapterClient, re: RegExp): Promise<void> {
+  for (let i = 0; i < 500 && !re.test(c.programOutput()); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.match(c.programOutput(), re);
+}
+
+async function readU64(c: AdapterClient, ref: string, address: number): Promise<bigint> {
+  const r = await c.readMemoryRequest(ref, address, 8);
+  return Buffer.from(r.body!.data!, 'base64').readBigUInt64LE(0);
+}
+
+test('dap: pause a program that never ends, at a host call (a snapshot there) and in the middle of a computation', async () => {
+  const dir = tempDir('wj-dap-');
+  for (const mode of ['calls', 'compute']) {
+    const c = new AdapterClient();
+    c.startStdio();
+    try {
+      await launched(c, { program: path.join(GUESTS, 'spin.wasm'), args: [mode], journal: path.join(dir, `${mode}.journal`) });
+      await waitFor(c, mode === 'calls' ? /ticks at/ : /computing/);
+      const address = Number(/ticks at (0x[0-9a-f]+)/.exec(c.programOutput())![1]);
+      let stop = await c.moved(() => c.pauseRequest({ threadId: 1 }));
+      assert.equal(stop.body.reason, 'pause');
+      assert.match(stop.body.description ?? '', mode === 'calls' ? /a snapshot was taken here/ : /Paused while computing/);
+      const st = await c.stackTraceRequest({ threadId: 1 });
+      assert.ok(st.body.stackFrames.some((f) => /main/.test(f.name)), st.body.stackFrames.map((f) => f.name).join(', '));
+      const ref = await c.memoryRef();
+      const first = await readU64(c, ref, address);
+      assert.ok(first > 0n);
+      // Paused means paused: the counter does not move.
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await readU64(c, ref, address), first);
+      await c.continueRequest({ threadId: 1 });
+      await new Promise((r) => setTimeout(r, 100));
+      stop = await c.moved(() => c.pauseRequest({ threadId: 1 }));
+      assert.equal(stop.body.reason, 'pause');
+      const later = await readU64(c, await c.memoryRef(), address);
+      assert.ok(later > first, `${later} > ${first}`);
+      const end = Number((await c.pointVariables()).point);
+      if (mode === 'calls') {
+        // Back through the recording and forward to the live end again.
+        await c.moved(() => c.stepBackRequest({ threadId: 1 }));
+        assert.equal((await c.pointVariables()).point, String(end - 1));
+        await c.moved(() => c.customRequest('travel', { point: end }));
+        assert.equal(await readU64(c, await c.memoryRef(), address), later);
+      } else {
+        // Computing since point 4 (its last output): the points before are a travel away.
+        await c.moved(() => c.stepBackRequest({ threadId: 1 }));
+        assert.equal((await c.pointVariables()).point, String(end - 1));
+        await c.moved(() => c.customRequest('travel', { point: end }));
+        assert.equal(await readU64(c, await c.memoryRef(), address), later);
+      }
+    } finally {
+      await c.close();
+    }
+  }
+});
+
+test('dap: stop on entry, write memory at the live end, a snapshot on request, restart', async () => {
+  const dir = tempDir('wj-dap-');
+  fs.mkdirSync(path.join(dir, 'out'));
+  const c = new AdapterClient();
+  c.startStdio();
+  try {
+    const entry = c.waitForEvent('stopped', 30000);
+    await launched(c, { program: STEPS, dirs: [`${dir}/out::/out`], stdin: 'x\n', journal: path.join(dir, 'j.journal'), stopOnEntry: true, autoSnapshots: false, snapshotOn: [] });
+    assert.equal((await entry).body.reason, 'entry');
+    assert.equal((await c.pointVariables()).point, '0');
+    // Step to point 8 (the counter is 11 there), then set it to 1000 at the live end.
+    for (let i = 0; i < 8; i++) await c.moved(() => c.nextRequest({ threadId: 1 }));
+    assert.equal((await c.pointVariables()).point, '8');
+    const counter = counterAddress(c);
+    const ref = await c.memoryRef();
+    assert.equal(await c.readU32(ref, counter), 11);
+    const w = await c.send('writeMemory', { memoryReference: ref, offset: counter, data: Buffer.from([0xe8, 0x03, 0, 0]).toString('base64') });
+    assert.equal((w.body as { bytesWritten: number }).bytesWritten, 4);
+    assert.equal(await c.readU32(ref, counter), 1000);
+    // A snapshot now holds the change: travelling away and back keeps it.
+    const snap = await c.moved(() => c.customRequest('snapshot', {}));
+    assert.equal(snap.body.reason, 'snapshot');
+    await c.moved(() => c.nextRequest({ threadId: 1 }));
+    await c.moved(() => c.stepBackRequest({ threadId: 1 }));
+    assert.equal((await c.pointVariables()).point, '8');
+    assert.equal(await c.readU32(await c.memoryRef(), counter), 1000);
+    await c.moved(() => c.stepBackRequest({ threadId: 1 }));
+    assert.equal(await c.readU32(await c.memoryRef(), counter), 0);
+    // On to the end (from the past: through the recording, then live).
+    const exit = await c.moved(() => c.continueRequest({ threadId: 1 }));
+    assert.equal(exit.body.reason, 'exit');
+    // Restart: a new recording from the start, stopped at entry again.
+    const again = c.waitForEvent('stopped', 30000);
+    await c.send('restart', {});
+    assert.equal((await again).body.reason, 'entry');
+    assert.equal((await c.pointVariables()).point, '0');
+  } finally {
+    await c.close();
+  }
+});

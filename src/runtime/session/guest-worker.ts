@@ -478,6 +478,28 @@ class Control implements PointObserver {
 }
 
 const control = new Control();
+
+// What the session reads of a program paused by the inspector in the middle of a computation (it cannot ask through
+// the port then): memory as base64, the process's state, the last point.
+(globalThis as Record<string, unknown>).__wasmJournal = {
+  read: (offset: number, count: number): { offset: number; data: string; size: number } => {
+    const m = memoryBytes();
+    const start = Math.min(Math.max(0, offset), m.length);
+    const end = Math.min(m.length, start + Math.max(0, count));
+    return { offset: start, data: Buffer.from(m.buffer, m.byteOffset + start, end - start).toString('base64'), size: m.length };
+  },
+  state: (): ProcessState => processState(),
+  point: (): number => control.n,
+  /**
+   * Sends the points not sent yet and writes out the recording (the session's timeline and its replay must reach the
+   * pause). Only for a pause in the module's code: the runtime's own state is then between two calls.
+   */
+  flush: (): number => {
+    control.flushPoints();
+    onStop();
+    return control.n;
+  },
+};
 let onStop = (): void => undefined;
 
 /** A record's kind, without decoding a lazily read one. */

@@ -13,6 +13,10 @@ import { DEFAULT_TRIGGERS } from '../snapshot/triggers';
 import { FS_MODES, type FsMode, type MountSpec } from '../world';
 import { exportJournal, type ExportOptions, type ExportResult } from './export';
 import { parseMount } from '../host/plan';
+import { WorkerInspector } from './inspector-pause';
+
+/** How long a paused program may go without a host call before its engine is paused instead. */
+const COMPUTING_GRACE_MS = 300;
 import { pointText, PointTable, type PointInfo } from './points';
 import {
   Cell, CONTROL_CELLS, type BreakpointSpec, type DataBreakpointSpec, type MemoryDiff, type ProcessState, type Request,
@@ -470,6 +474,11 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   private runLive(mode: RunMode): Stop | undefined {
     const live = this.live!;
     this.active = 'live';
+    if (this.computing) {
+      // Paused in the middle of a computation: the run it was in goes on (its stop comes as before).
+      void this.resumeComputing(mode);
+      return undefined;
+    }
     this.liveRunning = true;
     live.go({ type: 'run', mode }).then((s) => this.liveStopped(s), () => undefined);
     return undefined;
@@ -490,7 +499,54 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   }
 
   pause(): void {
-    if (this.liveRunning) this.live?.pause();
+    const live = this.live;
+    if (!this.liveRunning || !live) return;
+    live.pause();
+    // A program computing without host calls does not see the request: pause its engine instead.
+    const calls = Atomics.load(live.control, Cell.Calls);
+    setTimeout(() => {
+      if (this.liveRunning && Atomics.load(live.control, Cell.Calls) === calls && !this.computing) {
+        this.pauseComputing(live).catch((e: Error) => this.emit('progress', `cannot pause the computing program: ${e.message}`));
+      }
+    }, COMPUTING_GRACE_MS).unref();
+  }
+
+  /** The live program paused by the inspector between two host calls (its frames). */
+  private computing: { frames: StackFrameInfo[]; inspector: WorkerInspector } | undefined;
+  private inspector: WorkerInspector | undefined;
+
+  private async pauseComputing(live: GuestThread): Promise<void> {
+    this.inspector ??= new WorkerInspector(live.worker.threadId);
+    const frames = await this.inspector.pause();
+    if (!this.liveRunning) {
+      // It reached a host call meanwhile (and stopped there): let the engine go on into it.
+      await this.inspector.resume();
+      return;
+    }
+    this.computing = { frames, inspector: this.inspector };
+    this.liveRunning = false;
+    // The points the worker had not sent yet (it was computing): sent now, and received before the stop is told.
+    const last = (await this.inspector.evaluate(this.inspector.inWasm ? '__wasmJournal.flush()' : '__wasmJournal.point()')) as number;
+    for (let i = 0; i < 100 && this.points.length <= last; i++) await new Promise((r) => setTimeout(r, 5));
+    this.frontier = last + 1;
+    this.active = 'live';
+    this.current = this.frontier;
+    this.emit('stopped', {
+      point: this.frontier,
+      reason: 'pause',
+      description: `Paused while computing: no host call since point ${last} (the program stops at point ${this.frontier} when it makes its next one)`,
+    });
+  }
+
+  /** Lets a program paused while computing go on: to its next host call (a step), or on (continue). */
+  private async resumeComputing(mode: RunMode): Promise<void> {
+    const c = this.computing!;
+    const live = this.live!;
+    this.computing = undefined;
+    // The pause request is still in the cell: a step stops at the next host call; a continue clears it.
+    if (mode.kind === 'continue') Atomics.store(live.control, Cell.Pause, 0);
+    this.liveRunning = true;
+    await c.inspector.resume();
   }
 
   /** Runs forward: through the recorded future (stopping at breakpoints), then live. */
@@ -645,11 +701,16 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
 
   // ---- what the current point shows ---------------------------------------------------------------------------
 
-  readMemory(offset: number, count: number): Promise<{ offset: number; data: Uint8Array; size: number }> {
+  async readMemory(offset: number, count: number): Promise<{ offset: number; data: Uint8Array; size: number }> {
+    if (this.computing && this.active === 'live') {
+      const r = (await this.computing.inspector.evaluate(`__wasmJournal.read(${Number(offset)}, ${Number(count)})`)) as { offset: number; data: string; size: number };
+      return { offset: r.offset, data: Buffer.from(r.data, 'base64'), size: r.size };
+    }
     return this.thread_().request({ type: 'readMemory', offset, count });
   }
 
   async writeMemory(offset: number, data: Uint8Array): Promise<number> {
+    if (this.computing) throw new RuntimeError('bad-option', 'memory can be written when the program is stopped in a host call; this pause is in the middle of a computation (step to its next host call)');
     if (this.active !== 'live' || this.ended || this.postMortem) {
       throw new RuntimeError('bad-option', `memory can be written only at the live end of the recording (point ${this.frontier}${this.ended ? ', and the program has ended' : ''}); this is point ${this.current}`);
     }
@@ -681,11 +742,13 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
 
   private cancelled = false;
 
-  stack(): Promise<StackFrameInfo[]> {
+  async stack(): Promise<StackFrameInfo[]> {
+    if (this.computing && this.active === 'live') return this.computing.frames;
     return this.thread_().request({ type: 'stack' });
   }
 
-  state(): Promise<ProcessState> {
+  async state(): Promise<ProcessState> {
+    if (this.computing && this.active === 'live') return (await this.computing.inspector.evaluate('__wasmJournal.state()')) as ProcessState;
     return this.thread_().request({ type: 'state' });
   }
 
@@ -714,7 +777,9 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
 
   /** Takes a snapshot at the live end now (the program must be stopped there). */
   async snapshot(): Promise<Stop> {
-    if (this.active !== 'live' || this.ended || !this.live || this.liveRunning) throw new RuntimeError('bad-option', 'snapshots are taken at the live end, with the program stopped there');
+    if (this.active !== 'live' || this.ended || !this.live || this.liveRunning || this.computing) {
+      throw new RuntimeError('bad-option', 'snapshots are taken at the live end, with the program stopped there in a host call');
+    }
     const live = this.live;
     return this.exclusive(async () => {
       const wait = new Promise<Extract<WorkerEvent, { type: 'stopped' }>>((resolve) => {
@@ -776,6 +841,10 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   }
 
   async terminate(): Promise<void> {
+    // A worker paused by the inspector cannot be terminated before it runs again.
+    if (this.computing) await this.computing.inspector.resume().catch(() => undefined);
+    this.computing = undefined;
+    this.inspector?.disconnect();
     this.liveRunning = false;
     await Promise.all([this.live?.terminate(), this.replay?.terminate()]);
   }
