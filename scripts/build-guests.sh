@@ -17,7 +17,9 @@
 #
 # A source may ask for extra link flags with a line of the form
 #   // build-link-flags: -Wl,--max-memory=33554432
-# (used by trap.c so the `oom` mode has a small, runtime-independent memory ceiling).
+# (used by trap.c so the `oom` mode has a small, runtime-independent memory ceiling), and for extra compile flags
+# with `// build-flags: ...`; with -g there the module keeps its DWARF (it is linked without --strip-debug), and
+# -fdebug-compilation-dir=. keeps the build reproducible (steps.c: the debugger's source lines).
 #
 # Builds are reproducible: sources are compiled from their own directory with relative names, without -g,
 # so two builds of the same tree give identical bytes.
@@ -62,15 +64,21 @@ fi
 # build_one SRC_DIR NAME OUT_WASM TMP_DIR
 build_one() {
   local src_dir="$1" name="$2" out="$3" tmp="$4"
-  local extra=()
+  local extra=() cextra=() ldflags=("${LDFLAGS[@]}")
   local line
   line="$(grep -m1 -E '^// build-link-flags:' "$src_dir/$name.c" || true)"
   if [ -n "$line" ]; then
     # shellcheck disable=SC2206
     extra=(${line#// build-link-flags:})
   fi
-  (cd "$src_dir" && "$CLANG" "${CFLAGS[@]}" -c "$name.c" -o "$tmp/$name.o")
-  "$CLANG" "${LDFLAGS[@]}" ${extra[@]+"${extra[@]}"} "$tmp/$name.o" -o "$out"
+  line="$(grep -m1 -E '^// build-flags:' "$src_dir/$name.c" || true)"
+  if [ -n "$line" ]; then
+    # shellcheck disable=SC2206
+    cextra=(${line#// build-flags:})
+    case " ${cextra[*]} " in *" -g "*) ldflags=("${ldflags[@]/-Wl,--strip-debug/}") ;; esac
+  fi
+  (cd "$src_dir" && "$CLANG" "${CFLAGS[@]}" ${cextra[@]+"${cextra[@]}"} -c "$name.c" -o "$tmp/$name.o")
+  "$CLANG" ${ldflags[@]+"${ldflags[@]}"} ${extra[@]+"${extra[@]}"} "$tmp/$name.o" -o "$out"
 }
 
 failed=0

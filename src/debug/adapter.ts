@@ -10,6 +10,7 @@ import {
   Scope, Source, StackFrame, StoppedEvent, TerminatedEvent, Thread, ExitedEvent, Variable,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   pointText, RecordingSession, type AttachOptions, type BreakpointSpec, type DataBreakpointSpec, type LaunchOptions, type StackFrameInfo, type Stop,
@@ -20,9 +21,13 @@ const THREAD = 1;
 export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments, LaunchOptions {
   restoreFrom?: string;
   restoreAt?: number;
+  /** Folders where the sources the module's DWARF names are (besides cwd, the program's folder and its src/). */
+  sourceDirs?: string[];
 }
 
-export interface AttachArguments extends DebugProtocol.AttachRequestArguments, AttachOptions {}
+export interface AttachArguments extends DebugProtocol.AttachRequestArguments, AttachOptions {
+  sourceDirs?: string[];
+}
 
 type VarNode =
   | { kind: 'point'; point: number }
@@ -305,11 +310,26 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
       const guest = s.running ? [] : await s.stack();
       const frames: DebugProtocol.StackFrame[] = [];
       guest.forEach((g, i) => {
+        const file = g.source ? this.sourceFile(g.source.file) : undefined;
+        if (g.source && file) {
+          const f = new StackFrame(
+            this.frames.create({ kind: 'guest', point, frame: g }),
+            i === 0 && info ? `${g.name} → ${info.call}` : g.name,
+            new Source(path.basename(file), file),
+            g.source.line,
+            Math.max(1, g.source.column),
+          ) as DebugProtocol.StackFrame;
+          f.instructionPointerReference = `0x${g.offset.toString(16)}`;
+          frames.push(f);
+          return;
+        }
         const text = [
           `Point ${point}${info ? `: ${pointText(info)}` : ''}`,
           `${g.name}${g.func >= 0 ? ` (wasm-function[${g.func}])` : ''} at code offset 0x${g.offset.toString(16)} of ${program}`,
           '',
-          'This module has no DWARF line tables: frames show the function and its code offset.',
+          g.source
+            ? `Source: ${g.source.file}:${g.source.line}${g.source.approximate ? ' (about)' : ''} (the file is not on this machine: add its folder to "sourceDirs")`
+            : 'No DWARF line table covers this function: frames show the function and its code offset.',
         ].join('\n');
         const f = new StackFrame(this.frames.create({ kind: 'guest', point, frame: g }), i === 0 && info ? `${g.name} → ${info.call}` : g.name, this.source(text, `${program}: ${g.name}`), 1, 1) as DebugProtocol.StackFrame;
         f.instructionPointerReference = `0x${g.offset.toString(16)}`;
@@ -331,6 +351,22 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
       const start = args.startFrame ?? 0;
       const levels = args.levels && args.levels > 0 ? args.levels : frames.length;
       return { stackFrames: frames.slice(start, start + levels), totalFrames: frames.length };
+    });
+  }
+
+  /** A DWARF file name as a path on this machine: as it is when absolute, else under the folders sources may be in. */
+  private sourceFile(name: string): string | undefined {
+    const args = this.launchArgs as (LaunchArguments & { sourceDirs?: string[] }) | undefined;
+    const cwd = args?.cwd ?? process.cwd();
+    const program = args?.program ? path.resolve(cwd, args.program) : undefined;
+    const dirs = [...(args?.sourceDirs ?? []).map((d) => path.resolve(cwd, d)), cwd, ...(program ? [path.dirname(program), path.join(path.dirname(program), 'src')] : [])];
+    const candidates = path.isAbsolute(name) ? [name] : dirs.map((d) => path.join(d, name));
+    return candidates.find((c) => {
+      try {
+        return fs.statSync(c).isFile();
+      } catch {
+        return false;
+      }
     });
   }
 
@@ -522,6 +558,12 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
         await this.session.sendStdin('', true);
         return { result: '(stdin closed)', variablesReference: 0 };
       }
+      if (!this.session.atLiveEnd) {
+        // Input at a point of the past: the program goes live from here, in a new branch (the old future stays).
+        const stop = await this.session.branchHere();
+        this.sendEvent(new OutputEvent(`${stop.description}\n`, 'console'));
+        this.reportStop(stop);
+      }
       await this.session.sendStdin(text + '\n');
       return { result: '', variablesReference: 0 };
     });
@@ -540,7 +582,10 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
         void this.handle(response, () => this.session.timeline(a.start === undefined ? 0 : num(a.start, 'start'), a.count === undefined ? 1000 : num(a.count, 'count')));
         return;
       case 'travel':
-        void this.move(response, () => this.session.travel(num(a.point, 'point')));
+        void this.move(response, () => this.session.travel(num(a.point, 'point'), a.branch === undefined ? undefined : num(a.branch, 'branch')));
+        return;
+      case 'branch':
+        void this.move(response, () => this.session.branchHere(a.stdin === undefined ? undefined : String(a.stdin)));
         return;
       case 'diffMemory':
         void this.handle(response, async () => {

@@ -117,8 +117,13 @@ export interface RunOptions {
   points?: PointObserver;
   /** Keep the instance for the next run that resumes a snapshot of the same module (a debugger's travels). */
   slot?: InstanceSlot;
-  /** Called once the instance exists, with its memory and exports (a debugger reads them while paused). */
-  onInstance?: (memory: WebAssembly.Memory, exports: WebAssembly.Exports, proc: Process) => void;
+  /**
+   * The sink's journal holds the snapshot this run resumes from (a debugger's branch): later snapshots are taken
+   * against its memory instead of being complete on their own.
+   */
+  snapshotsAddToResumed?: boolean;
+  /** Called once the instance exists, with its memory, exports and code (a debugger reads them while paused). */
+  onInstance?: (memory: WebAssembly.Memory, exports: WebAssembly.Exports, proc: Process, code: Uint8Array) => void;
 }
 
 export interface RunResult {
@@ -370,8 +375,8 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   if (wantAsyncify) snap.s = new Snapshotter(instance.exports, memory, proc, sink, true, instrumented, instrumentedBytes);
   else if (snapOpts) snap.s = new Snapshotter(instance.exports, memory, proc, sink, false);
   if (points && snap.s) snap.s.pointOf = () => points.current();
-  opts.onInstance?.(memory, instance.exports, proc);
-  if (resume) snap.s!.resume(resume.point);
+  opts.onInstance?.(memory, instance.exports, proc, instrumentedBytes ?? module.bytes);
+  if (resume) snap.s!.resume(resume.point, opts.snapshotsAddToResumed === true);
 
   let exitCode = 0;
   let trap: string | undefined;

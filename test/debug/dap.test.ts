@@ -77,7 +77,11 @@ test('dap over stdio: breakpoints with conditions, memory at points, step back, 
     assert.equal(terminal.body.variables[0].value, JSON.stringify(`counter at 0x${counter.toString(16)}\nstep 1: counter=11\n`));
     // The guest's own frames come first, with names from the name section; every frame has a source.
     assert.ok(st.body.stackFrames.some((f) => /main/.test(f.name)), st.body.stackFrames.map((f) => f.name).join(', '));
-    for (const f of st.body.stackFrames) assert.ok(f.source?.sourceReference, `frame ${f.name} has no source`);
+    for (const f of st.body.stackFrames) assert.ok(f.source?.sourceReference || f.source?.path, `frame ${f.name} has no source`);
+    // steps.wasm carries DWARF: main's frame is at the fflush(log) of step (inlined into main), line 19 of steps.c.
+    const mainFrame = st.body.stackFrames.find((f) => f.source?.path?.endsWith('steps.c'));
+    assert.ok(mainFrame, JSON.stringify(st.body.stackFrames.map((f) => [f.name, f.source, f.line])));
+    assert.equal(mainFrame.line, 19);
     const src = await c.sourceRequest({ sourceReference: st.body.stackFrames[0].source!.sourceReference!, source: st.body.stackFrames[0].source });
     assert.match(src.body.content, /Point 9: fd_write\(fd 4, 7 bytes\)/);
     const descriptors = await c.variablesRequest({ variablesReference: scopes.body.scopes.find((s) => s.name === 'Descriptors')!.variablesReference });
@@ -386,6 +390,74 @@ test('dap: stop on entry, write memory at the live end, a snapshot on request, r
     await c.send('restart', {});
     assert.equal((await again).body.reason, 'entry');
     assert.equal((await c.pointVariables()).point, '0');
+  } finally {
+    await c.close();
+  }
+});
+
+test('dap: a branch from the past goes live with new input; the old future stays visitable', async () => {
+  const dir = tempDir('wj-dap-');
+  fs.mkdirSync(path.join(dir, 'out'));
+  const c = new AdapterClient();
+  c.startStdio();
+  try {
+    const exit = c.waitForEvent('stopped', 30000);
+    await launched(c, { program: STEPS, dirs: [`${dir}/out::/out`], stdin: 'world\n', journal: path.join(dir, 'main.journal'), snapshotOn: ['first-stdin'] });
+    assert.equal((await exit).body.reason, 'exit');
+    assert.match(c.programOutput(), /hello world\n$/);
+    const counter = counterAddress(c);
+    // Back to point 16 (step 5 prints), then a branch from there with other input.
+    await c.moved(() => c.customRequest('travel', { point: 16 }));
+    let stop = await c.moved(() => c.customRequest('branch', { stdin: 'moon\n' }));
+    assert.match(stop.body.description ?? '', /Branch 1: live from point 16/);
+    assert.equal((await c.pointVariables()).point, '16');
+    assert.equal(await c.readU32(await c.memoryRef(), counter), 55);
+    stop = await c.moved(() => c.continueRequest({ threadId: 1 }));
+    assert.equal(stop.body.reason, 'exit');
+    // The branch printed again from point 16 on (step 5 and the greeting, with the new name).
+    assert.match(c.programOutput(), /hello world\nstep 5: counter=55\nhello moon\n$/);
+    const tl = (await c.customRequest('timeline', { count: 0 })).body as { branch: number; branches: { id: number; parent?: number; from: number; journal: string; ended: boolean }[] };
+    assert.equal(tl.branch, 1);
+    assert.deepEqual(tl.branches.map((b) => [b.id, b.parent, b.from, b.ended]), [[0, undefined, 0, true], [1, 0, 16, true]]);
+    // Inside the branch: back to its last point (the greeting written at the exit, after the counter became 99):
+    // restored from the branch's own first-stdin snapshot, taken against its parent's memory.
+    await c.moved(() => c.stepBackRequest({ threadId: 1 }));
+    assert.equal((await c.pointVariables()).point, '20');
+    assert.equal(await c.readU32(await c.memoryRef(), counter), 99);
+    const snaps = (await c.stackTraceRequest({ threadId: 1 })).body.stackFrames.filter((f) => /Snapshot/.test(f.name)).map((f) => f.name);
+    assert.ok(snaps.some((n) => /first-stdin · point 19/.test(n)), snaps.join(', '));
+    // And before the greeting: its terminal shows the branch's past.
+    await c.moved(() => c.customRequest('travel', { point: 18 }));
+    assert.equal(await c.readU32(await c.memoryRef(), counter), 55);
+    const st = await c.stackTraceRequest({ threadId: 1 });
+    const scopes = await c.scopesRequest({ frameId: st.body.stackFrames[0].id });
+    const term = await c.variablesRequest({ variablesReference: scopes.body.scopes.find((s) => s.name === 'Terminal')!.variablesReference });
+    assert.doesNotMatch(term.body.variables[0].value, /hello/);
+    // The old future: branch 0 at its end, where the greeting was for "world".
+    await c.moved(() => c.customRequest('travel', { point: 20, branch: 0 }));
+    const tl0 = (await c.customRequest('timeline', { count: 0 })).body as { branch: number; current: number };
+    assert.deepEqual([tl0.branch, tl0.current], [0, 20]);
+    const st0 = await c.stackTraceRequest({ threadId: 1 });
+    const sc0 = await c.scopesRequest({ frameId: st0.body.stackFrames[0].id });
+    const term0 = await c.variablesRequest({ variablesReference: sc0.body.scopes.find((s) => s.name === 'Terminal')!.variablesReference });
+    assert.doesNotMatch(term0.body.variables[0].value, /moon/);
+    // Typing in the Debug Console at a past point where the program reads stdin: another branch, fed that line.
+    await c.moved(() => c.customRequest('travel', { point: 19, branch: 0 }));
+    const branched = c.waitForEvent('stopped', 20000);
+    await c.evaluateRequest({ expression: 'sun', context: 'repl' });
+    assert.match((await branched).body.description ?? '', /Branch 2: live from point 19/);
+    stop = await c.moved(() => c.continueRequest({ threadId: 1 }));
+    assert.equal(stop.body.reason, 'exit');
+    assert.match(c.programOutput(), /hello moon\nhello sun\n$/);
+    // Both journals verify; the branch's replays on its own.
+    const tlb = tl.branches[1];
+    for (const j of [tl.branches[0].journal, tlb.journal]) {
+      const v = spawnSync(process.execPath, [BIN, 'verify', j]);
+      assert.equal(v.status, 0, v.stderr.toString());
+    }
+    const replay = spawnSync(process.execPath, [BIN, 'replay', tlb.journal, STEPS]);
+    assert.equal(replay.status, 0, replay.stderr.toString());
+    assert.match(replay.stdout.toString(), /hello moon/);
   } finally {
     await c.close();
   }

@@ -16,14 +16,17 @@ import { sinkFor, type EntrySink, type Process, type Terminal } from '../process
 import { InstanceSlot, PASSIVE, ReplayCursor, ReplayEnd, runProgram, type PointObserver, type RunResult } from '../runtime';
 import { indexedResume, type IndexedResume } from '../snapshot/indexed-resume';
 import { JournalTail } from './records';
+import { SourceLines } from '../source-lines';
+import { functionNames } from '../snapshot/wasm-binary';
 import { SnapshotIndex } from '../../journal/snapshot-index';
 import { DirDesc, FileDesc, SocketDesc, StdioDesc } from '../descriptors';
 import { RealHostFs, type HostFs } from '../vfs/host-fs';
-import { LiveWorld, RecordingWorld, ReplayWorld, type InputSource, type MountSpec, type StartInfo, type StdinSource } from '../world';
+import type { Accepted } from '../sockets';
+import { LiveWorld, RecordingWorld, ReplayWorld, type InputSource, type MountSpec, type PollCompute, type StartInfo, type StdinSource, type World } from '../world';
 import { diffMemory } from './memory-diff';
 import { describePoint, isHostCall, parseCondition, PointBatchWriter, type Condition, type PointInfo } from './points';
 import {
-  Cell, type BreakpointSpec, type DataBreakpointSpec, type Envelope, type LiveConfig,
+  Cell, type BreakpointSpec, type DataBreakpointSpec, type Envelope, type LiveConfig, type SnapshotAt,
   type ProcessState, type RunMode, type StackFrameInfo, type StopReason, type WorkerEvent, type WorkerInit,
 } from './protocol';
 
@@ -48,6 +51,19 @@ class TravelRequest extends Error {
 
 let memory: WebAssembly.Memory | undefined;
 let proc: Process | undefined;
+/** The module as built, and the code that runs (instrumented), for source lines. */
+let original: Uint8Array | undefined;
+let runningCode: Uint8Array | undefined;
+let lines: { code: Uint8Array; map: SourceLines } | undefined;
+
+/** Source lines of frames (innermost first, the innermost in host call `call`), when the module has line tables. */
+function withSources(frames: StackFrameInfo[], call: string | undefined): StackFrameInfo[] {
+  if (!original || !runningCode || frames.length === 0) return frames;
+  if (!lines || lines.code !== runningCode) lines = { code: runningCode, map: new SourceLines(original, functionNames(original), runningCode) };
+  if (!lines.map.available) return frames;
+  const located = lines.map.locate(frames, call);
+  return frames.map((f, i) => (located[i] ? { ...f, source: located[i] } : f));
+}
 /** Guest paths of open descriptors, and the paths changed so far (from the entries the run makes). */
 let fdPaths = new Map<number, string>();
 let changed = new Set<string>();
@@ -320,15 +336,27 @@ class Control implements PointObserver {
     return describePoint(name, args, memoryBytes());
   }
 
+  /** Called at every point before anything else (a branch goes live at its point). */
+  beforePoint: ((n: number, name: string, args: readonly unknown[]) => void) | undefined;
+
+  /** Puts point `n` on the timeline. */
+  recordPoint(n: number, name: string, args: readonly unknown[]): PointInfo {
+    const info = this.describe(name, args);
+    this.record(n, info);
+    return info;
+  }
+
+  /** The host call of the current point. */
+  call: string | undefined;
+
   point(name: string, args: readonly unknown[], resumed: boolean): void {
     if (!resumed) this.n++;
+    this.call = name;
     Atomics.add(ctl, Cell.Calls, 1);
     const n = this.n;
     let info: PointInfo | undefined;
-    if (this.timeline && !resumed) {
-      info = this.describe(name, args);
-      this.record(n, info);
-    }
+    if (this.timeline && !resumed) info = this.recordPoint(n, name, args);
+    this.beforePoint?.(n, name, args);
     if (this.cursor && !resumed) this.snapshotsAhead(n);
     if (this.pending) {
       const p = this.pending;
@@ -461,7 +489,7 @@ class Control implements PointObserver {
     const since = performance.now();
     onStop();
     this.flushPoints();
-    this.stack = guestStack();
+    this.stack = withSources(guestStack(), this.call);
     post({ type: 'stopped', point: this.n, reason, description, hit: this.hits ?? hit });
     this.hits = undefined;
     const mode = serveUntilRun();
@@ -518,6 +546,7 @@ async function load(): Promise<LoadedModule> {
   } catch (e) {
     throw new RuntimeError('bad-option', `${init.program}: cannot read the module: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
+  original = bytes;
   return loadModule(bytes, init.program);
 }
 
@@ -549,14 +578,80 @@ function ended(result: RunResult | undefined, error?: unknown): never {
   }
 }
 
+/**
+ * A branch's world: up to its point, the recorded inputs (what its journal already holds is re-executed); from there,
+ * the live world, recorded. Host folders are read live throughout (under overlay they are only read).
+ */
+class BranchWorld implements World {
+  live = false;
+  constructor(
+    private readonly replay: SessionReplayWorld,
+    private readonly rec: RecordingWorld,
+  ) {}
+  private w(): World {
+    return this.live ? this.rec : this.replay;
+  }
+  start(): StartInfo {
+    return this.replay.start();
+  }
+  clockTime(id: number): bigint {
+    return this.w().clockTime(id);
+  }
+  random(dst: Uint8Array): void {
+    this.w().random(dst);
+  }
+  readStdin(max: number): Uint8Array {
+    return this.w().readStdin(max);
+  }
+  poll(compute: PollCompute, deadlineNs: bigint | undefined): Uint8Array {
+    return this.w().poll(compute, deadlineNs);
+  }
+  hostFs(root: string): HostFs {
+    return this.rec.hostFs(root);
+  }
+  listen(address: string): { id: number; local: string } {
+    return this.w().listen(address);
+  }
+  accept(id: number, block: boolean): Accepted {
+    return this.w().accept(id, block);
+  }
+  recv(id: number, max: number, block: boolean): Uint8Array {
+    return this.w().recv(id, max, block);
+  }
+  send(id: number, data: Uint8Array): number {
+    return this.w().send(id, data);
+  }
+  shutdown(id: number, how: number): void {
+    this.w().shutdown(id, how);
+  }
+  closeSocket(id: number): void {
+    this.w().closeSocket(id);
+  }
+  terminalWrite(fd: number, write: () => boolean): boolean {
+    return this.w().terminalWrite(fd, write);
+  }
+  settle(): void {
+    this.rec.settle();
+  }
+  close(): void {
+    this.rec.close();
+    this.replay.close();
+  }
+}
+
 async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
+  const branch = cfg.branch;
   fs.mkdirSync(path.dirname(cfg.journal), { recursive: true });
   // Made durable at every stop and at the end rather than at every snapshot (the session's own are frequent): a
   // crash loses at most what ran since the last stop, and the journal's torn tail is cut off when it is opened.
-  const journal = LogFileJournal.create(cfg.journal, { sync: 'never' });
+  // A branch's journal holds its parent's records before its point already: it goes on after them.
+  const journal = branch ? LogFileJournal.openAppend(cfg.journal, { sync: 'never' }) : LogFileJournal.create(cfg.journal, { sync: 'never' });
   const out = sinkFor(journal);
-  let count = 0;
-  let snapshots = 0;
+  let count = branch?.records ?? 0;
+  let snapshots = branch?.snapshots ?? 0;
+  /** A branch is re-executed with what its journal holds until its point, and live from there. */
+  let isLive = branch === undefined;
+  let check: ReplayCursor | undefined;
   let memoryBytesSince = 0;
   let policyFired = false;
   let snapStart = 0;
@@ -567,6 +662,12 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
   let lastSnapEnd: number | undefined;
   const sink: EntrySink = {
     write(e) {
+      if (!isLive) {
+        // Re-executing the branch's prefix: what the program does is checked against it, not written again.
+        if (e.kind !== 'ResumedFromV1' && e.kind !== 'HostFsResultV1') check!.write(e);
+        observeEntry(e);
+        return;
+      }
       out.write(e);
       count++;
       observeEntry(e);
@@ -592,10 +693,34 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
     tty: { stdin: false, stdout: false, stderr: false, cols: 80, rows: 24 },
     stdin,
   });
-  const world = new RecordingWorld(live, (e) => sink.write(e));
+  const recording = new RecordingWorld(live, (e) => sink.write(e));
+  let world: World = recording;
+  let restore: JournalEntry[] | undefined;
+  let resumeFrom: IndexedResume | undefined;
+  if (branch) {
+    const tail = new JournalTail(cfg.journal);
+    tail.refresh();
+    const start = startingPoint(cfg.journal, tail, lastRunStart(tail.records), branch.from);
+    tail.close();
+    check = new ReplayCursor(start.cursorRecords, true, ['HostFsResultV1']);
+    const bw = new BranchWorld(new SessionReplayWorld(check, cfg.mounts), recording);
+    world = bw;
+    restore = start.effects;
+    resumeFrom = start.resumeFrom;
+    control.n = branch.from ? branch.from.point : -1;
+    control.timeline = false;
+    control.beforePoint = (n, name, args) => {
+      if (n !== branch.at || isLive) return;
+      // The branch's point: from here the program is live, its entries written, its output shown.
+      isLive = true;
+      bw.live = true;
+      control.timeline = true;
+      control.recordPoint(n, name, args);
+    };
+  }
   const terminal: Terminal = {
     write(stream, data) {
-      post({ type: 'output', stream, data: new Uint8Array(data), point: control.n });
+      if (isLive) post({ type: 'output', stream, data: new Uint8Array(data), point: control.n });
       return true;
     },
   };
@@ -605,6 +730,10 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
     control.mode = { kind: 'to', point: 0, breakpoints: false };
     control.stopReason = { reason: 'entry', description: 'Stopped at the first host call' };
   }
+  if (branch) {
+    control.mode = { kind: 'to', point: branch.at, breakpoints: false };
+    control.stopReason = { reason: 'goto', description: `A new branch: the program runs live from point ${branch.at}` };
+  }
   let result: RunResult;
   try {
     result = await runProgram({
@@ -612,9 +741,14 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
       world,
       sink,
       terminal,
+      restore,
+      resumeFrom,
+      snapshotsAddToResumed: branch !== undefined,
       snapshots: {
         triggers: cfg.triggers,
         periodMs: cfg.periodMs,
+        // No snapshot while a branch re-executes what its journal holds (its snapshots are there already).
+        suspended: () => !isLive,
         policy: () => {
           if (control.forceSnapshot) {
             control.forceSnapshot = false;
@@ -634,9 +768,10 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
         },
       },
       points: control,
-      onInstance: (m, _e, p) => {
+      onInstance: (m, _e, p, code) => {
         memory = m;
         proc = p;
+        runningCode = code;
       },
       progress: (message) => post({ type: 'progress', message }),
     });
@@ -734,6 +869,34 @@ async function runReplay(module: LoadedModule): Promise<never> {
   }
 }
 
+/**
+ * Where a re-execution starts: the snapshot `from` restored through the index (its effects and memory), or the run's
+ * start; and the records it re-executes with (the run's start, then what was recorded after the snapshot).
+ */
+function startingPoint(journal: string, tail: JournalTail, runStart: number, from: SnapshotAt | undefined): { cursorRecords: LogRecord[]; resumeFrom?: IndexedResume; effects: JournalEntry[] } {
+  const records = tail.records;
+  if (!from) return { cursorRecords: records.slice(runStart), effects: [] };
+  let k = -1;
+  let at = -1;
+  for (let i = runStart; i < records.length; i++) {
+    if (kindAt(records[i]) === 'SnapshotV1' && ++k === from.index) {
+      at = i;
+      break;
+    }
+  }
+  // Snapshot numbers of the journal count those of earlier runs first.
+  const before = records.slice(0, runStart).filter((r) => kindAt(r) === 'SnapshotV1').length;
+  const resumeFrom = at < 0 ? undefined : indexedResume(journal, before + from.index);
+  if (!resumeFrom) ended(undefined, new RuntimeError('bad-journal', `${journal}: snapshot ${from.index} of the run cannot be restored`));
+  return { cursorRecords: records.slice(runStart, runStart + 3).concat(records.slice(at + 1)), resumeFrom, effects: resumeFrom.effects };
+}
+
+/** The first record of the last run a journal's records hold (-1: none). */
+function lastRunStart(records: LogRecord[]): number {
+  for (let i = records.length - 1; i >= 0; i--) if (kindAt(records[i]) === 'InitModuleV1') return i;
+  return -1;
+}
+
 /** The replay's instance, kept from travel to travel. */
 const slot = new InstanceSlot();
 
@@ -741,42 +904,14 @@ const slot = new InstanceSlot();
 async function reexecute(module: LoadedModule, cfg: NonNullable<WorkerInit['replay']>, tail: JournalTail, req: Extract<Envelope, { type: 'travel' }>): Promise<never> {
   tail.refresh();
   const records = tail.records;
-  let runStart = -1;
-  for (let i = records.length - 1; i >= 0; i--) {
-    if (kindAt(records[i]) === 'InitModuleV1') {
-      runStart = i;
-      break;
-    }
-  }
+  const runStart = lastRunStart(records);
   if (runStart < 0) ended(undefined, new RuntimeError('bad-journal', `${cfg.journal} holds no run (no init-module entry)`));
-  let cursorRecords: LogRecord[];
-  let effects: JournalEntry[] = [];
-  let resumeFrom: IndexedResume | undefined;
   fdPaths = new Map();
   changed = new Set();
   memory = undefined;
   proc = undefined;
-  control.n = -1;
-  if (req.from) {
-    let k = -1;
-    let at = -1;
-    for (let i = runStart; i < records.length; i++) {
-      if (kindAt(records[i]) === 'SnapshotV1' && ++k === req.from.index) {
-        at = i;
-        break;
-      }
-    }
-    // Snapshot numbers of the journal count those of earlier runs first.
-    const before = records.slice(0, runStart).filter((r) => kindAt(r) === 'SnapshotV1').length;
-    resumeFrom = at < 0 ? undefined : indexedResume(cfg.journal, before + req.from.index);
-    if (!resumeFrom) ended(undefined, new RuntimeError('bad-journal', `${cfg.journal}: snapshot ${req.from.index} of the run cannot be restored`));
-    effects = resumeFrom.effects;
-    // The run's start (module, program start, terminal), then what was recorded after the snapshot.
-    cursorRecords = records.slice(runStart, runStart + 3).concat(records.slice(at + 1));
-    control.n = req.from.point;
-  } else {
-    cursorRecords = records.slice(runStart);
-  }
+  const { cursorRecords, resumeFrom, effects } = startingPoint(cfg.journal, tail, runStart, req.from);
+  control.n = req.from ? req.from.point : -1;
   const cursor = new ReplayCursor(cursorRecords, true, ['HostFsResultV1']);
   const world = new SessionReplayWorld(cursor, cfg.mounts);
   const sink: EntrySink = {
@@ -805,9 +940,10 @@ async function reexecute(module: LoadedModule, cfg: NonNullable<WorkerInit['repl
       resumeFrom,
       points: control,
       slot,
-      onInstance: (m, _e, p) => {
+      onInstance: (m, _e, p, code) => {
         memory = m;
         proc = p;
+        runningCode = code;
         // The descriptors the restored effects opened (their folders are in the table now).
         for (const e of effects) observeEntry(e);
       },

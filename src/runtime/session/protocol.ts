@@ -5,6 +5,7 @@
 import type { FsMode, MountSpec } from '../world';
 import type { SnapshotTriggerName } from '../../journal/wasi-types';
 import type { PointBatch } from './points';
+import type { SourceLocation } from '../source-lines';
 
 /** The cells of the shared control buffer (Int32Array indices). */
 export const enum Cell {
@@ -47,6 +48,11 @@ export interface LiveConfig {
   stdin?: string;
   stopOnEntry: boolean;
   stopOnSnapshot: boolean;
+  /**
+   * A branch: the journal holds its parent's records before point `at` already; the worker restores `from` (or starts
+   * the run), re-executes with those records up to `at`, and from there runs live, appending.
+   */
+  branch?: { at: number; from?: SnapshotAt; records: number; snapshots: number };
 }
 
 export interface WorkerInit {
@@ -100,6 +106,8 @@ export interface StackFrameInfo {
   func: number;
   /** Byte offset of the code in the module. */
   offset: number;
+  /** The source line, when the module carries DWARF line tables. */
+  source?: SourceLocation;
 }
 
 export interface DescriptorInfo {

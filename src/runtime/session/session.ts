@@ -19,7 +19,7 @@ import { WorkerInspector } from './inspector-pause';
 const COMPUTING_GRACE_MS = 300;
 import { pointText, PointTable, type PointInfo } from './points';
 import {
-  Cell, CONTROL_CELLS, type BreakpointSpec, type DataBreakpointSpec, type MemoryDiff, type ProcessState, type Request,
+  Cell, CONTROL_CELLS, type BreakpointSpec, type LiveConfig, type DataBreakpointSpec, type MemoryDiff, type ProcessState, type Request,
   type RunMode, type SnapshotAt, type StackFrameInfo, type StopReason, type WorkerEvent, type WorkerInit,
 } from './protocol';
 
@@ -96,6 +96,9 @@ export interface Timeline {
   start: number;
   ended: boolean;
   exitCode?: number;
+  /** The branch shown, and every branch. */
+  branch: number;
+  branches: BranchInfo[];
 }
 
 export interface SessionEvents {
@@ -272,24 +275,145 @@ function recordingPath(program: string, wanted: string | undefined, cwd: string)
   }
 }
 
+/**
+ * One line of the recording's history: the main run, or a branch that went live from a point of another. A branch's
+ * journal starts with a copy of its parent's records before that point, so it restores and replays on its own; the
+ * points before it are its parent's.
+ */
+class Branch {
+  live: GuestThread | undefined;
+  replay: GuestThread | undefined;
+  replayReady: Promise<GuestThread> | undefined;
+  /** Where the live worker is stopped (the frontier), or the end point once the program ended. */
+  frontier = -1;
+  liveRunning = false;
+  ended = false;
+  exitCode: number | undefined;
+  /** The live program paused by the inspector between two host calls (its frames). */
+  computing: { frames: StackFrameInfo[]; inspector: WorkerInspector } | undefined;
+  inspector: WorkerInspector | undefined;
+  private readonly own = new PointTable();
+  readonly snapshots: SnapshotRecord[];
+  readonly output: OutputChunk[];
+
+  constructor(
+    readonly id: number,
+    readonly journal: string,
+    readonly parent?: Branch,
+    /** The first point of its own (before it, the parent's). */
+    readonly from = 0,
+  ) {
+    this.snapshots = parent ? parent.snapshots.filter((x) => x && x.point <= from && (parent.record(from) ?? Infinity) > x.record) : [];
+    this.output = parent ? parent.output.filter((c) => c.point < from) : [];
+  }
+
+  append(b: Parameters<PointTable['append']>[0]): void {
+    this.own.append(b);
+  }
+  info(p: number): PointInfo | undefined {
+    return this.parent && p < this.from ? this.parent.info(p) : this.own.info(p);
+  }
+  record(p: number): number | undefined {
+    return this.parent && p < this.from ? this.parent.record(p) : this.own.record(p);
+  }
+  time(p: number): number | undefined {
+    return this.parent && p < this.from ? this.parent.time(p) : this.own.time(p);
+  }
+  get length(): number {
+    return Math.max(this.own.length, this.parent ? this.from : 0);
+  }
+}
+
+export interface BranchInfo {
+  id: number;
+  /** The branch it went live from, and the point. */
+  parent?: number;
+  from: number;
+  journal: string;
+  ended: boolean;
+  /** Its live end. */
+  end: number;
+}
+
 export class RecordingSession extends EventEmitter<SessionEvents> {
-  private live: GuestThread | undefined;
-  private replay: GuestThread | undefined;
+  private branches: Branch[] = [];
+  /** The branch the session is on. */
+  private b = new Branch(0, '');
   private active: 'live' | 'replay' = 'live';
   private program = '';
   private mounts: MountSpec[] = [];
-  journal = '';
+  /** The live program's configuration (a branch starts another live program with it). */
+  private liveConfig: LiveConfig | undefined;
   fsMode: FsMode = 'overlay';
   /** The point the session is at. */
   current = -1;
-  /** Where the live worker is stopped (the frontier), or the end point once the program ended. */
-  private frontier = -1;
-  private liveRunning = false;
-  ended = false;
-  exitCode: number | undefined;
-  private readonly points = new PointTable();
-  readonly snapshots: SnapshotRecord[] = [];
-  readonly output: OutputChunk[] = [];
+
+  // The current branch's state.
+  private get live(): GuestThread | undefined {
+    return this.b.live;
+  }
+  private set live(t: GuestThread | undefined) {
+    this.b.live = t;
+  }
+  private get replay(): GuestThread | undefined {
+    return this.b.replay;
+  }
+  private set replay(t: GuestThread | undefined) {
+    this.b.replay = t;
+  }
+  private get replayReady(): Promise<GuestThread> | undefined {
+    return this.b.replayReady;
+  }
+  private set replayReady(p: Promise<GuestThread> | undefined) {
+    this.b.replayReady = p;
+  }
+  private get frontier(): number {
+    return this.b.frontier;
+  }
+  private set frontier(n: number) {
+    this.b.frontier = n;
+  }
+  private get liveRunning(): boolean {
+    return this.b.liveRunning;
+  }
+  private set liveRunning(v: boolean) {
+    this.b.liveRunning = v;
+  }
+  private get computing(): Branch['computing'] {
+    return this.b.computing;
+  }
+  private set computing(c: Branch['computing']) {
+    this.b.computing = c;
+  }
+  private get inspector(): WorkerInspector | undefined {
+    return this.b.inspector;
+  }
+  private set inspector(i: WorkerInspector | undefined) {
+    this.b.inspector = i;
+  }
+  private get points(): Branch {
+    return this.b;
+  }
+  /** The recording of the current branch. */
+  get journal(): string {
+    return this.b.journal;
+  }
+  get ended(): boolean {
+    return this.b.ended;
+  }
+  get exitCode(): number | undefined {
+    return this.b.exitCode;
+  }
+  get snapshots(): SnapshotRecord[] {
+    return this.b.snapshots;
+  }
+  get output(): OutputChunk[] {
+    return this.b.output;
+  }
+  /** The current branch's number (0: the run launched). */
+  get branch(): number {
+    return this.b.id;
+  }
   private breakpoints: BreakpointSpec[] = [];
   private dataBreakpoints: DataBreakpointSpec[] = [];
   private busy = false;
@@ -319,26 +443,25 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     this.program = program;
     this.mounts = mounts;
     this.fsMode = fsMode;
-    this.journal = recordingPath(program, opts.journal, cwd);
-    this.live = this.thread({
-      role: 'live',
-      program,
-      live: {
-        args: [path.basename(program), ...(opts.args ?? [])],
-        env,
-        fsMode,
-        mounts,
-        journal: this.journal,
-        triggers,
-        periodMs: opts.snapshotPeriod,
-        autoSnapshots: opts.autoSnapshots ?? true,
-        stdin: opts.stdin,
-        stopOnEntry: opts.stopOnEntry ?? false,
-        stopOnSnapshot: opts.stopOnSnapshot ?? false,
-      },
-    }, 'live');
-    await this.live.ready;
-    this.live.onStop = (s) => this.liveStopped(s);
+    this.b = new Branch(0, recordingPath(program, opts.journal, cwd));
+    this.branches = [this.b];
+    this.liveConfig = {
+      args: [path.basename(program), ...(opts.args ?? [])],
+      env,
+      fsMode,
+      mounts,
+      journal: this.journal,
+      triggers,
+      periodMs: opts.snapshotPeriod,
+      autoSnapshots: opts.autoSnapshots ?? true,
+      stdin: opts.stdin,
+      stopOnEntry: opts.stopOnEntry ?? false,
+      stopOnSnapshot: opts.stopOnSnapshot ?? false,
+    };
+    const b = this.b;
+    b.live = this.thread({ role: 'live', program, live: this.liveConfig }, 'live', b);
+    await b.live.ready;
+    b.live.onStop = (s) => this.liveStopped(s, b);
   }
 
   /** Opens a recording alone (post-mortem): every recorded point can be visited. */
@@ -350,7 +473,8 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     if (!fs.existsSync(journal)) throw new RuntimeError('bad-option', `journal ${journal}: no such file`);
     this.program = program;
     this.mounts = resolveMounts(opts.dirs, cwd);
-    this.journal = journal;
+    this.b = new Branch(0, journal);
+    this.branches = [this.b];
     this.postMortem = true;
     this.active = 'replay';
     const r = await this.ensureReplay(true);
@@ -363,39 +487,39 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     }
     this.frontier = end.point;
     this.current = end.point;
-    this.ended = true;
+    this.b.ended = true;
   }
 
-  private thread(init: Omit<WorkerInit, 'control'>, role: 'live' | 'replay'): GuestThread {
+  private thread(init: Omit<WorkerInit, 'control'>, role: 'live' | 'replay', branch = this.b): GuestThread {
     const t = new GuestThread(init);
-    t.onEvent = (e) => this.workerEvent(e, role);
+    t.onEvent = (e) => this.workerEvent(e, role, branch);
     return t;
   }
 
-  private workerEvent(e: WorkerEvent, role: 'live' | 'replay'): void {
+  /** What a worker tells of its branch: the live one its points, snapshots and output (a replay only when attached). */
+  private workerEvent(e: WorkerEvent, role: 'live' | 'replay', b: Branch): void {
     const timeline = role === 'live' || this.postMortem;
     switch (e.type) {
       case 'points':
-        if (!timeline) return;
-        this.points.append(e.batch);
+        if (timeline) b.append(e.batch);
         return;
       case 'snapshot': {
         if (!timeline) return;
         const s: SnapshotRecord = { index: e.index, point: e.point, trigger: e.trigger, record: e.record, timeMs: e.timeMs, bytes: e.bytes };
-        this.snapshots[e.index] = s;
+        b.snapshots[e.index] = s;
         this.emit('snapshot', s);
         return;
       }
       case 'output': {
         if (!timeline) return;
         const chunk: OutputChunk = { stream: e.stream, text: Buffer.from(e.data).toString('utf8'), point: e.point };
-        this.output.push(chunk);
+        b.output.push(chunk);
         this.emit('output', chunk);
         return;
       }
       case 'exited':
-        this.ended = true;
-        this.exitCode = e.exitCode;
+        b.ended = true;
+        b.exitCode = e.exitCode;
         this.emit('exited', { exitCode: e.exitCode, trap: e.trap });
         return;
       case 'progress':
@@ -407,8 +531,6 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
       default:
     }
   }
-
-  private replayReady: Promise<GuestThread> | undefined;
 
   /** The replay worker, started once (again if it died): loading and compiling the module is its start-up cost. */
   private ensureReplay(scan = false): Promise<GuestThread> {
@@ -430,9 +552,10 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   }
 
   /** A stop of the live program nobody asked for (a breakpoint while running, a pause, the end). */
-  private liveStopped(s: Extract<WorkerEvent, { type: 'stopped' }>): void {
-    this.liveRunning = false;
-    this.frontier = s.point;
+  private liveStopped(s: Extract<WorkerEvent, { type: 'stopped' }>, b = this.b): void {
+    b.liveRunning = false;
+    b.frontier = s.point;
+    if (b !== this.b) return;
     this.active = 'live';
     this.current = s.point;
     this.emit('stopped', this.stop(s));
@@ -466,7 +589,8 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   start(): void {
     if (!this.live) return;
     this.liveRunning = true;
-    this.live.go({ type: 'run', mode: { kind: 'continue' } }).then((s) => this.liveStopped(s), () => undefined);
+    const b = this.b;
+    this.live.go({ type: 'run', mode: { kind: 'continue' } }).then((s) => this.liveStopped(s, b), () => undefined);
     // The replay worker starts while the program runs, so the first step back does not wait for it.
     this.ensureReplay().catch(() => undefined);
   }
@@ -480,7 +604,8 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
       return undefined;
     }
     this.liveRunning = true;
-    live.go({ type: 'run', mode }).then((s) => this.liveStopped(s), () => undefined);
+    const b = this.b;
+    live.go({ type: 'run', mode }).then((s) => this.liveStopped(s, b), () => undefined);
     return undefined;
   }
 
@@ -511,9 +636,6 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     }, COMPUTING_GRACE_MS).unref();
   }
 
-  /** The live program paused by the inspector between two host calls (its frames). */
-  private computing: { frames: StackFrameInfo[]; inspector: WorkerInspector } | undefined;
-  private inspector: WorkerInspector | undefined;
 
   private async pauseComputing(live: GuestThread): Promise<void> {
     this.inspector ??= new WorkerInspector(live.worker.threadId);
@@ -634,9 +756,89 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     });
   }
 
-  /** Goes to a point (the timeline's travel); a snapshot's point restores it. */
-  travel(point: number): Promise<Stop> {
-    return this.exclusive(() => this.goto(point, 'goto', `Travelled to point ${point}`));
+  /** Goes to a point (the timeline's travel), of another branch when `branch` says; a snapshot's point restores it. */
+  travel(point: number, branch?: number): Promise<Stop> {
+    return this.exclusive(async () => {
+      if (branch !== undefined && branch !== this.b.id) {
+        const to = this.branches[branch];
+        if (!to) throw new RuntimeError('bad-option', `there is no branch ${branch} (the recording has ${this.branches.length})`);
+        if (point > to.frontier) throw new RuntimeError('bad-option', `point ${point} has not happened in branch ${branch} (it ends at point ${to.frontier})`);
+        const back = { b: this.b, active: this.active, current: this.current };
+        this.b = to;
+        // Its live worker is stopped at its live end; anything before is a travel of its own replay.
+        this.active = 'live';
+        this.current = to.frontier;
+        try {
+          return await this.goto(point, 'goto', `Travelled to point ${point} of branch ${branch}`);
+        } catch (e) {
+          this.b = back.b;
+          this.active = back.active;
+          this.current = back.current;
+          throw e;
+        }
+      }
+      return this.goto(point, 'goto', `Travelled to point ${point}`);
+    });
+  }
+
+  /** The branches of the recording: the run launched (0) and those that went live from a point of another. */
+  get branchList(): BranchInfo[] {
+    return this.branches.map((b) => ({ id: b.id, parent: b.parent?.id, from: b.from, journal: b.journal, ended: b.ended, end: b.frontier }));
+  }
+
+  /**
+   * Goes live from the current point, a point of the past: a new branch, whose journal starts with this one's records
+   * before the point and goes on with what the program does now (new input: `stdin`, or the Debug Console). The old
+   * future stays as it was, a travel away.
+   */
+  branchHere(stdin?: string): Promise<Stop> {
+    return this.exclusive(async () => {
+      const parent = this.b;
+      const at = this.current;
+      if (this.postMortem || !this.liveConfig) throw new RuntimeError('bad-option', 'a branch runs the program live: open the recording with launch (it has no live program here)');
+      if (this.fsMode === 'host') throw new RuntimeError('bad-option', 'a branch needs fsMode overlay or memory (with host the files went on changing after this point)');
+      if (at >= parent.frontier) throw new RuntimeError('bad-option', `point ${at} is the live end: the program goes on live from here (Continue)`);
+      const prefix = parent.record(at);
+      if (prefix === undefined) throw new RuntimeError('bad-option', `point ${at} is not in the recording`);
+      const id = this.branches.length;
+      const ext = path.extname(parent.journal);
+      const journal = recordingPath(this.program, `${this.branches[0].journal.slice(0, this.branches[0].journal.length - ext.length)}-branch-${id}${ext}`, process.cwd());
+      exportJournal(parent.journal, journal, { upToRecord: prefix });
+      const b = new Branch(id, journal, parent, at);
+      const last = b.snapshots[b.snapshots.length - 1];
+      const live = this.thread({
+        role: 'live',
+        program: this.program,
+        live: {
+          ...this.liveConfig,
+          journal,
+          stdin,
+          stopOnEntry: false,
+          branch: { at, from: last ? { index: last.index, point: last.point } : undefined, records: prefix, snapshots: b.snapshots.length },
+        },
+      }, 'live', b);
+      b.live = live;
+      try {
+        await live.ready;
+        await live.request({ type: 'breakpoints', breakpoints: this.breakpoints, data: this.dataBreakpoints });
+      } catch (e) {
+        await live.terminate();
+        throw e;
+      }
+      live.onStop = (x) => this.liveStopped(x, b);
+      const s = await live.go({ type: 'run', mode: { kind: 'to', point: at, breakpoints: false } });
+      if (s.point !== at) {
+        await live.terminate();
+        throw new RuntimeError('divergence', `the branch could not reach point ${at}: ${s.description}`);
+      }
+      this.branches.push(b);
+      this.b = b;
+      b.frontier = at;
+      this.active = 'live';
+      this.current = at;
+      this.emit('progress', `branch ${id} from point ${at} of branch ${parent.id}: recording to ${journal}`);
+      return { ...this.stop(s), description: `Branch ${id}: live from point ${at} (branch ${parent.id} keeps its future)` };
+    });
   }
 
   private snapshotAt(point: number): SnapshotAt | undefined {
@@ -770,6 +972,11 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     return this.snapshots.filter((s) => s && s.point <= point).reverse();
   }
 
+  /** True when the session is at the live end (input typed now goes to the running program). */
+  get atLiveEnd(): boolean {
+    return this.active === 'live' || this.current >= this.frontier;
+  }
+
   async sendStdin(text: string, end = false): Promise<void> {
     if (!this.live || this.ended) throw new RuntimeError('bad-option', 'the program is not running: there is no input to feed');
     await this.live.request({ type: 'stdin', data: Buffer.from(text, 'utf8'), end });
@@ -783,8 +990,9 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     const live = this.live;
     return this.exclusive(async () => {
       const wait = new Promise<Extract<WorkerEvent, { type: 'stopped' }>>((resolve) => {
+        const b = this.b;
         live.onStop = (s) => {
-          live.onStop = (x) => this.liveStopped(x);
+          live.onStop = (x) => this.liveStopped(x, b);
           resolve(s);
         };
       });
@@ -826,7 +1034,10 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
       if (!info) continue;
       points.push({ point: p, call: info.call, text: pointText(info), category: category(info.call), timeMs: this.points.time(p) ?? 0, record: this.points.record(p) ?? 0, snapshot: snapAt.get(p) });
     }
-    return { points, snapshots: this.snapshots.filter(Boolean), current: this.current, total, start, ended: this.ended, exitCode: this.exitCode };
+    return {
+      points, snapshots: this.snapshots.filter(Boolean), current: this.current, total, start, ended: this.ended, exitCode: this.exitCode,
+      branch: this.b.id, branches: this.branchList,
+    };
   }
 
   /** Writes (part of) the recording to a new journal. `upTo`: only what happened before that point. */
@@ -846,6 +1057,6 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     this.computing = undefined;
     this.inspector?.disconnect();
     this.liveRunning = false;
-    await Promise.all([this.live?.terminate(), this.replay?.terminate()]);
+    await Promise.all(this.branches.flatMap((b) => [b.live?.terminate(), b.replay?.terminate()]));
   }
 }

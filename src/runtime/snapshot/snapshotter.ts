@@ -388,8 +388,19 @@ export class Snapshotter {
   }
 
   /** Puts a snapshot's memory, globals and cursors back, and starts the rewind into its frames. */
-  resume(point: ResumePoint): void {
+  /**
+   * Memory as it is now becomes the baseline: the next snapshot holds what changes from here. For a run that goes on
+   * in a journal holding the snapshot it resumed (a debugger's branch), whose later snapshots add to that one.
+   */
+  rebase(): void {
+    this.baseline = new Uint8Array(this.memory.buffer).slice();
+  }
+
+  /** Resumes a snapshot; `rebase`: later snapshots are taken against its memory (see rebase()). */
+  resume(point: ResumePoint, rebase = false): void {
     restoreMemory(this.memory, point);
+    // Before the call stack is written into memory for the rewind.
+    if (rebase) this.rebase();
     for (const [name, v] of Object.entries(point.store.globals)) {
       const g = this.globals.get(name);
       if (!g) throw new RuntimeError('bad-journal', `the snapshot saved a global ${name} this module does not have`);

@@ -25,6 +25,8 @@ export interface SnapshotOptions {
    * for all of them).
    */
   policy?: (call: string) => boolean;
+  /** While true, no trigger fires (a debugger's branch re-executing what its journal already holds). */
+  suspended?: () => boolean;
 }
 
 /** What the run does after a snapshot a signal triggered. */
@@ -134,6 +136,7 @@ export class TriggerState {
   /** The trigger that fires at this call, if any. `fd` is the call's first argument (a descriptor for fd_*). */
   check(name: string, fd: unknown, isStdin: (fd: number) => boolean): SnapshotTriggerName | undefined {
     this.after = 'continue';
+    if (this.opts.suspended?.()) return undefined;
     if (name === 'proc_snapshot') return 'explicit';
     // Not a call the module can unwind at: nothing fires (a signal waits for the next one that can).
     if (this.at && !this.at.has(name)) return undefined;

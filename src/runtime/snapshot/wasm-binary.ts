@@ -271,10 +271,59 @@ export interface CallGraph {
   inTable: Set<number>;
 }
 
+/** Calls `fn` with each function body of the code section `s` (a reader at its first instruction). */
+function forEachBody(bytes: Uint8Array, shape: ModuleShape, s: Section, fn: (func: number, body: Reader, start: number, end: number) => void): void {
+  const r = new Reader(bytes, s.start, s.end);
+  const nImported = shape.importedFuncs.length;
+  const n = r.u32();
+  if (n !== shape.funcTypes.length - nImported) throw new WasmShapeError('function and code counts differ');
+  for (let i = 0; i < n; i++) {
+    const size = r.u32();
+    const start = r.pos;
+    const end = r.pos + size;
+    const body = new Reader(bytes, r.pos, end);
+    const groups = body.u32();
+    for (let g = 0; g < groups; g++) {
+      body.u32();
+      skipValType(body);
+    }
+    fn(nImported + i, body, start, end);
+    r.pos = end;
+  }
+}
+
+export interface CodeLayout {
+  /** Offset of the code section's contents in the module (DWARF addresses count from there). */
+  codeStart: number;
+  /** Each defined function's body, [start, end) in the module, by function index. */
+  bodies: Map<number, { start: number; end: number }>;
+  /** Direct calls: the calling function, the function called, the module offset of the call instruction. */
+  sites: { caller: number; callee: number; offset: number }[];
+}
+
+/** Where every function's code is and where its direct calls are (for mapping frames to source lines). */
+export function codeLayout(bytes: Uint8Array): CodeLayout {
+  const shape = readShape(bytes);
+  const bodies = new Map<number, { start: number; end: number }>();
+  const sites: CodeLayout['sites'] = [];
+  let codeStart = -1;
+  for (const s of shape.sections) {
+    if (s.id !== 10) continue;
+    codeStart = s.start;
+    forEachBody(bytes, shape, s, (f, body, start, end) => {
+      bodies.set(f, { start, end });
+      const calls: number[] = [];
+      const at: number[] = [];
+      scanCode(body, shape, calls, [], undefined, at);
+      calls.forEach((callee, i) => sites.push({ caller: f, callee, offset: at[i] }));
+    });
+  }
+  return { codeStart, bodies, sites };
+}
+
 /** Reads every function's calls. Throws WasmShapeError for code this reader does not decode. */
 export function callGraph(bytes: Uint8Array): CallGraph {
   const shape = readShape(bytes);
-  const nImported = shape.importedFuncs.length;
   const total = shape.funcTypes.length;
   const calls: number[][] = Array.from({ length: total }, () => []);
   const indirect: string[][] = Array.from({ length: total }, () => []);
@@ -325,21 +374,9 @@ export function callGraph(bytes: Uint8Array): CallGraph {
         }
       }
     } else if (s.id === 10) {
-      const n = r.u32();
-      if (n !== total - nImported) throw new WasmShapeError('function and code counts differ');
-      for (let i = 0; i < n; i++) {
-        const size = r.u32();
-        const end = r.pos + size;
-        const body = new Reader(bytes, r.pos, end);
-        const groups = body.u32();
-        for (let g = 0; g < groups; g++) {
-          body.u32();
-          skipValType(body);
-        }
-        const f = nImported + i;
+      forEachBody(bytes, shape, s, (f, body) => {
         if (scanCode(body, shape, calls[f], indirect[f])) dynamicTables = true;
-        r.pos = end;
-      }
+      });
     }
   }
   if (dynamicTables) for (let f = 0; f < total; f++) inTable.add(f);
@@ -371,12 +408,13 @@ function blockType(r: Reader, onType?: TypeUse): void {
 }
 
 /**
- * Walks a function body; records calls, and gives every use of a type index to `onType`. Returns true when the code
- * can change what tables hold.
+ * Walks a function body; records calls (and, in `callAt`, where each is), and gives every use of a type index to
+ * `onType`. Returns true when the code can change what tables hold.
  */
-export function scanCode(r: Reader, shape: ModuleShape, calls: number[], indirect: string[], onType?: TypeUse): boolean {
+export function scanCode(r: Reader, shape: ModuleShape, calls: number[], indirect: string[], onType?: TypeUse, callAt?: number[]): boolean {
   let changesTables = false;
   while (r.pos < r.end) {
+    const opAt = r.pos;
     const op = r.byte();
     if (op <= 0x01 || op === 0x05 || op === 0x0b || op === 0x0f || op === 0x1a || op === 0x1b || op === 0xd1) continue;
     if (op >= 0x45 && op <= 0xc4) continue; // numeric, no immediates
@@ -398,6 +436,7 @@ export function scanCode(r: Reader, shape: ModuleShape, calls: number[], indirec
       }
       case 0x10: case 0x12: // call, return_call
         calls.push(r.u32());
+        callAt?.push(opAt);
         break;
       case 0x11: case 0x13: { // call_indirect, return_call_indirect
         const at = r.pos;
