@@ -17,6 +17,8 @@ import {
 } from '../runtime';
 
 const THREAD = 1;
+/** A request that takes longer than this shows progress. */
+const LONG_WORK_MS = 250;
 
 export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments, LaunchOptions {
   restoreFrom?: string;
@@ -464,14 +466,37 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
     });
   }
 
-  /** A request that moves the program: answered once it stopped (through the recording), or at once (running live). */
+  /** The progress shown for the long operation in flight, if any (its id, for cancel). */
+  private longWork: string | undefined;
+
+  /**
+   * A request that moves the program: answered once it stopped (through the recording), or at once (running live).
+   * One that takes long (a long re-execution) shows progress, which the client can cancel.
+   */
   private async move(response: DebugProtocol.Response, f: () => Promise<Stop | undefined>): Promise<void> {
     let stop: Stop | undefined;
+    let progress: string | undefined;
+    const timer = this.progressSupported
+      ? setTimeout(() => {
+          progress = `wasm-journal-${++this.progressId}`;
+          this.longWork = progress;
+          const e = new ProgressStartEvent(progress, 'Re-executing the recording', `${response.command}: going to the point`) as DebugProtocol.ProgressStartEvent;
+          e.body.cancellable = true;
+          e.body.requestId = response.request_seq;
+          this.sendEvent(e);
+        }, LONG_WORK_MS)
+      : undefined;
     try {
       stop = await f();
     } catch (e) {
       this.sendErrorResponse(response, { id: 3, format: (e as Error).message, showUser: true });
       return;
+    } finally {
+      if (timer) clearTimeout(timer);
+      if (progress) {
+        this.sendEvent(new ProgressEndEvent(progress));
+        this.longWork = undefined;
+      }
     }
     this.sendResponse(response);
     this.reportStop(stop);
@@ -569,9 +594,9 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
     });
   }
 
+  /** Cancels a long re-execution: by its progress id, or by the request that started it. */
   protected cancelRequest(response: DebugProtocol.CancelResponse, args: DebugProtocol.CancelArguments): void {
-    this.session.cancel();
-    void args;
+    if (args.progressId === undefined || args.progressId === this.longWork || args.requestId !== undefined) this.session.cancel();
     this.sendResponse(response);
   }
 

@@ -281,6 +281,17 @@ test('dap: bad programs, bad journals and traps give clear errors; the adapter g
     fs.writeFileSync(badJournal, Buffer.from('this is not a journal at all, not even close'));
     await assert.rejects(c.attachRequest({ journal: badJournal, program: STEPS } as never), /bad\.journal/);
     await assert.rejects(c.customRequest('noSuchRequest', {}), /unknown request/);
+    // A recording of another module; one damaged in the middle; one cut short (a crash): the last opens.
+    const hello = path.join(dir, 'hello.journal');
+    const rec = spawnSync(process.execPath, [BIN, 'run', path.join(GUESTS, 'hello.wasm'), '--journal-writable', hello]);
+    assert.equal(rec.status, 0, rec.stderr.toString());
+    await assert.rejects(c.attachRequest({ journal: hello, program: STEPS } as never), /hello\.journal was recorded from another module/);
+    const bytes = fs.readFileSync(hello);
+    const damaged = path.join(dir, 'damaged.journal');
+    const d = Buffer.from(bytes);
+    d[Math.floor(d.length / 2)] ^= 0xff;
+    fs.writeFileSync(damaged, d);
+    await assert.rejects(c.attachRequest({ journal: damaged, program: path.join(GUESTS, 'hello.wasm') } as never), /damaged\.journal/);
     // The same adapter still launches a program that traps: a stop with reason exception and the trap's message.
     const stopped = c.waitForEvent('stopped', 30000);
     const initialized = c.waitForEvent('initialized', 20000);
@@ -307,6 +318,36 @@ async function readU64(c: AdapterClient, ref: string, address: number): Promise<
   const r = await c.readMemoryRequest(ref, address, 8);
   return Buffer.from(r.body!.data!, 'base64').readBigUInt64LE(0);
 }
+
+test('dap: attach to a recording cut short by a crash: every point up to the cut can be visited', async () => {
+  const dir = tempDir('wj-dap-');
+  fs.mkdirSync(path.join(dir, 'out'));
+  const full = path.join(dir, 'full.journal');
+  const rec = spawnSync(process.execPath, [BIN, 'run', STEPS, '--dir', `${dir}/out::/out`, '--fs', 'overlay', '--journal-writable', full], { input: 'x\n' });
+  assert.equal(rec.status, 0, rec.stderr.toString());
+  // Cut in the middle of a record two thirds in (a write the crash interrupted).
+  const cut = path.join(dir, 'cut.journal');
+  const bytes = fs.readFileSync(full);
+  fs.writeFileSync(cut, bytes.subarray(0, Math.floor((bytes.length * 2) / 3) + 3));
+  const a = new AdapterClient();
+  a.startStdio();
+  try {
+    await a.initializeRequest({ adapterID: 'wasm-journal', pathFormat: 'path' });
+    const initialized = a.waitForEvent('initialized', 20000);
+    const entry = a.waitForEvent('stopped', 30000);
+    await a.attachRequest({ journal: cut, program: STEPS, dirs: [`${dir}/out::/out`] } as never);
+    await initialized;
+    await a.configurationDoneRequest();
+    assert.equal((await entry).body.reason, 'entry');
+    const end = Number((await a.pointVariables()).point);
+    assert.ok(end > 3, `the recording reaches point ${end}`);
+    await a.moved(() => a.customRequest('travel', { point: 4 }));
+    assert.match(a.programOutput(), /counter at/);
+    await a.moved(() => a.customRequest('travel', { point: end }));
+  } finally {
+    await a.close();
+  }
+});
 
 test('dap: pause a program that never ends, at a host call (a snapshot there) and in the middle of a computation', async () => {
   const dir = tempDir('wj-dap-');
@@ -458,6 +499,40 @@ test('dap: a branch from the past goes live with new input; the old future stays
     const replay = spawnSync(process.execPath, [BIN, 'replay', tlb.journal, STEPS]);
     assert.equal(replay.status, 0, replay.stderr.toString());
     assert.match(replay.stdout.toString(), /hello moon/);
+  } finally {
+    await c.close();
+  }
+});
+
+test('dap: a long re-execution shows progress and can be cancelled; the session stays where it was', async () => {
+  const dir = tempDir('wj-dap-');
+  const c = new AdapterClient();
+  c.startStdio();
+  try {
+    await c.initializeRequest({ adapterID: 'wasm-journal', pathFormat: 'path', supportsProgressReporting: true });
+    const initialized = c.waitForEvent('initialized', 20000);
+    await c.launchRequest({ program: path.join(GUESTS, 'spin.wasm'), args: ['calls'], journal: path.join(dir, 'spin.journal'), autoSnapshots: false, snapshotOn: [] } as never);
+    await initialized;
+    await c.configurationDoneRequest();
+    // Record a long run (a host call each iteration), then pause it: a snapshot at the live end.
+    await new Promise((r) => setTimeout(r, 2000));
+    await c.moved(() => c.pauseRequest({ threadId: 1 }));
+    const end = Number((await c.pointVariables()).point);
+    assert.ok(end > 10000, `${end} points`);
+    // A travel to just before the end re-executes the whole run (no snapshot before it): it shows progress.
+    const started = c.waitForEvent('progressStart', 20000) as Promise<{ body: { progressId: string; cancellable?: boolean } }>;
+    const travel = c.customRequest('travel', { point: end - 1 });
+    const p = await started;
+    assert.equal(p.body.cancellable, true);
+    const ended = c.waitForEvent('progressEnd', 20000);
+    await c.send('cancel', { progressId: p.body.progressId });
+    await assert.rejects(travel, /cancelled/);
+    await ended;
+    // Still at the live end, with the program's memory there.
+    assert.equal((await c.pointVariables()).point, String(end));
+    // And a travel that is not cancelled arrives.
+    await c.moved(() => c.customRequest('travel', { point: 5 }));
+    assert.equal((await c.pointVariables()).point, '5');
   } finally {
     await c.close();
   }

@@ -3,10 +3,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RecordingSession, type Stop } from '../../src/runtime/session/session';
 import { parseCondition, ConditionError, describePoint } from '../../src/runtime/session/points';
 import { diffMemory } from '../../src/runtime/session/memory-diff';
+import { lineRows, SourceLines } from '../../src/runtime/source-lines';
+import { functionNames } from '../../src/runtime/snapshot/wasm-binary';
 import { tempDir } from '../helpers/tmp';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
@@ -100,4 +103,31 @@ test('memory diff: exact ranges with old and new bytes, grown memory as zeros, a
   assert.equal(limited.ranges.length, 1);
   assert.equal(limited.truncated, true);
   assert.equal(limited.changedBytes, 4);
+});
+
+test('source lines: the DWARF line table of a clang -g module, and call sites mapped to lines', () => {
+  const bytes = fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'guests', 'steps.wasm'));
+  const rows = lineRows(bytes);
+  assert.ok(rows.some((r) => r.file === 'steps.c' && r.line === 26), 'a row for the fopen line');
+  for (let i = 1; i < rows.length; i++) assert.ok(rows[i - 1].address <= rows[i].address);
+  const names = functionNames(bytes);
+  const index = (n: string): number => [...names].find(([, x]) => x === n)![0];
+  const lines = new SourceLines(bytes, names);
+  assert.equal(lines.available, true);
+  // main calls fopen once (line 26) and fgets once (line 29): exact; the innermost frame is in the host call.
+  const [inFopen, inMain] = lines.locate([
+    { func: index('fopen'), name: 'fopen', offset: 0 },
+    { func: index('__original_main'), name: '__original_main', offset: Number.MAX_SAFE_INTEGER },
+  ]);
+  assert.equal(inMain?.file, 'steps.c');
+  assert.equal(inMain?.line, 26);
+  assert.equal(inMain?.approximate, false);
+  assert.ok(inFopen === undefined || inFopen.file !== 'steps.c');
+  const [, atFgets] = lines.locate([
+    { func: index('fgets'), name: 'fgets', offset: 0 },
+    { func: -1, name: '__original_main', offset: Number.MAX_SAFE_INTEGER },
+  ]);
+  assert.equal(atFgets?.line, 29);
+  // A module without line tables.
+  assert.equal(new SourceLines(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'guests', 'hello.wasm'))).available, false);
 });

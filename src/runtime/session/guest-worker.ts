@@ -906,6 +906,11 @@ async function reexecute(module: LoadedModule, cfg: NonNullable<WorkerInit['repl
   const records = tail.records;
   const runStart = lastRunStart(records);
   if (runStart < 0) ended(undefined, new RuntimeError('bad-journal', `${cfg.journal} holds no run (no init-module entry)`));
+  const init = records[runStart].entry as EntryByKind<'InitModuleV1'>;
+  if (Buffer.compare(Buffer.from(init.wasm_hash), Buffer.from(module.hash)) !== 0) {
+    const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').slice(0, 16);
+    ended(undefined, new RuntimeError('module-mismatch', `${cfg.journal} was recorded from another module (hash ${hex(init.wasm_hash)}..., ${module.path} is ${hex(module.hash)}...)`));
+  }
   fdPaths = new Map();
   changed = new Set();
   memory = undefined;
