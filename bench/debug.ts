@@ -129,7 +129,7 @@ async function recordPlain(n: number, jf: string): Promise<number> {
   const t0 = now();
   await runProgram({
     module,
-    world: new RecordingWorld(new LiveWorld(['calls', String(n)], [], 'overlay', [], 0, [], undefined, { tty: { stdin: false, stdout: false, stderr: false, cols: 80, rows: 24 } }), (e) => sink.write(e)),
+    world: new RecordingWorld(new LiveWorld(['calls', String(n)], [], 'overlay', []), (e) => sink.write(e)),
     sink,
     terminal: new CapturedTerminal(),
     snapshots: { triggers: DEFAULT_TRIGGERS },

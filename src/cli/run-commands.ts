@@ -4,14 +4,27 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as net from 'node:net';
+import * as tty from 'node:tty';
 import {
   cacheDir, controlSocket, DEFAULT_TRIGGERS, FS_MODES, instrument, ioTerminal, parseMount, ProgramHost, readJournalRecords,
   readModule, replayProgram, RuntimeError, snapshotImports, type FsMode, type Io, type MountSpec, type RunPlan,
-  type SignalName, type SnapshotOptions, type Terminal,
+  type SignalName, type SnapshotOptions, type Terminal, type TtyInfo,
 } from '../runtime';
 import { parseSnapshotTrigger, SNAPSHOT_TRIGGERS, type SnapshotTriggerName, type SyncPolicy } from '../journal';
 import { UsageError, variadic, type ParsedArgs } from './args';
 import type { Command } from './journal-commands';
+
+/** What this process's own descriptors 0-2 are: the terminal the program sees. */
+function processTty(): TtyInfo {
+  const out = process.stdout as tty.WriteStream;
+  return {
+    stdin: tty.isatty(0),
+    stdout: tty.isatty(1),
+    stderr: tty.isatty(2),
+    cols: out.isTTY ? out.columns : 80,
+    rows: out.isTTY ? out.rows : 24,
+  };
+}
 
 /** `--dir HOST[::GUEST]`: the guest path defaults to the host path as given (relative ones under `/`). */
 export function parseDir(spec: string): MountSpec {
@@ -166,6 +179,7 @@ export function planRun(args: ParsedArgs): RunPlan {
   if (snapshots && !args.values.get('journal-writable')) throw new UsageError('snapshots need a journal to go to: add --journal-writable J');
   return {
     file,
+    tty: processTty(),
     guestArgs: [path.basename(file), ...variadic(args, 'args'), ...args.rest],
     mounts,
     env: (args.values.get('env') ?? []).map(parseEnv),

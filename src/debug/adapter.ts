@@ -180,7 +180,8 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
       this.wire(this.session);
       if (args.restoreFrom) {
         // An earlier recording: opened as it is (every point can be visited), at snapshot restoreAt when given.
-        await this.session.attach({ journal: args.restoreFrom, program: args.program, cwd: args.cwd, dirs: args.dirs });
+        // Opened as a recording, which the program can go on from, live, at any point (a branch beside it).
+        await this.session.attach({ journal: args.restoreFrom, program: args.program, cwd: args.cwd, dirs: args.dirs }, args);
         this.attached = true;
         this.sendEvent(new InitializedEvent());
         void this.configured.then(async () => {

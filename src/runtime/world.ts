@@ -4,7 +4,6 @@
 // never consults the outside world. Everything non-deterministic the runtime uses comes from here.
 
 import * as fs from 'node:fs';
-import * as tty from 'node:tty';
 import { randomFillSync } from 'node:crypto';
 import { nulList, toNulList, type EntryByKind, type EntryKind, type JournalEntry } from '../journal/entries';
 import type { HostFsOpName } from '../journal/wasi-types';
@@ -97,23 +96,17 @@ export interface StdinSource {
 }
 
 export interface LiveWorldOptions {
-  /** The terminal the program sees; default: this process's own descriptors 0-2 and stdout's size. */
+  /**
+   * The terminal the program sees (its caller knows: the CLI's own descriptors, a debugger's console); default: no
+   * terminal, 80 by 24. The runtime never looks at its host process's streams for this.
+   */
   tty?: TtyInfo;
   /** stdin from elsewhere than descriptor `stdinFd`. */
   stdin?: StdinSource;
 }
 
-/** What this process's own descriptors 0-2 are (the CLI's terminal). */
-export function processTty(): TtyInfo {
-  const out = process.stdout as tty.WriteStream;
-  return {
-    stdin: tty.isatty(0),
-    stdout: tty.isatty(1),
-    stderr: tty.isatty(2),
-    cols: out.isTTY ? out.columns : 80,
-    rows: out.isTTY ? out.rows : 24,
-  };
-}
+/** No terminal: pipes or files, 80 by 24. */
+export const NO_TTY: TtyInfo = Object.freeze({ stdin: false, stdout: false, stderr: false, cols: 80, rows: 24 });
 
 /** The real world. */
 export class LiveWorld implements World {
@@ -138,7 +131,7 @@ export class LiveWorld implements World {
       mounts: this.mounts,
       listeners: this.listeners,
       startNs: BigInt(Date.now()) * 1_000_000n,
-      tty: this.options.tty ?? processTty(),
+      tty: this.options.tty ?? NO_TTY,
     };
   }
 

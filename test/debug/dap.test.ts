@@ -537,3 +537,81 @@ test('dap: a long re-execution shows progress and can be cancelled; the session 
     await c.close();
   }
 });
+
+test('dap: restoreFrom opens an earlier recording at a snapshot, and the program goes on live from there', async () => {
+  const dir = tempDir('wj-dap-');
+  fs.mkdirSync(path.join(dir, 'out'));
+  const old = path.join(dir, 'old.journal');
+  const rec = spawnSync(process.execPath, [BIN, 'run', STEPS, '--dir', `${dir}/out::/out`, '--fs', 'overlay', '--journal-writable', old], { input: 'then\n' });
+  assert.equal(rec.status, 0, rec.stderr.toString());
+  const before = fs.readFileSync(old);
+  const c = new AdapterClient();
+  c.startStdio();
+  try {
+    await c.initializeRequest({ adapterID: 'wasm-journal', pathFormat: 'path' });
+    const initialized = c.waitForEvent('initialized', 20000);
+    const first = c.waitForEvent('stopped', 30000);
+    await c.launchRequest({ program: STEPS, restoreFrom: old, restoreAt: 0, dirs: [`${dir}/out::/out`] } as never);
+    await initialized;
+    await c.configurationDoneRequest();
+    await first;
+    // Snapshot 0 of the old run: the first-stdin snapshot, where it read its input.
+    const v = await c.pointVariables();
+    assert.match(v.call ?? '', /^fd_read\(fd 0/);
+    assert.equal(await c.readU32(await c.memoryRef(), counterAddress(c)), 55);
+    // Input typed here: the program goes live from this point of the old recording, in a branch beside it.
+    const branched = c.waitForEvent('stopped', 20000);
+    await c.evaluateRequest({ expression: 'now', context: 'repl' });
+    assert.match((await branched).body.description ?? '', /Branch 1/);
+    const end = await c.moved(() => c.continueRequest({ threadId: 1 }));
+    assert.equal(end.body.reason, 'exit');
+    assert.match(c.programOutput(), /hello now\n$/);
+    assert.ok(fs.existsSync(path.join(dir, 'old-branch-1.journal')));
+    // The old recording is as it was.
+    assert.equal(Buffer.compare(fs.readFileSync(old), before), 0);
+  } finally {
+    await c.close();
+  }
+});
+
+test('dap: a breakpoint on a guest function; exportJournal compacted; a program that exhausts its memory', async () => {
+  const dir = tempDir('wj-dap-');
+  fs.mkdirSync(path.join(dir, 'out'));
+  const c = new AdapterClient();
+  c.startStdio();
+  try {
+    const first = c.waitForEvent('stopped', 30000);
+    await launched(c, { program: STEPS, dirs: [`${dir}/out::/out`], stdin: 'x\n', journal: path.join(dir, 'j.journal'), autoSnapshots: false }, async () => {
+      const r = await c.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'fgets' }] });
+      assert.equal(r.body.breakpoints[0].verified, true);
+    });
+    // The first host call made with fgets on the stack: its read of stdin.
+    const stop = (await first) as { body: { reason: string; description?: string } };
+    assert.equal(stop.body.reason, 'function breakpoint');
+    assert.match(stop.body.description ?? '', /Entered fgets/);
+    assert.match((await c.pointVariables()).call, /^fd_read\(fd 0/);
+    const st = await c.stackTraceRequest({ threadId: 1 });
+    assert.ok(st.body.stackFrames.some((f) => f.name === 'fgets'));
+    await c.setFunctionBreakpointsRequest({ breakpoints: [] });
+    assert.equal((await c.moved(() => c.continueRequest({ threadId: 1 }))).body.reason, 'exit');
+    const compacted = path.join(dir, 'compact.journal');
+    const plain = path.join(dir, 'plain.journal');
+    const a = (await c.customRequest('exportJournal', { path: compacted, compact: true })).body as { entries: number };
+    const b = (await c.customRequest('exportJournal', { path: plain })).body as { entries: number };
+    assert.ok(a.entries < b.entries, `${a.entries} < ${b.entries}`);
+    assert.equal(spawnSync(process.execPath, [BIN, 'verify', compacted]).status, 0);
+  } finally {
+    await c.close();
+  }
+  const m = new AdapterClient();
+  m.startStdio();
+  try {
+    const end = m.waitForEvent('stopped', 60000);
+    await launched(m, { program: path.join(GUESTS, 'trap.wasm'), args: ['oom'], journal: path.join(dir, 'oom.journal') });
+    assert.equal((await end).body.reason, 'exit');
+    assert.match(m.programOutput(), /MiB/);
+    await m.moved(() => m.stepBackRequest({ threadId: 1 }));
+  } finally {
+    await m.close();
+  }
+});

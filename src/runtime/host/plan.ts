@@ -13,7 +13,7 @@ import { sinkFor, type Terminal } from '../process';
 import { runProgram, type RunResult } from '../runtime';
 import { indexedResume, type IndexedResume } from '../snapshot/indexed-resume';
 import type { SnapshotOptions } from '../snapshot/triggers';
-import { LiveWorld, RecordingWorld, type FsMode, type MountSpec } from '../world';
+import { LiveWorld, RecordingWorld, type FsMode, type MountSpec, type TtyInfo } from '../world';
 import { ClosedPipe, type Io } from './fd-writer';
 import { openJournal, reportScanEnd, reportTail } from './journal-io';
 
@@ -99,6 +99,8 @@ export function reportEnd(name: string, module: string, r: RunResult, io: Io): n
 /** Everything `run` was asked to do, checked, in a form that can be handed to the worker thread. */
 export interface RunPlan {
   file: string;
+  /** The terminal the program sees (the CLI's own descriptors). */
+  tty: TtyInfo;
   guestArgs: string[];
   mounts: MountSpec[];
   env: string[];
@@ -149,7 +151,7 @@ export async function executePlan(plan: RunPlan, io: Io, signals?: Int32Array, o
     for (const e of readOnly) journal.write(e);
     restore = [...own, ...readOnly];
   }
-  const live = new LiveWorld(plan.guestArgs, plan.env, plan.fsMode, plan.mounts, 0, plan.listeners, signals);
+  const live = new LiveWorld(plan.guestArgs, plan.env, plan.fsMode, plan.mounts, 0, plan.listeners, signals, { tty: plan.tty });
   const sink = journal ? sinkFor(journal) : undefined;
   const world = sink ? new RecordingWorld(live, (e) => sink.write(e)) : live;
   let result: RunResult;

@@ -22,7 +22,7 @@ import { SnapshotIndex } from '../../journal/snapshot-index';
 import { DirDesc, FileDesc, SocketDesc, StdioDesc } from '../descriptors';
 import { RealHostFs, type HostFs } from '../vfs/host-fs';
 import type { Accepted } from '../sockets';
-import { LiveWorld, RecordingWorld, ReplayWorld, type InputSource, type MountSpec, type PollCompute, type StartInfo, type StdinSource, type World } from '../world';
+import { LiveWorld, NO_TTY, RecordingWorld, ReplayWorld, type InputSource, type MountSpec, type PollCompute, type StartInfo, type StdinSource, type World } from '../world';
 import { diffMemory } from './memory-diff';
 import { describePoint, isHostCall, parseCondition, PointBatchWriter, type Condition, type PointInfo } from './points';
 import {
@@ -690,7 +690,7 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
   onStop = () => journal.syncNow();
   stdin = new SessionStdin(cfg.stdin);
   const live = new LiveWorld(cfg.args, cfg.env, cfg.fsMode, cfg.mounts, 0, [], undefined, {
-    tty: { stdin: false, stdout: false, stderr: false, cols: 80, rows: 24 },
+    tty: NO_TTY,
     stdin,
   });
   const recording = new RecordingWorld(live, (e) => sink.write(e));

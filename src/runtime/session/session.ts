@@ -246,6 +246,37 @@ function resolveMounts(dirs: string[] | undefined, cwd: string): MountSpec[] {
   });
 }
 
+/** The live program's configuration from launch options (checked: folders, triggers, the file-system mode). */
+function liveConfigOf(opts: LaunchOptions, program: string, journal: string, cwd: string): LiveConfig {
+  const fsMode = opts.fsMode ?? 'overlay';
+  if (!FS_MODES.includes(fsMode)) throw new RuntimeError('bad-option', `fsMode "${fsMode}": use overlay, memory or host`);
+  const mounts = resolveMounts(opts.dirs, cwd);
+  const triggers: SnapshotTriggerName[] = [];
+  for (const t of opts.snapshotOn ?? DEFAULT_TRIGGERS) {
+    const name = parseSnapshotTrigger(t);
+    if (!name) throw new RuntimeError('bad-option', `snapshotOn: unknown trigger "${t}"`);
+    triggers.push(name);
+  }
+  if (opts.snapshotPeriod !== undefined) {
+    if (!(opts.snapshotPeriod > 0)) throw new RuntimeError('bad-option', `snapshotPeriod ${opts.snapshotPeriod}: expected a number of ms above 0`);
+    if (!triggers.includes('periodic-interval')) triggers.push('periodic-interval');
+  }
+  const env = Array.isArray(opts.env) ? opts.env : Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  return {
+    args: [path.basename(program), ...(opts.args ?? [])],
+    env,
+    fsMode,
+    mounts,
+    journal,
+    triggers,
+    periodMs: opts.snapshotPeriod,
+    autoSnapshots: opts.autoSnapshots ?? true,
+    stdin: opts.stdin,
+    stopOnEntry: opts.stopOnEntry ?? false,
+    stopOnSnapshot: opts.stopOnSnapshot ?? false,
+  };
+}
+
 function checkProgram(file: string): void {
   let fd: number;
   try {
@@ -426,46 +457,25 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     if (!opts.program) throw new RuntimeError('bad-option', 'launch: "program" (the .wasm file to run) is required');
     const program = path.resolve(cwd, opts.program);
     checkProgram(program);
-    const fsMode = opts.fsMode ?? 'overlay';
-    if (!FS_MODES.includes(fsMode)) throw new RuntimeError('bad-option', `fsMode "${fsMode}": use overlay, memory or host`);
-    const mounts = resolveMounts(opts.dirs, cwd);
-    const triggers: SnapshotTriggerName[] = [];
-    for (const t of opts.snapshotOn ?? DEFAULT_TRIGGERS) {
-      const name = parseSnapshotTrigger(t);
-      if (!name) throw new RuntimeError('bad-option', `snapshotOn: unknown trigger "${t}"`);
-      triggers.push(name);
-    }
-    if (opts.snapshotPeriod !== undefined) {
-      if (!(opts.snapshotPeriod > 0)) throw new RuntimeError('bad-option', `snapshotPeriod ${opts.snapshotPeriod}: expected a number of ms above 0`);
-      if (!triggers.includes('periodic-interval')) triggers.push('periodic-interval');
-    }
-    const env = Array.isArray(opts.env) ? opts.env : Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
+    const journal = recordingPath(program, opts.journal, cwd);
+    const live = liveConfigOf(opts, program, journal, cwd);
     this.program = program;
-    this.mounts = mounts;
-    this.fsMode = fsMode;
-    this.b = new Branch(0, recordingPath(program, opts.journal, cwd));
+    this.mounts = live.mounts;
+    this.fsMode = live.fsMode;
+    this.b = new Branch(0, journal);
     this.branches = [this.b];
-    this.liveConfig = {
-      args: [path.basename(program), ...(opts.args ?? [])],
-      env,
-      fsMode,
-      mounts,
-      journal: this.journal,
-      triggers,
-      periodMs: opts.snapshotPeriod,
-      autoSnapshots: opts.autoSnapshots ?? true,
-      stdin: opts.stdin,
-      stopOnEntry: opts.stopOnEntry ?? false,
-      stopOnSnapshot: opts.stopOnSnapshot ?? false,
-    };
+    this.liveConfig = live;
     const b = this.b;
-    b.live = this.thread({ role: 'live', program, live: this.liveConfig }, 'live', b);
+    b.live = this.thread({ role: 'live', program, live }, 'live', b);
     await b.live.ready;
     b.live.onStop = (s) => this.liveStopped(s, b);
   }
 
-  /** Opens a recording alone (post-mortem): every recorded point can be visited. */
-  async attach(opts: AttachOptions): Promise<void> {
+  /**
+   * Opens a recording alone (post-mortem): every recorded point can be visited. With `resume` (launch options), the
+   * program can go live from any of its points too (a branch, beside the recording).
+   */
+  async attach(opts: AttachOptions, resume?: LaunchOptions): Promise<void> {
     const cwd = path.resolve(opts.cwd ?? process.cwd());
     const program = path.resolve(cwd, opts.program);
     checkProgram(program);
@@ -473,6 +483,10 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     if (!fs.existsSync(journal)) throw new RuntimeError('bad-option', `journal ${journal}: no such file`);
     this.program = program;
     this.mounts = resolveMounts(opts.dirs, cwd);
+    if (resume) {
+      this.liveConfig = liveConfigOf({ ...resume, dirs: opts.dirs }, program, journal, cwd);
+      this.fsMode = this.liveConfig.fsMode;
+    }
     this.b = new Branch(0, journal);
     this.branches = [this.b];
     this.postMortem = true;
@@ -742,7 +756,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
         starts.push(-1);
         for (const start of starts) {
           const from = this.snapshotAt(start);
-          const r = await this.replayTravel({ type: 'travel', point: end, from, reason: 'step', collect: true });
+          const r = await this.moveReplay({ type: 'travel', point: end, from, reason: 'step', collect: true });
           const hits = (r.hit ?? []).filter((p) => p < before && p > (from?.point ?? -1));
           if (hits.length > 0) {
             const p = Math.max(...hits);
@@ -795,7 +809,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     return this.exclusive(async () => {
       const parent = this.b;
       const at = this.current;
-      if (this.postMortem || !this.liveConfig) throw new RuntimeError('bad-option', 'a branch runs the program live: open the recording with launch (it has no live program here)');
+      if (!this.liveConfig) throw new RuntimeError('bad-option', 'a branch runs the program live: open the recording with launch and restoreFrom (attach only looks at it)');
       if (this.fsMode === 'host') throw new RuntimeError('bad-option', 'a branch needs fsMode overlay or memory (with host the files went on changing after this point)');
       if (at >= parent.frontier) throw new RuntimeError('bad-option', `point ${at} is the live end: the program goes on live from here (Continue)`);
       const prefix = parent.record(at);
@@ -863,13 +877,9 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     if (replay && this.active === 'replay' && this.current <= point && (!from || from.point <= this.current)) {
       r = await this.moveReplay({ type: 'run', mode: { kind: 'to', point, breakpoints: false } });
     } else {
-      r = await this.replayTravel({ type: 'travel', point, from, reason, description });
+      r = await this.moveReplay({ type: 'travel', point, from, reason, description });
     }
     return { ...this.stop(r), reason, description };
-  }
-
-  private async replayTravel(req: Extract<Request, { type: 'travel' }>): Promise<Extract<WorkerEvent, { type: 'stopped' }>> {
-    return this.moveReplay(req);
   }
 
   private async moveReplay(req: Extract<Request, { type: 'run' | 'travel' }>): Promise<Extract<WorkerEvent, { type: 'stopped' }>> {
