@@ -1062,11 +1062,13 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   }
 
   async terminate(): Promise<void> {
-    // A worker paused by the inspector cannot be terminated before it runs again.
-    if (this.computing) await this.computing.inspector.resume().catch(() => undefined);
-    this.computing = undefined;
-    this.inspector?.disconnect();
+    // A worker paused by the inspector cannot be terminated before it runs again (in any branch).
+    for (const b of this.branches.length > 0 ? this.branches : [this.b]) {
+      if (b.computing) await b.computing.inspector.resume().catch(() => undefined);
+      b.computing = undefined;
+      b.inspector?.disconnect();
+    }
     this.liveRunning = false;
-    await Promise.all(this.branches.flatMap((b) => [b.live?.terminate(), b.replay?.terminate()]));
+    await Promise.all((this.branches.length > 0 ? this.branches : [this.b]).flatMap((b) => [b.live?.terminate(), b.replay?.terminate()]));
   }
 }
