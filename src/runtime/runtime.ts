@@ -49,7 +49,8 @@ const NOWHERE: EntrySink = { write: () => undefined };
 export interface PointObserver {
   /**
    * Before a call does anything: `resumed` is true for the call a snapshot resumed into (the point the snapshot was
-   * taken at, not a new one). May block (a debugger paused there) or throw to end the run.
+   * taken at, not a new one). `args` (its first five arguments, as the guest passed them) is valid during the call
+   * only. May block (a debugger paused there) or throw to end the run.
    */
   point(name: string, args: readonly unknown[], resumed: boolean): void;
   /** The number of the current point (saved with each snapshot). */
@@ -318,16 +319,26 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
     return false;
   };
   const points = opts.points;
+  // One array for the arguments a point sees (valid during the call only): no allocation per call.
+  const argv: unknown[] = [undefined, undefined, undefined, undefined, undefined];
+  const pointArgs = (first: unknown, a1: unknown, a2: unknown, a3: unknown, a4: unknown): unknown[] => {
+    argv[0] = first;
+    argv[1] = a1;
+    argv[2] = a2;
+    argv[3] = a3;
+    argv[4] = a4;
+    return argv;
+  };
   const hooks: WasiHooks = {
     beforeCall: (name, first, a1, a2, a3, a4) => {
       const s = snap.s;
       if (s && s.state === AsyncifyState.Rewinding) {
         s.finishRewind();
         // The point the snapshot was taken at (again): a debugger may stop there (after a travel, or a pause).
-        if (points) points.point(name, [first, a1, a2, a3, a4], true);
+        if (points) points.point(name, pointArgs(first, a1, a2, a3, a4), true);
         return false;
       }
-      if (points) points.point(name, [first, a1, a2, a3, a4], false);
+      if (points) points.point(name, pointArgs(first, a1, a2, a3, a4), false);
       return trySnapshot(name, first);
     },
     interrupted: (name) => trySnapshot(name, undefined),

@@ -340,10 +340,11 @@ class Control implements PointObserver {
   beforePoint: ((n: number, name: string, args: readonly unknown[]) => void) | undefined;
 
   /** Puts point `n` on the timeline. */
-  recordPoint(n: number, name: string, args: readonly unknown[]): PointInfo {
-    const info = this.describe(name, args);
-    this.record(n, info);
-    return info;
+  recordPoint(n: number, name: string, args: readonly unknown[]): void {
+    const now = performance.now();
+    this.now = now;
+    this.batch.add(n, name, args, memoryBytes(), this.records(), now - this.t0);
+    if (this.batch.full || now - this.lastPost > 100) this.flushPoints();
   }
 
   /** The host call of the current point. */
@@ -354,8 +355,7 @@ class Control implements PointObserver {
     this.call = name;
     Atomics.add(ctl, Cell.Calls, 1);
     const n = this.n;
-    let info: PointInfo | undefined;
-    if (this.timeline && !resumed) info = this.recordPoint(n, name, args);
+    if (this.timeline && !resumed) this.recordPoint(n, name, args);
     this.beforePoint?.(n, name, args);
     if (this.cursor && !resumed) this.snapshotsAhead(n);
     if (this.pending) {
@@ -389,7 +389,7 @@ class Control implements PointObserver {
     }
     const checking = this.mode.kind === 'continue' || this.mode.breakpoints;
     if (checking && (this.bps.length > 0 || this.data.length > 0) && !resumed) {
-      const hit = this.checkBreakpoints(n, name, args, info);
+      const hit = this.checkBreakpoints(n, name, args);
       if (hit) {
         if (this.hits) this.hits.push(n);
         else {
@@ -417,11 +417,11 @@ class Control implements PointObserver {
     if (this.guestBps) this.prevFunctions = new Set(guestStack().map((f) => f.name));
   }
 
-  private checkBreakpoints(n: number, name: string, args: readonly unknown[], known: PointInfo | undefined): { reason: StopReason; description: string; ids: number[] } | undefined {
+  private checkBreakpoints(n: number, name: string, args: readonly unknown[]): { reason: StopReason; description: string; ids: number[] } | undefined {
     const ids: number[] = [];
     let reason: StopReason = 'function breakpoint';
     let description = '';
-    let info = known;
+    let info: PointInfo | undefined;
     let functions: Set<string> | undefined;
     if (this.guestBps) {
       functions = new Set(guestStack().map((f) => f.name));
@@ -449,13 +449,6 @@ class Control implements PointObserver {
       d.last = now;
     }
     return ids.length > 0 ? { reason, description, ids } : undefined;
-  }
-
-  private record(n: number, info: PointInfo): void {
-    const now = performance.now();
-    this.now = now;
-    this.batch.add(n, info, this.records(), now - this.t0);
-    if (this.batch.full || now - this.lastPost > 100) this.flushPoints();
   }
 
   flushPoints(): void {

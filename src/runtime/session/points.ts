@@ -34,27 +34,59 @@ export function isHostCall(name: string): boolean {
   return /^(args|environ|clock|random|sched|proc|fd|path|poll|sock)_[a-z_]+$/.test(name);
 }
 
+/** Which arguments of a call a point describes (worked out once per call name). */
+interface CallShape {
+  fd: boolean;
+  path: [number, number] | undefined;
+  iov: boolean;
+}
+
+const shapes = new Map<string, CallShape>();
+
+function shapeOf(call: string): CallShape {
+  let s = shapes.get(call);
+  if (!s) {
+    s = { fd: FD_FIRST.test(call) || PATH_WITH_FD.test(call), path: PATH_ARGS[call], iov: IOV_CALLS.has(call) };
+    shapes.set(call, s);
+  }
+  return s;
+}
+
+const u32At = (m: Uint8Array, p: number): number => (m[p] | (m[p + 1] << 8) | (m[p + 2] << 16) | (m[p + 3] << 24)) >>> 0;
+
+function fdOf(shape: CallShape, args: readonly unknown[]): number | undefined {
+  const a0 = args[0];
+  return shape.fd && typeof a0 === 'number' ? a0 >>> 0 : undefined;
+}
+
+function pathOf(shape: CallShape, args: readonly unknown[], memory: Uint8Array): string | undefined {
+  const p = shape.path;
+  if (!p) return undefined;
+  const ptr = Number(args[p[0]]) >>> 0;
+  const len = Number(args[p[1]]) >>> 0;
+  return len <= 4096 && ptr + len <= memory.length ? utf8.decode(memory.subarray(ptr, ptr + len)) : undefined;
+}
+
+function lenOf(shape: CallShape, args: readonly unknown[], memory: Uint8Array): number | undefined {
+  if (!shape.iov) return undefined;
+  const iovs = Number(args[1]) >>> 0;
+  const n = Number(args[2]) >>> 0;
+  if (n > 1024 || iovs + n * 8 > memory.length) return undefined;
+  let len = 0;
+  for (let i = 0; i < n; i++) len += u32At(memory, iovs + i * 8 + 4);
+  return len;
+}
+
 /** What a call is about, read from its arguments and the guest's memory (a bad pointer leaves a field out). */
 export function describePoint(call: string, args: readonly unknown[], memory: Uint8Array): PointInfo {
+  const shape = shapeOf(call);
   const info: PointInfo = { call };
-  const a0 = args[0];
-  if ((FD_FIRST.test(call) || PATH_WITH_FD.test(call)) && typeof a0 === 'number') info.fd = a0 >>> 0;
-  const p = PATH_ARGS[call];
-  if (p) {
-    const ptr = Number(args[p[0]]) >>> 0;
-    const len = Number(args[p[1]]) >>> 0;
-    if (len <= 4096 && ptr + len <= memory.length) info.path = utf8.decode(memory.subarray(ptr, ptr + len));
-  }
-  if (IOV_CALLS.has(call)) {
-    const iovs = Number(args[1]) >>> 0;
-    const n = Number(args[2]) >>> 0;
-    if (n <= 1024 && iovs + n * 8 <= memory.length) {
-      const v = new DataView(memory.buffer, memory.byteOffset, memory.byteLength);
-      let len = 0;
-      for (let i = 0; i < n; i++) len += v.getUint32(iovs + i * 8 + 4, true);
-      info.len = len;
-    }
-  }
+  const fd = fdOf(shape, args);
+  if (fd !== undefined) info.fd = fd;
+  const path = pathOf(shape, args, memory);
+  if (path !== undefined) info.path = path;
+  const len = lenOf(shape, args, memory);
+  if (len !== undefined) info.len = len;
   return info;
 }
 
@@ -100,20 +132,25 @@ export class PointBatchWriter {
     return this.batch.count >= BATCH;
   }
 
-  add(n: number, info: PointInfo, record: number, time: number): void {
+  /** Adds point `n`: host call `call` with its arguments, described straight into the columns. */
+  add(n: number, call: string, args: readonly unknown[], memory: Uint8Array, record: number, time: number): void {
     const b = this.batch;
     if (b.count === 0) b.first = n;
     const i = b.count++;
-    let id = this.ids.get(info.call);
+    let id = this.ids.get(call);
     if (id === undefined) {
       id = b.names.length;
-      b.names.push(info.call);
-      this.ids.set(info.call, id);
+      b.names.push(call);
+      this.ids.set(call, id);
     }
+    const shape = shapeOf(call);
     b.calls[i] = id;
-    b.fds[i] = info.fd ?? -1;
-    b.lens[i] = info.len ?? -1;
-    if (info.path !== undefined) b.paths.push([i, info.path]);
+    b.fds[i] = fdOf(shape, args) ?? -1;
+    b.lens[i] = lenOf(shape, args, memory) ?? -1;
+    if (shape.path) {
+      const path = pathOf(shape, args, memory);
+      if (path !== undefined) b.paths.push([i, path]);
+    }
     b.records[i] = record;
     b.times[i] = time;
   }
