@@ -787,7 +787,7 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
 }
 
 /** Snapshots of a debug session: at least this far apart (ms of running)... */
-const AUTO_MIN_MS = 100;
+const AUTO_MIN_MS = 50;
 /** ...and this many times the time the last one took (so taking them costs at most a tenth of the running time). */
 const AUTO_FACTOR = 10;
 
