@@ -90,6 +90,8 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
     this.resetConfigured();
+    // Once per session object (a launch that failed leaves it for the next one).
+    this.wire(this.session);
   }
 
   private resetConfigured(): void {
@@ -177,7 +179,6 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
   protected launchRequest(response: DebugProtocol.LaunchResponse, args: LaunchArguments): void {
     void this.handle(response, async () => {
       this.launchArgs = args;
-      this.wire(this.session);
       if (args.restoreFrom) {
         // An earlier recording: opened as it is (every point can be visited), at snapshot restoreAt when given.
         // Opened as a recording, which the program can go on from, live, at any point (a branch beside it).
@@ -206,7 +207,6 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
   protected attachRequest(response: DebugProtocol.AttachResponse, args: AttachArguments): void {
     void this.handle(response, async () => {
       this.launchArgs = args;
-      this.wire(this.session);
       if (!args.journal) throw new RequestError('attach: "journal" (the recording to open) is required');
       if (!args.program) throw new RequestError('attach: "program" (the module the journal was recorded from) is required');
       await this.session.attach(args);
@@ -637,6 +637,7 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
         void this.handle(response, () => {
           if (typeof a.path !== 'string' || a.path === '') throw new RequestError('exportJournal: "path" (the journal to write) is required');
           const filter = a.filter === undefined ? undefined : Array.isArray(a.filter) ? a.filter.map(String) : String(a.filter).split(',');
+          if (a.onlyIndices !== undefined && !Array.isArray(a.onlyIndices)) throw new RequestError('exportJournal: "onlyIndices" is a list of entry indices');
           const only = a.onlyIndices === undefined ? undefined : (a.onlyIndices as unknown[]).map((x) => num(x, 'onlyIndices'));
           const cwd = (this.launchArgs as LaunchArguments | undefined)?.cwd ?? process.cwd();
           return this.session.exportJournal(path.resolve(cwd, a.path), {

@@ -303,7 +303,8 @@ test('dap: bad programs, bad journals and traps give clear errors; the adapter g
     assert.match(stop.body.text ?? '', /unreachable/);
     // The run up to the trap can be explored.
     await c.moved(() => c.stepBackRequest({ threadId: 1 }));
-    assert.match(c.programOutput(), /trap mode: unreachable/);
+    // Once: the failed launches before left nothing behind.
+    assert.equal(c.programOutput().match(/trap mode: unreachable/g)?.length, 1);
   } finally {
     await c.close();
   }
