@@ -389,6 +389,13 @@ test('dap: pause a program that never ends, at a host call (a snapshot there) an
         assert.equal((await c.pointVariables()).point, String(end - 1));
         await c.moved(() => c.customRequest('travel', { point: end }));
         assert.equal(await readU64(c, await c.memoryRef(), address), later);
+        // Continue from the past: through the recording to its last point, then the live program goes on computing.
+        await c.moved(() => c.stepBackRequest({ threadId: 1 }));
+        await c.continueRequest({ threadId: 1 });
+        await new Promise((r) => setTimeout(r, 100));
+        const again = await c.moved(() => c.pauseRequest({ threadId: 1 }));
+        assert.match(again.body.description ?? '', /Paused while computing/);
+        assert.ok((await readU64(c, await c.memoryRef(), address)) > later);
       }
     } finally {
       await c.close();

@@ -692,11 +692,15 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
         if (this.ended) return this.here('exit', this.exitDescription());
         return this.runLive({ kind: 'continue' });
       }
-      const r = await this.moveReplay({ type: 'run', mode: { kind: 'to', point: this.frontier, breakpoints: true } });
-      if (r.point !== this.frontier) return this.stop(r);
+      // Up to the live end; a live program paused mid-computation is past its last point, which is as far as the
+      // recording goes (the re-execution might compute forever after it).
+      const target = this.computing ? this.frontier - 1 : this.frontier;
+      if (this.current >= target) return this.atFrontier('step');
+      const r = await this.moveReplay({ type: 'run', mode: { kind: 'to', point: target, breakpoints: true } });
+      if (r.point !== target) return this.stop(r);
       // The frontier: a breakpoint there stops there (the live program takes over, stopped); otherwise it runs on.
       if (r.reason !== 'step') {
-        this.atFrontier(r.reason, false);
+        if (!this.computing) this.atFrontier(r.reason, false);
         return this.stop(r);
       }
       return this.atFrontier('step');
