@@ -378,11 +378,20 @@ test('dap: pause a program that never ends, at a host call (a snapshot there) an
       assert.ok(later > first, `${later} > ${first}`);
       const end = Number((await c.pointVariables()).point);
       if (mode === 'calls') {
+        // A breakpoint set while the program runs: answered at once, and the program stops at it.
+        await c.continueRequest({ threadId: 1 });
+        const hit = c.waitForEvent('stopped', 20000);
+        await c.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'clock_time_get' }] });
+        assert.equal(((await hit) as { body: { reason: string } }).body.reason, 'function breakpoint');
+        await c.setFunctionBreakpointsRequest({ breakpoints: [] });
+        const at = Number((await c.pointVariables()).point);
+        assert.ok(at > end, `${at} > ${end}`);
         // Back through the recording and forward to the live end again.
-        await c.moved(() => c.stepBackRequest({ threadId: 1 }));
-        assert.equal((await c.pointVariables()).point, String(end - 1));
         await c.moved(() => c.customRequest('travel', { point: end }));
         assert.equal(await readU64(c, await c.memoryRef(), address), later);
+        await c.moved(() => c.customRequest('travel', { point: at }));
+        await c.moved(() => c.stepBackRequest({ threadId: 1 }));
+        assert.equal((await c.pointVariables()).point, String(at - 1));
       } else {
         // Computing since point 4 (its last output): the points before are a travel away.
         await c.moved(() => c.stepBackRequest({ threadId: 1 }));

@@ -350,9 +350,18 @@ class Control implements PointObserver {
   /** The host call of the current point. */
   call: string | undefined;
 
+  /** The mail count last looked at: requests that came while the program runs are answered at its next call. */
+  private seenMail = 0;
+
   point(name: string, args: readonly unknown[], resumed: boolean): void {
     if (!resumed) this.n++;
     this.call = name;
+    const mail = Atomics.load(ctl, Cell.Mail);
+    if (mail !== this.seenMail) {
+      this.seenMail = mail;
+      // Breakpoints changed, input typed, ... while running: taken now, without stopping.
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) handle(m.message as Envelope);
+    }
     Atomics.add(ctl, Cell.Calls, 1);
     const n = this.n;
     if (this.timeline && !resumed) this.recordPoint(n, name, args);

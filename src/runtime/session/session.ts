@@ -627,8 +627,12 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     this.breakpoints = bps;
     this.dataBreakpoints = data;
     let verified: { id: number; verified: boolean; message?: string }[] = [];
-    for (const t of [this.live, this.replay]) {
-      if (t && !t.dead) verified = await t.request({ type: 'breakpoints', breakpoints: bps, data });
+    // Every branch's workers (a travel to another branch finds them set); a program running takes them at its next
+    // host call.
+    for (const b of this.branches.length > 0 ? this.branches : [this.b]) {
+      for (const t of [b.live, b.replay]) {
+        if (t && !t.dead) verified = await t.request({ type: 'breakpoints', breakpoints: bps, data });
+      }
     }
     return verified;
   }
