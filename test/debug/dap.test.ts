@@ -27,6 +27,17 @@ async function launched(c: AdapterClient, args: Record<string, unknown>, before?
   await c.configurationDoneRequest();
 }
 
+/** Opens a recording post-mortem; the stop it opens at. */
+async function attached(c: AdapterClient, args: Record<string, unknown>): Promise<{ body: { reason: string } }> {
+  await c.initializeRequest({ adapterID: 'wasm-journal', pathFormat: 'path' });
+  const initialized = c.waitForEvent('initialized', 20000);
+  const entry = c.waitForEvent('stopped', 30000);
+  await c.attachRequest(args as never);
+  await initialized;
+  await c.configurationDoneRequest();
+  return (await entry) as { body: { reason: string } };
+}
+
 function counterAddress(c: AdapterClient): number {
   const m = /counter at (0x[0-9a-f]+)/.exec(c.programOutput());
   assert.ok(m, `no address in ${c.programOutput()}`);
@@ -242,13 +253,7 @@ test('dap over --port: a launch to the end, input from the Debug Console, then p
   const a = new AdapterClient();
   a.startStdio();
   try {
-    await a.initializeRequest({ adapterID: 'wasm-journal', pathFormat: 'path' });
-    const initialized = a.waitForEvent('initialized', 20000);
-    const entry = a.waitForEvent('stopped', 30000);
-    await a.attachRequest({ journal, program: STEPS, dirs: [`${dir}/out::/out`] } as never);
-    await initialized;
-    await a.configurationDoneRequest();
-    assert.equal((await entry).body.reason, 'entry');
+    assert.equal((await attached(a, { journal, program: STEPS, dirs: [`${dir}/out::/out`] })).body.reason, 'entry');
     assert.equal((await a.pointVariables()).point, '21');
     const counter = counterAddress(a);
     await a.moved(() => a.stepBackRequest({ threadId: 1 }));
@@ -333,13 +338,7 @@ test('dap: attach to a recording cut short by a crash: every point up to the cut
   const a = new AdapterClient();
   a.startStdio();
   try {
-    await a.initializeRequest({ adapterID: 'wasm-journal', pathFormat: 'path' });
-    const initialized = a.waitForEvent('initialized', 20000);
-    const entry = a.waitForEvent('stopped', 30000);
-    await a.attachRequest({ journal: cut, program: STEPS, dirs: [`${dir}/out::/out`] } as never);
-    await initialized;
-    await a.configurationDoneRequest();
-    assert.equal((await entry).body.reason, 'entry');
+    assert.equal((await attached(a, { journal: cut, program: STEPS, dirs: [`${dir}/out::/out`] })).body.reason, 'entry');
     const end = Number((await a.pointVariables()).point);
     assert.ok(end > 3, `the recording reaches point ${end}`);
     await a.moved(() => a.customRequest('travel', { point: 4 }));

@@ -13,7 +13,7 @@ import type { LogRecord } from '../../journal/journal';
 import { RuntimeError } from '../errors';
 import { loadModule, type LoadedModule } from '../module';
 import { sinkFor, type EntrySink, type Process, type Terminal } from '../process';
-import { InstanceSlot, PASSIVE, ReplayCursor, ReplayEnd, runProgram, type PointObserver, type RunResult } from '../runtime';
+import { InstanceSlot, PASSIVE, ReplayCursor, ReplayEnd, runProgram, type PointObserver, type RunOptions, type RunResult } from '../runtime';
 import { indexedResume, type IndexedResume } from '../snapshot/indexed-resume';
 import { JournalTail } from './records';
 import { SourceLines } from '../source-lines';
@@ -537,6 +537,22 @@ function kindAt(r: LogRecord): EntryKind {
   return r.kind ?? r.entry.kind;
 }
 
+/**
+ * What every run of this worker tells it: the instance (its memory, process and code, read while stopped), with the
+ * descriptors the restored `effects` opened (their folders are in the table by then), and progress lines.
+ */
+function runHooks(effects: readonly JournalEntry[]): Pick<RunOptions, 'onInstance' | 'progress'> {
+  return {
+    onInstance: (m, _e, p, code) => {
+      memory = m;
+      proc = p;
+      runningCode = code;
+      for (const e of effects) observeEntry(e);
+    },
+    progress: (message) => post({ type: 'progress', message }),
+  };
+}
+
 // ---- running -------------------------------------------------------------------------------------------------
 
 const discard: Terminal = { write: () => true };
@@ -770,12 +786,7 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
         },
       },
       points: control,
-      onInstance: (m, _e, p, code) => {
-        memory = m;
-        proc = p;
-        runningCode = code;
-      },
-      progress: (message) => post({ type: 'progress', message }),
+      ...runHooks(restore ?? []),
     });
   } catch (e) {
     finish();
@@ -947,14 +958,7 @@ async function reexecute(module: LoadedModule, cfg: NonNullable<WorkerInit['repl
       resumeFrom,
       points: control,
       slot,
-      onInstance: (m, _e, p, code) => {
-        memory = m;
-        proc = p;
-        runningCode = code;
-        // The descriptors the restored effects opened (their folders are in the table now).
-        for (const e of effects) observeEntry(e);
-      },
-      progress: (message) => post({ type: 'progress', message }),
+      ...runHooks(effects),
     });
   } catch (e) {
     if (e instanceof TravelRequest) throw e;
