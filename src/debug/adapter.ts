@@ -105,7 +105,7 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
     s.on('stopped', (stop) => this.reportStop(stop));
     s.on('exited', (e) => {
       if (e.trap !== undefined) this.sendEvent(new OutputEvent(`The program trapped: ${e.trap}\n`, 'important'));
-      this.sendEvent(new OutputEvent(`The program exited with code ${e.exitCode}; the recording can still be explored (Step Back, Reverse Continue, the timeline).\n`, 'console'));
+      this.sendEvent(new OutputEvent(`The program exited with code ${e.exitCode}; the recording can still be explored (Step Back, Reverse Continue, travel).\n`, 'console'));
       this.sendEvent(new ExitedEvent(e.exitCode));
     });
     s.on('progress', (m) => this.progress(m));
