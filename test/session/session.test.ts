@@ -11,6 +11,7 @@ import { diffMemory } from '../../src/runtime/session/memory-diff';
 import { lineRows, SourceLines } from '../../src/runtime/source-lines';
 import { functionNames } from '../../src/runtime/snapshot/wasm-binary';
 import { tempDir } from '../helpers/tmp';
+import { RecordScanner } from '../../src/journal/scanner';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const CALLS = path.join(ROOT, 'bench', 'guests', 'calls.wasm');
@@ -130,4 +131,41 @@ test('source lines: the DWARF line table of a clang -g module, and call sites ma
   assert.equal(atFgets?.line, 29);
   // A module without line tables.
   assert.equal(new SourceLines(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'guests', 'hello.wasm'))).available, false);
+});
+
+test('session: a recording damaged in any record is refused with the record and the file named; the file is untouched', async () => {
+  const dir = tempDir('wj-session-');
+  const hello = path.join(ROOT, 'test', 'fixtures', 'guests', 'hello.wasm');
+  const good = path.join(dir, 'good.journal');
+  const s0 = new RecordingSession();
+  try {
+    assert.equal((await recorded(s0, { program: hello, journal: good })).reason, 'exit');
+  } finally {
+    await s0.terminate();
+  }
+  const bytes = fs.readFileSync(good);
+  // A byte inside each record but the last (a damaged last record reads as a write the crash cut short).
+  const offsets: number[] = [];
+  const fd = fs.openSync(good, 'r');
+  const scanner = new RecordScanner(fd, bytes.length, { name: good });
+  for (let r = scanner.next(); r; r = scanner.next()) offsets.push(r.offset + Math.floor(r.size / 2));
+  fs.closeSync(fd);
+  assert.ok(offsets.length > 5);
+  for (const at of offsets.slice(0, -1)) {
+    const damaged = path.join(dir, `damaged-${at}.journal`);
+    const d = Buffer.from(bytes);
+    d[at] ^= 0xff;
+    fs.writeFileSync(damaged, d);
+    const s = new RecordingSession();
+    try {
+      await assert.rejects(s.attach({ journal: damaged, program: hello }), (e: Error) => {
+        assert.match(e.message, new RegExp(`damaged-${at}\\.journal: damaged record \\d+ at byte \\d+`));
+        assert.doesNotMatch(e.message, /internal error|\n\s+at /);
+        return true;
+      });
+    } finally {
+      await s.terminate();
+    }
+    assert.deepEqual(fs.readFileSync(damaged), d);
+  }
 });

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { kindOf, type EntryByKind, type EntryKind, type JournalEntry } from '../../journal/entries';
 import { LogFileJournal } from '../../journal/log-file';
+import { JournalError } from '../../journal/errors';
 import type { LogRecord } from '../../journal/journal';
 import { RuntimeError } from '../errors';
 import { loadModule, type LoadedModule } from '../module';
@@ -915,7 +916,12 @@ const slot = new InstanceSlot();
 
 /** Restores the snapshot the travel names (or the run's start) and re-executes up to its point; never returns. */
 async function reexecute(module: LoadedModule, cfg: NonNullable<WorkerInit['replay']>, tail: JournalTail, req: Extract<Envelope, { type: 'travel' }>): Promise<never> {
-  tail.refresh();
+  try {
+    tail.refresh();
+  } catch (e) {
+    // A damaged record: the worker stays, to say so to each travel (the recording is never changed here).
+    ended(undefined, e instanceof JournalError ? new RuntimeError('bad-journal', e.message) : e);
+  }
   const records = tail.records;
   const runStart = lastRunStart(records);
   if (runStart < 0) ended(undefined, new RuntimeError('bad-journal', `${cfg.journal} holds no run (no init-module entry)`));
@@ -996,7 +1002,7 @@ async function main(): Promise<void> {
       post({ type: 'failed', message: 'a travel reached a worker that cannot travel' });
       return;
     }
-    post({ type: 'failed', message: e instanceof RuntimeError ? e.message : `internal error: ${(e as Error).stack ?? String(e)}` });
+    post({ type: 'failed', message: e instanceof RuntimeError || e instanceof JournalError ? e.message : `internal error: ${(e as Error).stack ?? String(e)}` });
   }
 }
 

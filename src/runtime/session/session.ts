@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { RuntimeError } from '../errors';
 import { parseSnapshotTrigger, type SnapshotTriggerName } from '../../journal/wasi-types';
 import { DEFAULT_TRIGGERS } from '../snapshot/triggers';
@@ -151,7 +151,7 @@ class GuestThread {
       readyResolve = res;
       readyReject = rej;
     });
-    this.port.on('message', (e: WorkerEvent) => {
+    const dispatch = (e: WorkerEvent): void => {
       switch (e.type) {
         case 'ready':
           readyResolve();
@@ -176,9 +176,14 @@ class GuestThread {
         default:
           this.onEvent(e);
       }
-    });
+    };
+    this.port.on('message', dispatch);
     this.worker.on('error', (err) => this.fail(`the guest worker failed: ${err.message}`));
-    this.worker.on('exit', () => this.fail('the guest worker ended'));
+    this.worker.on('exit', () => {
+      // What the worker said last (why it failed) may still wait in the port: the exit can be seen before it.
+      for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) dispatch(m.message as WorkerEvent);
+      this.fail('the guest worker ended');
+    });
   }
 
   private fail(message: string): void {
