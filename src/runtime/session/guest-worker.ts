@@ -693,9 +693,9 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
       if (e.kind === 'UpdateMemoryRegionV1') memoryBytesSince += e.data.length;
       if (e.kind === 'SnapshotV1') {
         control.flushPoints();
-        const now = running();
-        snapCost = now - snapStart;
-        lastSnapEnd = now;
+        // The cost in real time (the running clock stands still within the host call the snapshot is taken at).
+        snapCost = performance.now() - snapStart;
+        lastSnapEnd = running() + snapCost;
         post({ type: 'snapshot', index: snapshots++, point: control.n, record: count - 1, trigger: e.trigger, timeMs: performance.now() - control.t0, bytes: memoryBytesSince });
         memoryBytesSince = 0;
         if (cfg.stopOnSnapshot && !policyFired && !control.pending) {
@@ -771,7 +771,7 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
         policy: () => {
           if (control.forceSnapshot) {
             control.forceSnapshot = false;
-            snapStart = running();
+            snapStart = performance.now();
             policyFired = !cfg.stopOnSnapshot || control.pending !== undefined;
             return true;
           }
@@ -781,7 +781,7 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
           // Often enough that any point is a short re-execution away, rarely enough that taking them costs little:
           // at least AUTO_MIN_MS apart, and AUTO_FACTOR times as long as the last one took.
           if (now - lastSnapEnd < Math.max(AUTO_MIN_MS, AUTO_FACTOR * snapCost)) return false;
-          snapStart = now;
+          snapStart = performance.now();
           policyFired = true;
           return true;
         },
