@@ -6,6 +6,7 @@ const webpack = require('webpack');
 
 /** @type {import('webpack').Configuration} */
 const nodeConfig = {
+  name: 'node',
   target: 'node20',
   entry: {
     extension: './src/extension/extension.ts',
@@ -23,7 +24,8 @@ const nodeConfig = {
     path: path.resolve(__dirname, 'dist'),
     filename: '[name].js',
     libraryTarget: 'commonjs2',
-    clean: true,
+    // The webviews' bundles (the other configuration) stay.
+    clean: { keep: /^webview[\\/]/ },
   },
   devtool: 'source-map',
   externals: {
@@ -43,4 +45,27 @@ const nodeConfig = {
   stats: 'errors-warnings',
 };
 
-module.exports = [nodeConfig];
+/** The webviews' scripts: plain browser code (no Node), type-checked by src/webview/tsconfig.json in `npm test`. */
+/** @type {import('webpack').Configuration} */
+const webConfig = {
+  name: 'web',
+  target: 'web',
+  entry: { timeline: './src/webview/timeline/main.ts' },
+  output: { path: path.resolve(__dirname, 'dist', 'webview'), filename: '[name].js', clean: true },
+  devtool: 'source-map',
+  resolve: { extensions: ['.ts', '.js'] },
+  module: {
+    rules: [
+      {
+        test: /\.ts$/,
+        exclude: /node_modules/,
+        use: [{ loader: 'ts-loader', options: { transpileOnly: true, configFile: path.resolve(__dirname, 'src', 'webview', 'tsconfig.json') } }],
+      },
+    ],
+  },
+  optimization: { minimize: true },
+  performance: { hints: false },
+  stats: 'errors-warnings',
+};
+
+module.exports = [nodeConfig, webConfig];

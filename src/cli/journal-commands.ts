@@ -5,9 +5,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   CompactionPlanner,
+  isWhole,
+  surveyJournal,
   FILTER_ALIASES,
   JournalError,
-  RecordScanner,
   StateModel,
   entryText,
   entryToJson,
@@ -19,11 +20,8 @@ import {
   writeJournalAtomically,
   type FilterConfig,
   type SyncPolicy,
-  type JournalEntry,
   passesFilter,
 } from '../journal';
-import { decodeEntry } from '../journal/codec';
-import { kindByTag } from '../journal/entries';
 import { printJsonCompact } from '../journal/json-text';
 import { UsageError, variadic, type CommandSpec, type OptionSpec, type ParsedArgs } from './args';
 import { openJournal, reportTail, type Io } from '../runtime';
@@ -305,56 +303,6 @@ const concat: Command = {
   },
 };
 
-interface VerifyReport {
-  records: number;
-  headers: number;
-  unknownKinds: number;
-  badRecords: string[];
-  tornBytes: number;
-  validEnd: number;
-  skipped: { offset: number; length: number }[];
-  kinds: Map<string, number>;
-}
-
-/** Walks every record, leniently, decoding each; used by verify and repair. */
-function survey(file: string, onEntry?: (e: JournalEntry) => void): VerifyReport {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (e) {
-    throw new JournalError('io', `${file}: cannot open: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
-  try {
-    const scanner = new RecordScanner(fd, fs.fstatSync(fd).size, { lenient: true, name: file });
-    const report: VerifyReport = { records: 0, headers: 0, unknownKinds: 0, badRecords: [], tornBytes: 0, validEnd: 0, skipped: [], kinds: new Map() };
-    for (const raw of scanner.records()) {
-      report.records++;
-      const kind = kindByTag(raw.kind);
-      if (!kind) {
-        report.unknownKinds++;
-        continue;
-      }
-      try {
-        const e = decodeEntry(kind, raw.flags, raw.payload, raw.offset);
-        report.kinds.set(e.kind, (report.kinds.get(e.kind) ?? 0) + 1);
-        onEntry?.(e);
-      } catch (err) {
-        if (!(err instanceof JournalError)) throw err;
-        report.badRecords.push(err.message);
-      }
-    }
-    Object.assign(report, {
-      headers: scanner.end.headers,
-      tornBytes: scanner.end.tornBytes,
-      validEnd: scanner.end.validEnd,
-      skipped: scanner.end.skipped,
-    });
-    return report;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 const verify: Command = {
   spec: {
     name: 'verify',
@@ -365,14 +313,14 @@ const verify: Command = {
   },
   run(args, io) {
     const file = args.positionals.JOURNAL!;
-    const r = survey(file);
+    const r = surveyJournal(file);
     io.out.line(`${file}: ${r.records} records in ${r.headers} segment${r.headers === 1 ? '' : 's'}, ${r.validEnd} bytes`);
     for (const [k, n] of [...r.kinds].sort((a, b) => b[1] - a[1])) io.out.line(`  ${String(n).padStart(8)}  ${k}`);
     if (r.unknownKinds) io.out.line(`warning: ${r.unknownKinds} records of kinds unknown to this version (skipped when read)`);
     if (r.tornBytes) io.out.line(`note: the last ${r.tornBytes} bytes are a torn record (an interrupted write); they are ignored and cut off by the next writer`);
     for (const s of r.skipped) io.out.line(`damaged: ${s.length} bytes at byte ${s.offset} are not valid records`);
     for (const b of r.badRecords) io.out.line(`damaged: ${b}`);
-    const ok = r.skipped.length === 0 && r.badRecords.length === 0;
+    const ok = isWhole(r);
     io.out.line(ok ? 'ok' : `DAMAGED: run "wasm-journal repair ${file} -o FIXED" to keep every valid record`);
     return ok ? 0 : 1;
   },
@@ -394,7 +342,7 @@ const repair: Command = {
     const r = writeJournalAtomically(
       out,
       (w) =>
-        survey(file, (e) => {
+        surveyJournal(file, (e) => {
           w.write(e);
           kept++;
         }),

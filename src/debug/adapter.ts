@@ -13,7 +13,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  pointText, RecordingSession, type AttachOptions, type BreakpointSpec, type DataBreakpointSpec, type LaunchOptions, type StackFrameInfo, type Stop,
+  CATEGORIES, pointText, RecordingSession, type AttachOptions, type BreakpointSpec, type DataBreakpointSpec, type LaunchOptions, type StackFrameInfo, type Stop,
 } from '../runtime';
 
 const THREAD = 1;
@@ -49,7 +49,7 @@ interface FrameRef {
 /** A DAP error with its message for the user. */
 class RequestError extends Error {}
 
-function b64(data: Uint8Array): string {
+function b64(data: ArrayBufferView): string {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
 }
 
@@ -605,8 +605,39 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
     const a = args ?? {};
     switch (command) {
       case 'timeline':
-        void this.handle(response, () => this.session.timeline(a.start === undefined ? 0 : num(a.start, 'start'), a.count === undefined ? 1000 : num(a.count, 'count')));
+        void this.handle(response, () => {
+          const start = a.start === undefined ? 0 : num(a.start, 'start');
+          if (a.columns !== true) return this.session.timeline(start, a.count === undefined ? 1000 : num(a.count, 'count'));
+          // Columns in base64 (little-endian typed arrays): every point (or count of them) in one response.
+          const t = this.session.timelineColumns(start, a.count === undefined ? Number.MAX_SAFE_INTEGER : num(a.count, 'count'));
+          const c = t.columns;
+          return {
+            ...t,
+            columns: {
+              start: c.start,
+              count: c.calls.length,
+              names: c.names,
+              categoryNames: CATEGORIES,
+              calls: b64(c.calls),
+              categories: b64(c.categories),
+              fds: b64(c.fds),
+              lens: b64(c.lens),
+              times: b64(c.times),
+              records: b64(c.records),
+              paths: c.paths,
+            },
+          };
+        });
         return;
+      case 'output': {
+        void this.handle(response, () => {
+          const all = this.session.output;
+          const start = a.start === undefined ? 0 : num(a.start, 'start');
+          const count = a.count === undefined ? 10_000 : num(a.count, 'count');
+          return { chunks: all.slice(start, start + count), total: all.length, start };
+        });
+        return;
+      }
       case 'travel':
         void this.move(response, () => this.session.travel(num(a.point, 'point'), a.branch === undefined ? undefined : num(a.branch, 'branch')));
         return;

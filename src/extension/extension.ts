@@ -1,10 +1,14 @@
 // VS Code glue: the `wasm-journal` debug type (the adapter runs as its own process: `wasm-journal dap`, from the
-// bundle), and "WASM Journal: Inspect Journal", which shows a journal file as text (one line per entry, the same form
-// as `wasm-journal inspect`) in a read-only document that follows the file as it changes.
+// bundle, so a guest can never take the extension host down), F5 on a .wasm, the timeline panel in Run and Debug,
+// a status bar item during a session, the commands, and "Inspect Journal" (a journal file as text, one line per
+// entry as `wasm-journal inspect` prints, following the file as it changes).
 
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { JournalError, LogFileJournal, entryText, readAll } from '../journal';
+import { ConfigurationProvider, registerCommands } from './commands';
+import { DEBUG_TYPE, TIMELINE_VIEW, TimelineView } from './timeline-view';
 
 const SCHEME = 'wasm-journal-text';
 
@@ -48,8 +52,56 @@ class AdapterFactory implements vscode.DebugAdapterDescriptorFactory {
   }
 }
 
+function sizeText(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
 export function activate(context: vscode.ExtensionContext): void {
-  context.subscriptions.push(vscode.debug.registerDebugAdapterDescriptorFactory('wasm-journal', new AdapterFactory(context.extensionPath)));
+  context.subscriptions.push(vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new AdapterFactory(context.extensionPath)));
+  context.subscriptions.push(vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ConfigurationProvider()));
+
+  const timeline = new TimelineView(context.extensionUri);
+  context.subscriptions.push(vscode.window.registerWebviewViewProvider(TIMELINE_VIEW, timeline, { webviewOptions: { retainContextWhenHidden: true } }));
+  // The adapter's events, seen on their way to VS Code: each stop brings the panel up to date.
+  context.subscriptions.push(
+    vscode.debug.registerDebugAdapterTrackerFactory(DEBUG_TYPE, {
+      createDebugAdapterTracker: () => ({
+        onDidSendMessage: (m: { type?: string; event?: string }) => {
+          if (m.type !== 'event') return;
+          if (m.event === 'stopped' || m.event === 'terminated' || m.event === 'exited') void timeline.refresh();
+          else if (m.event === 'continued') timeline.running();
+        },
+      }),
+    }),
+  );
+  context.subscriptions.push(vscode.debug.onDidChangeActiveDebugSession(() => void timeline.refresh()));
+  context.subscriptions.push(vscode.debug.onDidTerminateDebugSession(() => void timeline.refresh()));
+
+  // current point / last point, branch, recording size.
+  const status = vscode.window.createStatusBarItem('wasmJournal.status', vscode.StatusBarAlignment.Left, 50);
+  status.name = 'WASM Journal session';
+  status.command = `${TIMELINE_VIEW}.focus`;
+  context.subscriptions.push(status);
+  timeline.onState.event((s) => {
+    if (!s) {
+      status.hide();
+      return;
+    }
+    let size = '';
+    try {
+      if (s.journal) size = ` · ${sizeText(fs.statSync(s.journal).size)}`;
+    } catch {
+      // not written yet
+    }
+    status.text = `$(history) ${s.current} / ${Math.max(0, s.total - 1)} · branch ${s.branch}${size}`;
+    status.tooltip = `WASM Journal: point ${s.current} of ${s.total}, branch ${s.branch}${s.journal ? `\nRecording: ${s.journal}` : ''}\nClick to show the timeline`;
+    status.show();
+  });
+
+  registerCommands(context);
+
   const provider = new JournalTextProvider();
   context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(SCHEME, provider));
   context.subscriptions.push(
@@ -72,6 +124,7 @@ export function activate(context: vscode.ExtensionContext): void {
       await vscode.window.showTextDocument(doc, { preview: false });
     }),
   );
+  void timeline.refresh();
 }
 
 export function deactivate(): void {}

@@ -13,6 +13,7 @@ export { StateModel, type SnapshotMark } from './state';
 export { SparseBytes } from './sparse-bytes';
 export { entryToJson, entryToJsonText, parseJsonEntries, entryFromJson } from './json';
 export { entryText } from './text';
+export { surveyJournal, isWhole, type VerifyReport } from './verify';
 export { RecordScanner, type ScanEnd, type RawRecord } from './scanner';
 export { crc32cBackend } from './checksum';
 export * from './wasi-types';

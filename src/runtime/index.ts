@@ -23,7 +23,7 @@ export {
   RecordingSession, type AttachOptions, type LaunchOptions, type OutputChunk, type SessionEvents, type SnapshotRecord, type Stop,
   type Timeline, type TimelinePoint,
 } from './session/session';
-export { pointText, parseCondition, ConditionError, type PointInfo } from './session/points';
+export { pointText, parseCondition, ConditionError, CATEGORIES, categoryOf, type Category, type PointColumns, type PointInfo } from './session/points';
 export type { BreakpointSpec, DataBreakpointSpec, DescriptorInfo, MemoryDiff, MemoryRange, ProcessState, StackFrameInfo, StopReason } from './session/protocol';
 export { diffMemory } from './session/memory-diff';
 export { exportJournal, type ExportOptions, type ExportResult } from './session/export';

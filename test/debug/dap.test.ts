@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { AdapterClient, BIN } from '../helpers/dap';
 import { GUESTS } from '../helpers/guest';
 import { tempDir } from '../helpers/tmp';
+import { decodeTimeline, type TimelineColumnsBody } from '../../src/extension/timeline-data';
 
 const STEPS = path.join(GUESTS, 'steps.wasm');
 
@@ -506,6 +507,28 @@ test('dap: a branch from the past goes live with new input; the old future stays
     stop = await c.moved(() => c.continueRequest({ threadId: 1 }));
     assert.equal(stop.body.reason, 'exit');
     assert.match(c.programOutput(), /hello moon\nhello sun\n$/);
+    // The timeline as columns (what the panel draws) says what the JSON form says, for a branch whose first points
+    // are its parent's; the output request gives this branch's output, tagged with points.
+    const json = (await c.customRequest('timeline', { count: 10_000 })).body as { total: number; points: { point: number; call: string; category: string; timeMs: number }[] };
+    const { state, points } = decodeTimeline((await c.customRequest('timeline', { columns: true })).body as TimelineColumnsBody);
+    assert.equal(state.branch, 2);
+    assert.equal(points.calls.length, json.points.length);
+    for (const p of json.points) {
+      const i = p.point - points.start;
+      assert.equal(points.names[points.calls[i]], p.call, `point ${p.point}`);
+      assert.equal(points.categoryNames[points.categories[i]], p.category, `point ${p.point}`);
+      assert.ok(Math.abs(points.times[i] - p.timeMs) < 0.01);
+    }
+    assert.ok(json.points.some((p) => p.category === 'terminal') && json.points.some((p) => p.category === 'fs'));
+    const tail = decodeTimeline((await c.customRequest('timeline', { columns: true, start: 18 })).body as TimelineColumnsBody).points;
+    assert.equal(tail.start, 18);
+    assert.equal(tail.names[tail.calls[0]], points.names[points.calls[18]]);
+    const out = (await c.customRequest('output', {})).body as { chunks: { point: number; text: string }[]; total: number };
+    assert.equal(out.chunks.length, out.total);
+    // (the parent's output before the branch's point, then the branch's own: not the parent's future)
+    assert.match(out.chunks.map((o) => o.text).join(''), /^counter at 0x[0-9a-f]+\nstep 1: counter=11\n[^]*step 5: counter=55\nhello sun\n$/);
+    assert.match(out.chunks.at(-1)!.text, /hello sun/);
+    assert.ok(out.chunks.at(-1)!.point >= 19);
     // Both journals verify; the branch's replays on its own.
     const tlb = tl.branches[1];
     for (const j of [tl.branches[0].journal, tlb.journal]) {

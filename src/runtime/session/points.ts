@@ -229,6 +229,38 @@ export class PointTable {
     return info;
   }
 
+  /** Points [start, end) as columns (copies); points not known yet have call "" and category "process". */
+  columns(start: number, end: number): PointColumns {
+    const a = Math.max(0, Math.min(start, this.length));
+    const b = Math.max(a, Math.min(end, this.length));
+    const names = this.names.slice();
+    const categories = new Uint8Array(b - a);
+    const byName = names.map((n) => CATEGORIES.indexOf(categoryOf(n)));
+    const terminal = CATEGORIES.indexOf('terminal');
+    for (let n = a; n < b; n++) {
+      if (!this.have[n]) {
+        categories[n - a] = CATEGORIES.indexOf('process');
+        continue;
+      }
+      const name = names[this.calls[n]];
+      const fd = this.fds[n];
+      categories[n - a] = fd >= 0 && fd <= 2 && (name === 'fd_read' || name === 'fd_write') ? terminal : byName[this.calls[n]];
+    }
+    const paths: [number, string][] = [];
+    for (const [n, p] of this.paths) if (n >= a && n < b) paths.push([n, p]);
+    return {
+      start: a,
+      calls: this.calls.slice(a, b),
+      names,
+      categories,
+      fds: this.fds.slice(a, b),
+      lens: this.lens.slice(a, b),
+      times: this.times.slice(a, b),
+      records: this.records.slice(a, b),
+      paths,
+    };
+  }
+
   record(n: number): number | undefined {
     return n >= 0 && n < this.length && this.have[n] ? this.records[n] : undefined;
   }
@@ -236,6 +268,69 @@ export class PointTable {
   time(n: number): number | undefined {
     return n >= 0 && n < this.length && this.have[n] ? this.times[n] : undefined;
   }
+}
+
+/**
+ * What a host call touches, for the timeline's colours and filters (the index is the category's code in columns):
+ * the file system (path_*), descriptors (other fd_*), the terminal (reads and writes of fds 0-2), sockets (sock_*),
+ * threads, the outside world's inputs (clock, random, poll) and the process (arguments, environment, exit).
+ */
+export const CATEGORIES = ['fs', 'fd', 'terminal', 'net', 'threads', 'outside', 'process'] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+export function categoryOf(call: string, fd?: number): Category {
+  if (call.startsWith('path_')) return 'fs';
+  if ((call === 'fd_read' || call === 'fd_write') && fd !== undefined && fd >= 0 && fd <= 2) return 'terminal';
+  if (call.startsWith('fd_')) return 'fd';
+  if (call.startsWith('sock_')) return 'net';
+  if (call.startsWith('thread') || call === 'sched_yield' || call.startsWith('futex')) return 'threads';
+  if (call.startsWith('clock_') || call === 'random_get' || call === 'poll_oneoff') return 'outside';
+  return 'process';
+}
+
+/** A stretch of the timeline as columns (for a panel drawing 100,000 points): index i is point start + i. */
+export interface PointColumns {
+  start: number;
+  /** Host call ids into `names`. */
+  calls: Uint16Array;
+  names: string[];
+  /** Index into CATEGORIES. */
+  categories: Uint8Array;
+  /** -1: none. */
+  fds: Int32Array;
+  lens: Int32Array;
+  /** ms since the program started. */
+  times: Float32Array;
+  /** The journal entry where each point's entries begin. */
+  records: Float64Array;
+  /** The paths of the points that name one. */
+  paths: [number, string][];
+}
+
+/** Two stretches one after the other (a branch's parent's points, then its own) as one. */
+export function joinColumns(a: PointColumns, b: PointColumns): PointColumns {
+  const names = a.names.slice();
+  const remap = b.names.map((n) => {
+    const i = names.indexOf(n);
+    return i >= 0 ? i : names.push(n) - 1;
+  });
+  const cat = <T extends Uint16Array | Uint8Array | Int32Array | Float32Array | Float64Array>(x: T, y: T, make: (n: number) => T): T => {
+    const out = make(x.length + y.length);
+    out.set(x);
+    out.set(y, x.length);
+    return out;
+  };
+  return {
+    start: a.calls.length === 0 ? b.start : a.start,
+    calls: cat(a.calls, b.calls.map((c) => remap[c] ?? 0), (n) => new Uint16Array(n)),
+    names,
+    categories: cat(a.categories, b.categories, (n) => new Uint8Array(n)),
+    fds: cat(a.fds, b.fds, (n) => new Int32Array(n)),
+    lens: cat(a.lens, b.lens, (n) => new Int32Array(n)),
+    times: cat(a.times, b.times, (n) => new Float32Array(n)),
+    records: cat(a.records, b.records, (n) => new Float64Array(n)),
+    paths: [...a.paths, ...b.paths],
+  };
 }
 
 /** One line for a point: `fd_write(fd 1, 12 bytes)`, `path_open("out.txt")`. */

@@ -17,7 +17,7 @@ import { WorkerInspector } from './inspector-pause';
 
 /** How long a paused program may go without a host call before its engine is paused instead. */
 const COMPUTING_GRACE_MS = 300;
-import { pointText, PointTable, type PointInfo } from './points';
+import { categoryOf, joinColumns, pointText, PointTable, type PointColumns, type PointInfo } from './points';
 import {
   Cell, CONTROL_CELLS, type BreakpointSpec, type LiveConfig, type DataBreakpointSpec, type MemoryDiff, type ProcessState, type Request,
   type RunMode, type SnapshotAt, type StackFrameInfo, type StopReason, type WorkerEvent, type WorkerInit,
@@ -108,15 +108,6 @@ export interface SessionEvents {
   progress: [string];
   snapshot: [SnapshotRecord];
   waitingForInput: [number];
-}
-
-function category(call: string): string {
-  if (call.startsWith('path_')) return 'fs';
-  if (call === 'fd_read' || call === 'fd_write') return 'io';
-  if (call.startsWith('fd_')) return 'fd';
-  if (call.startsWith('sock_')) return 'net';
-  if (call === 'clock_time_get' || call === 'random_get' || call === 'poll_oneoff') return 'outside';
-  return 'process';
 }
 
 /** The folder of the bundled workers (dist/), or of the compiled sources when run from out/. */
@@ -354,6 +345,12 @@ class Branch {
   }
   time(p: number): number | undefined {
     return this.parent && p < this.from ? this.parent.time(p) : this.own.time(p);
+  }
+  columns(start: number, end: number): PointColumns {
+    if (!this.parent) return this.own.columns(start, end);
+    // Always the parent's names first, then this branch's: a call's id is the same in every stretch asked for.
+    const before = this.parent.columns(Math.min(start, this.from), Math.min(end, this.from));
+    return joinColumns(before, this.own.columns(Math.max(start, this.from), Math.max(end, this.from)));
   }
   get length(): number {
     return Math.max(this.own.length, this.parent ? this.from : 0);
@@ -1046,6 +1043,12 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     });
   }
 
+  /** The same as columns (for drawing many points at once), with the snapshots and where the session is. */
+  timelineColumns(start = 0, count = Number.MAX_SAFE_INTEGER): Omit<Timeline, 'points'> & { columns: PointColumns } {
+    const { points: _none, ...rest } = this.timeline(0, 0);
+    return { ...rest, start, columns: this.points.columns(start, start + Math.max(0, count)) };
+  }
+
   timeline(start = 0, count = 1000): Timeline {
     const total = this.ended || this.postMortem ? this.frontier : this.points.length;
     const snapAt = new Map<number, number>();
@@ -1055,7 +1058,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     for (let p = Math.max(0, start); p < end; p++) {
       const info = this.points.info(p);
       if (!info) continue;
-      points.push({ point: p, call: info.call, text: pointText(info), category: category(info.call), timeMs: this.points.time(p) ?? 0, record: this.points.record(p) ?? 0, snapshot: snapAt.get(p) });
+      points.push({ point: p, call: info.call, text: pointText(info), category: categoryOf(info.call, info.fd), timeMs: this.points.time(p) ?? 0, record: this.points.record(p) ?? 0, snapshot: snapAt.get(p) });
     }
     return {
       points, snapshots: this.snapshots.filter(Boolean), current: this.current, total, start, ended: this.ended, exitCode: this.exitCode,
