@@ -1,5 +1,6 @@
 // Runs every compiled test (out/test/**/*.test.js) with Node's built-in runner and prints "N passed, N failed".
-// Arguments filter test files by substring: `npm test -- codec log-file`.
+// Arguments filter test files by substring: `npm test -- codec log-file`. With --e2e, the slow end-to-end suites
+// (out/test/**/*.e2e.js: a real VS Code) instead.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -13,12 +14,14 @@ function walk(dir) {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) out.push(...walk(p));
-    else if (name.endsWith('.test.js')) out.push(p);
+    else if (name.endsWith(suffix)) out.push(p);
   }
   return out;
 }
 
-const filters = process.argv.slice(2);
+const e2e = process.argv.includes('--e2e');
+const suffix = e2e ? '.e2e.js' : '.test.js';
+const filters = process.argv.slice(2).filter((a) => a !== '--e2e');
 const files = walk(testDir)
   .filter((f) => filters.length === 0 || filters.some((x) => relative(testDir, f).includes(x)))
   .sort();

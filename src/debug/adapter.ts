@@ -6,7 +6,7 @@
 // call: Step Back goes to the previous call, Reverse Continue to the previous breakpoint hit.
 
 import {
-  Breakpoint, Handles, InitializedEvent, LoggingDebugSession, OutputEvent, ProgressEndEvent, ProgressStartEvent,
+  Breakpoint, ContinuedEvent, Handles, InitializedEvent, LoggingDebugSession, OutputEvent, ProgressEndEvent, ProgressStartEvent,
   Scope, Source, StackFrame, StoppedEvent, TerminatedEvent, Thread, ExitedEvent, Variable,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -474,7 +474,7 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
    * A request that moves the program: answered once it stopped (through the recording), or at once (running live).
    * One that takes long (a long re-execution) shows progress, which the client can cancel.
    */
-  private async move(response: DebugProtocol.Response, f: () => Promise<Stop | undefined>): Promise<void> {
+  private async move(response: DebugProtocol.Response, f: () => Promise<Stop | undefined>, toldRunning = false): Promise<void> {
     let stop: Stop | undefined;
     let progress: string | undefined;
     const timer = this.progressSupported
@@ -491,6 +491,8 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
       stop = await f();
     } catch (e) {
       this.sendErrorResponse(response, { id: 3, format: (e as Error).message, showUser: true });
+      // A client told the program runs is told where it stays.
+      if (toldRunning) this.reportStop({ point: this.session.current, reason: 'goto', description: 'Still here (the travel failed)' });
       return;
     } finally {
       if (timer) clearTimeout(timer);
@@ -639,7 +641,9 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
         return;
       }
       case 'travel':
-        void this.move(response, () => this.session.travel(num(a.point, 'point'), a.branch === undefined ? undefined : num(a.branch, 'branch')));
+        // The client did not ask to run (as it does for Step Back): told, so that it shows the stop that follows.
+        this.sendEvent(new ContinuedEvent(THREAD, true));
+        void this.move(response, () => this.session.travel(num(a.point, 'point'), a.branch === undefined ? undefined : num(a.branch, 'branch')), true);
         return;
       case 'branch':
         void this.move(response, () => this.session.branchHere(a.stdin === undefined ? undefined : String(a.stdin)));

@@ -95,8 +95,8 @@ export function activate(context: vscode.ExtensionContext): void {
     } catch {
       // not written yet
     }
-    status.text = `$(history) ${s.current} / ${Math.max(0, s.total - 1)} · branch ${s.branch}${size}`;
-    status.tooltip = `WASM Journal: point ${s.current} of ${s.total}, branch ${s.branch}${s.journal ? `\nRecording: ${s.journal}` : ''}\nClick to show the timeline`;
+    status.text = `$(history) ${s.current} / ${s.last} · branch ${s.branch}${size}`;
+    status.tooltip = `WASM Journal: point ${s.current} of 0-${s.last}, branch ${s.branch}${s.journal ? `\nRecording: ${s.journal}` : ''}\nClick to show the timeline`;
     status.show();
   });
 

@@ -11,6 +11,15 @@ import { decodeOutput, decodeTimeline, type TimelineColumnsBody } from './timeli
 export const TIMELINE_VIEW = 'wasmJournal.timeline';
 export const DEBUG_TYPE = 'wasm-journal';
 
+/** Where a session is, for the status bar: `last` is its last point (the end, once the program ended). */
+export interface SessionState {
+  session: vscode.DebugSession;
+  current: number;
+  last: number;
+  branch: number;
+  journal?: string;
+}
+
 /** What the panel was last sent, to send only what is new. */
 interface Sent {
   session: string;
@@ -26,7 +35,7 @@ export class TimelineView implements vscode.WebviewViewProvider {
   private refreshing: Promise<void> | undefined;
   private again = false;
   /** Told after each refresh (the status bar). */
-  readonly onState = new vscode.EventEmitter<{ session: vscode.DebugSession; current: number; total: number; branch: number; journal?: string } | undefined>();
+  readonly onState = new vscode.EventEmitter<SessionState | undefined>();
 
   constructor(private readonly extensionUri: vscode.Uri) {}
 
@@ -118,8 +127,8 @@ export class TimelineView implements vscode.WebviewViewProvider {
     }
     if (!this.view || !this.ready) {
       // The status bar still follows the session.
-      const t = (await s.customRequest('timeline', { start: 0, count: 0 })) as { current: number; total: number; branch: number; branches: { id: number; journal: string }[] };
-      this.onState.fire({ session: s, current: t.current, total: t.total, branch: t.branch, journal: t.branches.find((b) => b.id === t.branch)?.journal });
+      const t = (await s.customRequest('timeline', { start: 0, count: 0 })) as TimelineColumnsBody;
+      this.onState.fire({ session: s, current: t.current, last: lastPoint(t), branch: t.branch, journal: t.branches.find((b) => b.id === t.branch)?.journal });
       return;
     }
     const same = this.sent && this.sent.session === s.id;
@@ -133,6 +142,11 @@ export class TimelineView implements vscode.WebviewViewProvider {
     const output = decodeOutput(out);
     this.post({ type: incremental ? 'append' : 'reset', state, points, output });
     this.sent = { session: s.id, branch: state.branch, points: points.start + points.calls.length, output: outFrom + out.chunks.length };
-    this.onState.fire({ session: s, current: state.current, total: state.total, branch: state.branch, journal: head.branches.find((b) => b.id === state.branch)?.journal });
+    this.onState.fire({ session: s, current: state.current, last: lastPoint(state), branch: state.branch, journal: head.branches.find((b) => b.id === state.branch)?.journal });
   }
+}
+
+/** The last point of a timeline: the last host call, or the end once the program ended. */
+function lastPoint(t: { total: number; ended: boolean }): number {
+  return Math.max(0, t.ended ? t.total : t.total - 1);
 }

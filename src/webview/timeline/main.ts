@@ -299,7 +299,11 @@ function buildLegend(): void {
     const sw = document.createElement('span');
     sw.className = 'swatch';
     sw.style.background = categoryColour(name);
-    b.append(sw, document.createTextNode(CATEGORY_LABELS[name] ?? name));
+    const text = document.createElement('span');
+    text.className = 'label';
+    text.textContent = CATEGORY_LABELS[name] ?? name;
+    b.setAttribute('aria-label', `${CATEGORY_LABELS[name] ?? name} calls`);
+    b.append(sw, text);
     b.addEventListener('click', () => {
       shown ^= 1 << i;
       b.setAttribute('aria-pressed', String(((shown >>> i) & 1) === 1));

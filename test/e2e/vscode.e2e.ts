@@ -1,0 +1,189 @@
+// End to end in a real VS Code: code-server (installed by scripts/code-server.mjs) with this extension, driven by
+// Chromium through playwright-core, on a copy of the example workspace. F5 on the example's launch configuration,
+// the stop at entry, Continue to the end, the Journal Timeline, a click on its snapshot (the Call Stack and Variables
+// follow), Step Back from the toolbar, a memory diff between two points marked on the timeline, an export of a
+// filtered journal (then verified by the CLI), and a journal opened as text. A screenshot of each step goes to
+// test-output/e2e/ (kept when a step fails, with the page's state at that moment).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FrameLocator, Page } from 'playwright-core';
+import { chromiumPath, launch, outputDir, ROOT } from '../helpers/browser';
+import { tempDir } from '../helpers/tmp';
+import type * as CodeServerScript from '../../scripts/code-server.mjs' with { 'resolution-mode': 'import' };
+
+const BIN = path.join(ROOT, 'dist', 'cli.js');
+
+async function codeServer(): Promise<typeof CodeServerScript> {
+  // An ES module: imported at run time (this file is compiled to CommonJS).
+  const load = new Function('p', 'return import(p)') as (p: string) => Promise<typeof CodeServerScript>;
+  return load(path.join(ROOT, 'scripts', 'code-server.mjs'));
+}
+
+const browser = chromiumPath();
+
+test('VS Code (code-server): F5, stop, timeline, travel to a snapshot, Step Back, memory diff, export, a journal as text', { skip: browser.missing, timeout: 600_000 }, async () => {
+  assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'extension.js')), 'the extension is not built: npm run build');
+  const { startCodeServer } = await codeServer();
+  const work = tempDir('wj-e2e-');
+  const workspace = path.join(work, 'examples');
+  fs.cpSync(path.join(ROOT, 'examples'), workspace, { recursive: true, filter: (src) => !src.includes('.wasm-journal') });
+  const shots = outputDir('e2e');
+  for (const f of fs.readdirSync(shots)) fs.rmSync(path.join(shots, f));
+  const server = await startCodeServer({ port: 0, fresh: true, profile: path.join(work, 'profile'), workspace, settings: { 'git.openRepositoryInParentFolders': 'never', 'files.simpleDialog.enable': true } });
+  const b = await launch(browser.path!);
+  const page = await b.newPage({ viewport: { width: 1400, height: 900 } });
+  let step = 0;
+  const shot = async (name: string): Promise<void> => {
+    await page.screenshot({ path: path.join(shots, `${String(++step).padStart(2, '0')}-${name}.png`) });
+  };
+  try {
+    await page.goto(server.url);
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    // The extension host and the workspace settle.
+    await page.locator('.statusbar').waitFor();
+    await page.waitForTimeout(2000);
+    await shot('workspace');
+
+    // F5 in Run and Debug: the example's launch configuration; it stops at its first host call.
+    await page.keyboard.press('Control+Shift+D');
+    await page.locator('.pane-header:has-text("Run and Debug"), .debug-viewlet').first().waitFor();
+    await page.waitForTimeout(500);
+    await page.keyboard.press('F5');
+    await callStack(page, /Point 0: Stopped at the first host call/);
+    await shot('stopped-at-entry');
+
+    // Continue to the end: the session stays, at the end of the program.
+    await page.keyboard.press('F5');
+    const end = Number((await callStack(page, /Point (\d+): Exited with code 0/))[1]);
+    assert.ok(end > 10, `the program ended at point ${end}`);
+    await page.locator('.debug-console .repl, .repl').first().waitFor();
+    assert.match(await page.locator('.repl').first().innerText(), /hello, vscode: 2 note\(s\) in \/notes\/notes\.txt/);
+    await shot('ended');
+
+    // The timeline: room for it, then its canvas.
+    await runCommand(page, 'Focus on Journal Timeline View');
+    for (const name of ['Watch', 'Breakpoints']) await page.locator(`.pane-header:has-text("${name}")`).first().click();
+    const web = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    const axis = web.locator('#axis');
+    await axis.waitFor({ timeout: 30_000 });
+    await waitText(web.locator('#status'), new RegExp(`point ${end} / ${end} · \\d+ snapshots? · ended \\(exit 0\\)`));
+    assert.match(await page.locator('.statusbar').innerText(), new RegExp(`${end} / ${end} · branch 0`));
+    await shot('timeline');
+
+    // A click on the first snapshot's mark travels there: Call Stack and Variables show that point.
+    const snapPoint = await snapshotPoint(page);
+    await axis.click({ position: { x: await xOf(axis, snapPoint), y: 10 } });
+    await callStack(page, new RegExp(`Point ${snapPoint}: `));
+    await waitText(page.locator('.debug-variables'), new RegExp(`point =\\s*${snapPoint}\\b`));
+    await waitText(web.locator('#status'), new RegExp(`point ${snapPoint} / ${end}`));
+    await shot('travelled-to-snapshot');
+
+    // Step Back from the toolbar: the point before.
+    await page.locator('.debug-toolbar .action-item a[aria-label^="Step Back"]').click();
+    await callStack(page, new RegExp(`Point ${snapPoint - 1}: Stepped back`));
+    await waitText(page.locator('.debug-variables'), new RegExp(`point =\\s*${snapPoint - 1}\\b`));
+    await shot('stepped-back');
+
+    // A memory diff: Ctrl+click marks A (the start) and B (the end), then the diff opens as a document.
+    await page.keyboard.down('Control');
+    await axis.click({ position: { x: await xOf(axis, 0), y: 40 } });
+    await axis.click({ position: { x: await xOf(axis, end), y: 40 } });
+    await page.keyboard.up('Control');
+    await web.locator('#diff').click();
+    const diffTab = page.locator('.tab:has-text("memory 0 to")');
+    await diffTab.waitFor({ timeout: 30_000 });
+    await waitText(page.locator('.monaco-editor .view-lines').first(), /Memory from point 0 to point \d+: \d+ bytes changed in \d+ ranges/);
+    await shot('memory-diff');
+
+    // Export a filtered journal (leaving out memory), through the quick picks and the save dialog; then the CLI
+    // verifies the file.
+    const exported = path.join(work, 'exported.journal');
+    await runCommand(page, 'WASM Journal: Export Filtered Journal');
+    const row = page.locator('.quick-input-list .monaco-list-row:has-text("memory")').first();
+    await row.waitFor();
+    await row.click();
+    await waitText(page.locator('.quick-input-widget'), /1 Selected/);
+    await page.locator('.quick-input-widget .monaco-button:has-text("OK")').first().click();
+    await page.locator('.quick-input-list .monaco-list-row:has-text("Compact")').first().waitFor();
+    await page.locator('.quick-input-widget .monaco-button:has-text("OK")').first().click();
+    await typePath(page, exported);
+    await waitText(page.locator('.notifications-toasts'), /Exported \d+ entries \(\d+ bytes\) to .*exported\.journal; verified: \d+ records/, 60_000);
+    await shot('exported');
+    const v = spawnSync(process.execPath, [BIN, 'verify', exported]);
+    assert.equal(v.status, 0, v.stdout.toString() + v.stderr.toString());
+    assert.doesNotMatch(v.stdout.toString(), /memory-update/);
+
+    // The exported journal opened as text.
+    await runCommand(page, 'WASM Journal: Inspect Journal');
+    await typePath(page, exported);
+    await page.locator('.tab:has-text("exported.journal")').waitFor({ timeout: 30_000 });
+    await waitText(page.locator('.monaco-editor .view-lines').first(), /init-module \(hash=/);
+    await shot('journal-as-text');
+  } catch (e) {
+    await shot('failure').catch(() => undefined);
+    fs.writeFileSync(path.join(shots, 'code-server.log'), server.log());
+    throw e;
+  } finally {
+    await b.close();
+    server.stop();
+  }
+});
+
+/** Waits until the Call Stack's header (the stop's description) matches. */
+async function callStack(page: Page, re: RegExp): Promise<RegExpMatchArray> {
+  const header = page.locator('.pane-header:has-text("Call Stack")').first();
+  return waitText(header, re, 60_000);
+}
+
+async function waitText(loc: { innerText(): Promise<string> }, re: RegExp, ms = 30_000): Promise<RegExpMatchArray> {
+  let text = '';
+  for (const t0 = Date.now(); Date.now() - t0 < ms; ) {
+    text = (await loc.innerText().catch(() => '')).replace(/\u00a0/g, ' ');
+    const m = re.exec(text);
+    if (m) return m;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail(`waited ${ms} ms for ${re}; the text is:\n${text.slice(0, 2000)}`);
+}
+
+async function runCommand(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input').first();
+  await input.waitFor();
+  await input.fill(`>${name}`);
+  await page.locator(`.quick-input-list .monaco-list-row:has-text("${name.replace(/^.*: /, '')}")`).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+/** The simple file dialog (a path in a quick input): the whole path typed, then accepted. */
+async function typePath(page: Page, file: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input').first();
+  await input.waitFor();
+  // The dialog first fills in a folder of its own: the path goes in after that.
+  for (let i = 0; i < 100 && !(await input.inputValue()).startsWith('/'); i++) await page.waitForTimeout(100);
+  await input.fill(file);
+  await page.waitForTimeout(500);
+  await page.keyboard.press('Enter');
+}
+
+/** The x (in the canvas) of a point, from the slider's range (the axis fits the whole recording). */
+async function xOf(axis: ReturnType<FrameLocator['locator']>, point: number): Promise<number> {
+  const max = Number(await axis.getAttribute('aria-valuemax'));
+  const box = (await axis.boundingBox())!;
+  const width = box.width - 2;
+  return Math.max(1, Math.min(width, ((point + 0.5) / (max + 1)) * width));
+}
+
+/** The first snapshot's point, as the Call Stack lists the snapshots (`Snapshot 0 · trigger · point N · ...`). */
+async function snapshotPoint(page: Page): Promise<number> {
+  const frames = await page.locator('.debug-call-stack .monaco-list-row').allInnerTexts();
+  const points = frames.map((f) => /Snapshot \d+ · [^·]+ · point (\d+)/.exec(f)).filter(Boolean).map((m) => Number(m![1]));
+  assert.ok(points.length > 0, `no snapshot frame in the Call Stack: ${frames.join(' | ')}`);
+  const p = Math.min(...points);
+  assert.ok(p > 0, `the first snapshot is at point ${p}`);
+  return p;
+}
