@@ -13,4 +13,4 @@ export interface CodeServer {
   stop(): void;
   log(): string;
 }
-export function startCodeServer(options?: { workspace?: string; port?: number; profile?: string; fresh?: boolean; settings?: Record<string, unknown> }): Promise<CodeServer>;
+export function startCodeServer(options?: { workspace?: string; port?: number; profile?: string; fresh?: boolean; settings?: Record<string, unknown>; vsix?: string }): Promise<CodeServer>;

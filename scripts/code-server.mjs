@@ -3,7 +3,8 @@
 //
 //   node scripts/code-server.mjs install          installs what it needs (Debian packages, code-server) once
 //   node scripts/code-server.mjs start [options]  starts it on the example workspace and prints the URL
-//        --port N (default 8080; 0 picks a free one), --workspace DIR (default examples/), --fresh (a new profile)
+//        --port N (default 8080; 0 picks a free one), --workspace DIR (default examples/), --fresh (a new profile),
+//        --vsix FILE (install that package instead of loading the repository's build)
 //
 // Recipe and reasons: ../shared/design/real-vscode.md (code-server 4.100.3 is the last line for Node 20; its
 // ripgrep postinstall downloads from the internet unless a cached tarball is there; npm 11 runs install scripts only
@@ -57,15 +58,20 @@ function ensureRipgrepCache() {
 
 export function ensureCodeServer() {
   ensureDebian();
-  if (fs.existsSync(CODE_SERVER_BIN)) return CODE_SERVER_BIN;
+  // Written once the install (and its postinstall) succeeded: a half-done install is done again.
+  const done = path.join(INSTALL, '.installed');
+  if (fs.existsSync(done) && fs.existsSync(CODE_SERVER_BIN)) return CODE_SERVER_BIN;
   ensureRipgrepCache();
+  fs.rmSync(INSTALL, { recursive: true, force: true });
   fs.mkdirSync(INSTALL, { recursive: true });
   // A folder of its own, so the project's dependencies stay as they are.
   fs.writeFileSync(path.join(INSTALL, 'package.json'), JSON.stringify({ name: 'wasm-journal-code-server', private: true }, null, 2));
   log(`installing code-server ${CODE_SERVER_VERSION} into ${path.relative(ROOT, INSTALL)} (about a minute)`);
-  const env = { ...process.env, npm_config_dangerously_allow_all_scripts: 'true', npm_config_yes: 'true' };
+  // (code-server's postinstall refuses to run as root unless npm_config_unsafe_perm is set; npm 11 warns about it and passes it on)
+  const env = { ...process.env, npm_config_dangerously_allow_all_scripts: 'true', npm_config_unsafe_perm: 'true', npm_config_yes: 'true' };
   const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', `code-server@${CODE_SERVER_VERSION}`], { cwd: INSTALL, env, stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0 || !fs.existsSync(CODE_SERVER_BIN)) throw new Error(`npm install code-server@${CODE_SERVER_VERSION} failed (exit ${r.status})`);
+  fs.writeFileSync(done, `${new Date().toISOString()}\n`);
   return CODE_SERVER_BIN;
 }
 
@@ -84,9 +90,9 @@ async function freePort() {
  * Starts code-server with this extension (the repository itself, built, as the extension's folder) on `workspace`.
  * Its profile (settings, extensions folder, HOME) is under `profile`. Resolves when it answers HTTP.
  */
-export async function startCodeServer({ workspace = path.join(ROOT, 'examples'), port = 8080, profile = path.join(HOME, 'profile'), fresh = false, settings = {} } = {}) {
+export async function startCodeServer({ workspace = path.join(ROOT, 'examples'), port = 8080, profile = path.join(HOME, 'profile'), fresh = false, settings = {}, vsix } = {}) {
   const bin = ensureCodeServer();
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'extension.js')) || !fs.existsSync(path.join(ROOT, 'dist', 'webview', 'timeline.js'))) {
+  if (!vsix && (!fs.existsSync(path.join(ROOT, 'dist', 'extension.js')) || !fs.existsSync(path.join(ROOT, 'dist', 'webview', 'timeline.js')))) {
     throw new Error('the extension is not built: npm run build');
   }
   if (fresh) fs.rmSync(profile, { recursive: true, force: true });
@@ -97,7 +103,15 @@ export async function startCodeServer({ workspace = path.join(ROOT, 'examples'),
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   const link = path.join(extensions, `${pkg.publisher}.${pkg.name}-${pkg.version}`);
   fs.rmSync(link, { recursive: true, force: true });
-  fs.symlinkSync(ROOT, link, 'dir');
+  const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local', 'share') };
+  if (vsix) {
+    // The packaged extension, installed as a user installs it.
+    const r = spawnSync(process.execPath, [bin, '--user-data-dir', userData, '--extensions-dir', extensions, '--install-extension', path.resolve(vsix), '--force'], { env, encoding: 'utf8' });
+    if (r.status !== 0 || !/successfully installed/i.test(r.stdout + r.stderr)) throw new Error(`installing ${vsix} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
+  } else {
+    // The repository itself, built, as the extension's folder (what F5 in the repository does too).
+    fs.symlinkSync(ROOT, link, 'dir');
+  }
   const userSettings = {
     'security.workspace.trust.enabled': false,
     'workbench.startupEditor': 'none',
@@ -112,7 +126,6 @@ export async function startCodeServer({ workspace = path.join(ROOT, 'examples'),
   fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify(userSettings, null, 2));
   const p = port === 0 ? await freePort() : port;
   const args = [bin, '--auth', 'none', '--bind-addr', `127.0.0.1:${p}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--user-data-dir', userData, '--extensions-dir', extensions, workspace];
-  const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local', 'share') };
   // Its own process group, so that stopping it stops the extension host and the adapters too.
   const child = spawn(process.execPath, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let logText = '';
@@ -156,6 +169,7 @@ async function main() {
       port: opt('--port') !== undefined ? Number(opt('--port')) : 8080,
       workspace: opt('--workspace') ? path.resolve(opt('--workspace')) : undefined,
       fresh: rest.includes('--fresh'),
+      vsix: opt('--vsix'),
     });
     console.log(`\nVS Code (code-server ${CODE_SERVER_VERSION}) with wasm-journal is running on the example workspace:\n\n  ${s.url}\n\nOpen it in a browser, open guests/notes.c or the Run and Debug view, and press F5. Ctrl+C stops it.`);
     const end = () => {

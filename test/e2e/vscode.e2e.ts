@@ -33,7 +33,9 @@ test('VS Code (code-server): F5, stop, timeline, travel to a snapshot, Step Back
   fs.cpSync(path.join(ROOT, 'examples'), workspace, { recursive: true, filter: (src) => !src.includes('.wasm-journal') });
   const shots = outputDir('e2e');
   for (const f of fs.readdirSync(shots)) fs.rmSync(path.join(shots, f));
-  const server = await startCodeServer({ port: 0, fresh: true, profile: path.join(work, 'profile'), workspace, settings: { 'git.openRepositoryInParentFolders': 'never', 'files.simpleDialog.enable': true } });
+  // WJ_VSIX: the packaged extension, installed (CI); otherwise the repository's build.
+  const vsix = process.env.WJ_VSIX ? path.resolve(process.env.WJ_VSIX) : undefined;
+  const server = await startCodeServer({ port: 0, fresh: true, profile: path.join(work, 'profile'), workspace, vsix, settings: { 'git.openRepositoryInParentFolders': 'never', 'files.simpleDialog.enable': true } });
   const b = await launch(browser.path!);
   const page = await b.newPage({ viewport: { width: 1400, height: 900 } });
   let step = 0;
@@ -161,13 +163,21 @@ async function runCommand(page: Page, name: string): Promise<void> {
 
 /** The simple file dialog (a path in a quick input): the whole path typed, then accepted. */
 async function typePath(page: Page, file: string): Promise<void> {
-  const input = page.locator('.quick-input-widget input').first();
+  const widget = page.locator('.quick-input-widget').first();
+  const input = widget.locator('input').first();
   await input.waitFor();
-  // The dialog first fills in a folder of its own: the path goes in after that.
-  for (let i = 0; i < 100 && !(await input.inputValue()).startsWith('/'); i++) await page.waitForTimeout(100);
-  await input.fill(file);
-  await page.waitForTimeout(500);
-  await page.keyboard.press('Enter');
+  // The dialog fills in a folder of its own, and lists it, a while after it opens (and again after it listed it):
+  // the path goes in until it stays, then Enter, until the dialog has taken it.
+  for (let attempt = 0; attempt < 20; attempt++) {
+    for (let i = 0; i < 50 && !(await input.inputValue()).startsWith('/'); i++) await page.waitForTimeout(100);
+    await input.fill(file);
+    await page.waitForTimeout(700);
+    if ((await input.inputValue()) !== file) continue;
+    await page.keyboard.press('Enter');
+    for (let i = 0; i < 20 && (await widget.isVisible()); i++) await page.waitForTimeout(100);
+    if (!(await widget.isVisible())) return;
+  }
+  assert.fail(`the file dialog did not take ${file}`);
 }
 
 /** The x (in the canvas) of a point, from the slider's range (the axis fits the whole recording). */
