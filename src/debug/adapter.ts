@@ -49,6 +49,12 @@ interface FrameRef {
 /** A DAP error with its message for the user. */
 class RequestError extends Error {}
 
+/**
+ * A frame or variables reference of an earlier stop: a client that asked while the program moved (VS Code refreshing
+ * the views as a stop arrives) gets an error response, but nothing to show the user.
+ */
+class StaleReference extends RequestError {}
+
 function b64(data: ArrayBufferView): string {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
 }
@@ -142,7 +148,7 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
       if (body !== undefined) response.body = body as R['body'];
       this.sendResponse(response);
     } catch (e) {
-      this.sendErrorResponse(response, { id: 1, format: (e as Error).message || String(e), showUser: true });
+      this.sendErrorResponse(response, { id: 1, format: (e as Error).message || String(e), showUser: !(e instanceof StaleReference) });
     }
   }
 
@@ -386,7 +392,7 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
   protected scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
     void this.handle(response, () => {
       const f = this.frames.get(args.frameId);
-      if (!f) throw new RequestError(`no frame ${args.frameId} (frames are valid until the program moves)`);
+      if (!f) throw new StaleReference(`no frame ${args.frameId} (frames are valid until the program moves)`);
       const scopes: DebugProtocol.Scope[] = [];
       if (f.kind === 'snapshot') {
         scopes.push(new Scope('Snapshot', this.vars.create({ kind: 'snapshot', index: f.snapshot! }), false));
@@ -404,7 +410,7 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
   protected variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
     void this.handle(response, async () => {
       const node = this.vars.get(args.variablesReference);
-      if (!node) throw new RequestError(`no variables ${args.variablesReference} (they are valid until the program moves)`);
+      if (!node) throw new StaleReference(`no variables ${args.variablesReference} (they are valid until the program moves)`);
       const s = this.session;
       const v = (name: string, value: string, extra: Partial<DebugProtocol.Variable> = {}): DebugProtocol.Variable => ({ ...new Variable(name, value), ...extra });
       switch (node.kind) {
@@ -658,7 +664,8 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
             a.maxRanges === undefined ? 1000 : num(a.maxRanges, 'maxRanges', 1),
           );
           return {
-            ranges: d.ranges.map((r) => ({ offset: r.offset, old: b64(r.old), new: b64(r.new) })),
+            // `bytes: false`: where and how long only (a view that reads the pages itself).
+            ranges: d.ranges.map((r) => (a.bytes === false ? { offset: r.offset, length: Math.max(r.old.length, r.new.length) } : { offset: r.offset, length: Math.max(r.old.length, r.new.length), old: b64(r.old), new: b64(r.new) })),
             changedBytes: d.changedBytes,
             rangeCount: d.ranges.length,
             truncated: d.truncated,

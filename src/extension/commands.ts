@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { FILTER_NAMES, LogFileJournal, isWhole, readAll, surveyJournal } from '../journal';
 import { DEBUG_TYPE } from './timeline-view';
+import { openMemoryDiff } from './memory-view';
 
 /** The launch configuration F5 fills for a .wasm with no launch.json. */
 export function defaultLaunch(program: string, folder?: vscode.WorkspaceFolder): vscode.DebugConfiguration {
@@ -178,7 +179,7 @@ export function registerCommands(context: vscode.ExtensionContext): void {
 
   const diffs = new DiffReports();
   context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(DiffReports.SCHEME, diffs));
-  reg('wasmJournal.diffMemory', async (given?: { from: number; to: number }) => {
+  reg('wasmJournal.diffMemory', async (given?: { from?: number; to?: number; asText?: boolean }) => {
     const s = activeSession();
     if (!s) {
       void vscode.window.showErrorMessage('WASM Journal: a memory diff needs a time-travel session.');
@@ -202,14 +203,19 @@ export function registerCommands(context: vscode.ExtensionContext): void {
       if (to === undefined) return;
     }
     try {
-      const d = (await s.customRequest('diffMemory', { from, to, maxRanges: 1000 })) as DiffBody;
-      const uri = vscode.Uri.from({ scheme: DiffReports.SCHEME, path: `/memory ${from} to ${to}.diff`, query: String(Date.now()) });
-      diffs.set(uri, diffReport(from, to, d));
-      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: false });
+      if (given?.asText) {
+        const d = (await s.customRequest('diffMemory', { from, to, maxRanges: 1000 })) as DiffBody;
+        const uri = vscode.Uri.from({ scheme: DiffReports.SCHEME, path: `/memory ${from} to ${to}.diff`, query: String(Date.now()) });
+        diffs.set(uri, diffReport(from, to, d));
+        await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: false });
+      } else {
+        await openMemoryDiff(context.extensionUri, s, from, to);
+      }
     } catch (e) {
       void vscode.window.showErrorMessage(`WASM Journal: memory diff failed: ${(e as Error).message}`);
     }
   });
+  reg('wasmJournal.diffMemoryText', (given?: { from: number; to: number }) => vscode.commands.executeCommand('wasmJournal.diffMemory', { ...given, asText: true }));
 }
 
 interface DiffBody {

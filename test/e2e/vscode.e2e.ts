@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FrameLocator, Page } from 'playwright-core';
+import type { Frame, FrameLocator, Page } from 'playwright-core';
 import { chromiumPath, launch, outputDir, ROOT } from '../helpers/browser';
 import { tempDir } from '../helpers/tmp';
 import type * as CodeServerScript from '../../scripts/code-server.mjs' with { 'resolution-mode': 'import' };
@@ -96,9 +96,12 @@ test('VS Code (code-server): F5, stop, timeline, travel to a snapshot, Step Back
     await axis.click({ position: { x: await xOf(axis, end), y: 40 } });
     await page.keyboard.up('Control');
     await web.locator('#diff').click();
-    const diffTab = page.locator('.tab:has-text("memory 0 to")');
-    await diffTab.waitFor({ timeout: 30_000 });
-    await waitText(page.locator('.monaco-editor .view-lines').first(), /Memory from point 0 to point \d+: \d+ bytes changed in \d+ ranges/);
+    await page.locator(`.tab:has-text("Memory 0 → ${end}")`).waitFor({ timeout: 30_000 });
+    const view = await frameWith(page, '#summary');
+    await waitText(view.locator('#summary'), new RegExp(`Memory from point 0 to point ${end}: \\d+ bytes changed in \\d+ ranges?`));
+    // It opened at the first change, its bytes read (both points) and marked.
+    await view.locator('.row.selected .chg').first().waitFor({ timeout: 30_000 });
+    assert.ok((await view.locator('#ranges li').count()) > 0);
     await shot('memory-diff');
 
     // Export a filtered journal (leaving out memory), through the quick picks and the save dialog; then the CLI
@@ -134,6 +137,15 @@ test('VS Code (code-server): F5, stop, timeline, travel to a snapshot, Step Back
     server.stop();
   }
 });
+
+/** The webview frame whose page has `selector` (webviews are iframes inside iframes). */
+async function frameWith(page: Page, selector: string): Promise<Frame> {
+  for (let i = 0; i < 150; i++) {
+    for (const f of page.frames()) if ((await f.locator(selector).count().catch(() => 0)) > 0) return f;
+    await page.waitForTimeout(200);
+  }
+  assert.fail(`no webview with ${selector}`);
+}
 
 /** Waits until the Call Stack's header (the stop's description) matches. */
 async function callStack(page: Page, re: RegExp): Promise<RegExpMatchArray> {

@@ -76,6 +76,9 @@ export interface OutputChunk {
   point: number;
 }
 
+/** The memory images of past points kept for reading (least recently used dropped first). */
+const MEMORY_IMAGE_BUDGET = 1024 * 1024 * 1024;
+
 export interface TimelinePoint {
   point: number;
   call: string;
@@ -941,18 +944,51 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   }
 
   /** Memory at any point: the current one's directly, another's by going there and back. */
+  /**
+   * Memory of any point. Another point's is copied once (a travel there and back) and kept, so that a view scrolling
+   * through it (the memory diff view, View Binary Data) reads pages without travelling again.
+   */
   async readMemoryAt(point: number, offset: number, count: number): Promise<{ offset: number; data: Uint8Array; size: number }> {
     if (point === this.current) return this.readMemory(offset, count);
-    return this.exclusive(async () => {
+    const image = await this.memoryImage(point);
+    const start = Math.max(0, Math.min(offset, image.length));
+    return { offset: start, data: image.slice(start, Math.min(image.length, start + Math.max(0, count))), size: image.length };
+  }
+
+  /** The whole memory of a point of the branch shown, from the cache or copied there. */
+  async memoryImage(point: number): Promise<Uint8Array> {
+    const key = `${this.b.id}@${point}`;
+    const have = this.images.get(key);
+    if (have) {
+      // Most recently used last.
+      this.images.delete(key);
+      this.images.set(key, have);
+      return have;
+    }
+    const image = await this.exclusive(async () => {
       const back = this.current;
-      await this.goto(point, 'goto', '');
+      if (point !== back) await this.goto(point, 'goto', '');
       try {
-        return await this.readMemory(offset, count);
+        return await this.thread_().request<Uint8Array>({ type: 'copyMemory' });
       } finally {
-        await this.goto(back, 'goto', '');
+        if (this.current !== back) await this.goto(back, 'goto', '');
       }
     });
+    // The live end can still change (writeMemory, the program going on): only the past is kept.
+    if (point < this.frontier || this.ended || this.postMortem) {
+      this.images.set(key, image);
+      let total = 0;
+      for (const v of this.images.values()) total += v.length;
+      for (const [k, v] of this.images) {
+        if (total <= MEMORY_IMAGE_BUDGET || this.images.size <= 1) break;
+        this.images.delete(k);
+        total -= v.length;
+      }
+    }
+    return image;
   }
+
+  private readonly images = new Map<string, Uint8Array>();
 
   /** Cancels a long re-execution (a travel, a reverse search): the session goes back to where it was. */
   cancel(): void {
