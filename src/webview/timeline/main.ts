@@ -222,7 +222,9 @@ function draw(): void {
       ctx.globalAlpha = 1;
     }
   }
-  frameTimes.push(performance.now() - t0);
+  const ms = performance.now() - t0;
+  frameTimes.push(ms);
+  document.body.dataset.frameMsLast = ms.toFixed(3);
   if (frameTimes.length > 240) frameTimes.shift();
   document.body.dataset.frames = String(frameTimes.length);
   document.body.dataset.frameMsMax = Math.max(...frameTimes).toFixed(2);
