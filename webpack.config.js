@@ -50,7 +50,7 @@ const nodeConfig = {
 const webConfig = {
   name: 'web',
   target: 'web',
-  entry: { timeline: './src/webview/timeline/main.ts', memory: './src/webview/memory/main.ts' },
+  entry: { timeline: './src/webview/timeline/main.ts', memory: './src/webview/memory/main.ts', journal: './src/webview/journal/main.ts' },
   output: { path: path.resolve(__dirname, 'dist', 'webview'), filename: '[name].js', clean: true },
   devtool: 'source-map',
   resolve: { extensions: ['.ts', '.js'] },

@@ -91,6 +91,19 @@ async function moduleOf(journal: string): Promise<string | undefined> {
   return undefined;
 }
 
+/** The module a journal was recorded from: found by its hash in the workspace, or asked for (undefined: none). */
+export async function programFor(journal: string): Promise<string | undefined> {
+  try {
+    const found = await moduleOf(journal);
+    if (found) return found;
+  } catch (e) {
+    void vscode.window.showErrorMessage(`WASM Journal: ${(e as Error).message}`);
+    return undefined;
+  }
+  const picked = await pickFile(`The module ${path.basename(journal)} was recorded from`, { WebAssembly: ['wasm'] });
+  return picked?.fsPath;
+}
+
 export function registerCommands(context: vscode.ExtensionContext): void {
   const reg = (id: string, fn: (...args: never[]) => unknown): void => void context.subscriptions.push(vscode.commands.registerCommand(id, fn));
 
@@ -103,18 +116,8 @@ export function registerCommands(context: vscode.ExtensionContext): void {
   reg('wasmJournal.openJournal', async (target?: vscode.Uri) => {
     const uri = target ?? (await pickFile('Open a recording (post-mortem)', { Journals: ['journal'], 'All files': ['*'] }));
     if (!uri) return;
-    let program: string | undefined;
-    try {
-      program = await moduleOf(uri.fsPath);
-    } catch (e) {
-      void vscode.window.showErrorMessage(`WASM Journal: ${(e as Error).message}`);
-      return;
-    }
-    if (!program) {
-      const picked = await pickFile(`The module ${path.basename(uri.fsPath)} was recorded from`, { WebAssembly: ['wasm'] });
-      if (!picked) return;
-      program = picked.fsPath;
-    }
+    const program = await programFor(uri.fsPath);
+    if (!program) return;
     const folder = vscode.workspace.getWorkspaceFolder(uri);
     await vscode.debug.startDebugging(folder, {
       type: DEBUG_TYPE,

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { JournalError, LogFileJournal, entryText, readAll } from '../journal';
 import { ConfigurationProvider, registerCommands } from './commands';
+import { JOURNAL_EDITOR, JournalEditorProvider } from './journal-editor';
 import { DEBUG_TYPE, TIMELINE_VIEW, TimelineView } from './timeline-view';
 
 const SCHEME = 'wasm-journal-text';
@@ -101,6 +102,9 @@ export function activate(context: vscode.ExtensionContext): void {
   });
 
   registerCommands(context);
+  context.subscriptions.push(
+    vscode.window.registerCustomEditorProvider(JOURNAL_EDITOR, new JournalEditorProvider(context.extensionUri), { supportsMultipleEditorsPerDocument: true }),
+  );
 
   const provider = new JournalTextProvider();
   context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(SCHEME, provider));

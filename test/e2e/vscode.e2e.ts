@@ -128,6 +128,28 @@ test('VS Code (code-server): F5, stop, timeline, travel to a snapshot, Step Back
     await page.locator('.tab:has-text("exported.journal")').waitFor({ timeout: 30_000 });
     await waitText(page.locator('.monaco-editor .view-lines').first(), /init-module \(hash=/);
     await shot('journal-as-text');
+
+    // The session's own recording in the journal editor: its summary, runs and snapshots ("Debug from here").
+    const recording = path.join(workspace, 'guests', '.wasm-journal', 'notes.journal');
+    assert.ok(fs.existsSync(recording), `${recording} is missing`);
+    // Quick Open (Ctrl+P) on its name.
+    await page.keyboard.press('Control+P');
+    const quick = page.locator('.quick-input-widget input').first();
+    await quick.waitFor();
+    await quick.fill('notes.journal');
+    await page.locator('.quick-input-list .monaco-list-row:has-text("notes.journal")').first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Enter');
+    const editor = await frameWith(page, '#outline');
+    await waitText(editor.locator('#summary'), /notes\.journal: \d+ entries, \d+ bytes, 1 run, \d+ snapshots?/);
+    await waitText(editor.locator('#outline'), /Run 1[^]*Snapshot 0/);
+    assert.equal(await editor.locator('#outline .debug').first().isEnabled(), true);
+    await waitText(editor.locator('#body'), /init-module \(hash=/);
+    await shot('journal-editor');
+    // "Debug from here": a second session on that recording, at its snapshot.
+    await editor.locator('#outline .debug').first().click();
+    // (two sessions now: the Call Stack lists both, the new one stopped where its snapshot is)
+    await waitText(page.locator('.debug-call-stack'), /notes\.journal from snapshot 0[^]*Travelled to point \d+/i, 60_000);
+    await shot('debug-from-snapshot');
   } catch (e) {
     await shot('failure').catch(() => undefined);
     fs.writeFileSync(path.join(shots, 'code-server.log'), server.log());

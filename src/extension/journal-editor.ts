@@ -1,0 +1,181 @@
+// Journal files in a read-only custom editor: the entries as text (one line per entry, as `wasm-journal inspect`
+// prints them), an outline of runs and snapshots, "Debug from here" on a snapshot of the last run (a session restored
+// at it), and following the file as it grows (a journal being written). The journal is only read, never written.
+
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { JournalError, LogFileJournal, entryText, nulList, readAll } from '../journal';
+import type { FromJournal, JournalSummary, OutlineItem, ToJournal } from '../shared/journal-protocol';
+import { DEBUG_TYPE } from './timeline-view';
+import { programFor } from './commands';
+
+export const JOURNAL_EDITOR = 'wasmJournal.journalEditor';
+
+/** The journal read whole: a line per entry, its outline, what was wrong with it. */
+function readJournal(file: string): { lines: string[]; summary: JournalSummary } {
+  const lines: string[] = [];
+  const outline: OutlineItem[] = [];
+  const notes: string[] = [];
+  let j: LogFileJournal | undefined;
+  try {
+    j = LogFileJournal.openRead(file);
+    let snapshotsInRun = 0;
+    let runs = 0;
+    for (const r of readAll(j)) {
+      lines.push(`${String(r.index).padStart(7)}  @${String(r.offset).padEnd(10)} ${entryText(r.entry)}`);
+      if (r.entry.kind === 'InitModuleV1') {
+        runs++;
+        snapshotsInRun = 0;
+        outline.push({ kind: 'run', entry: r.index, label: `Run ${runs} (module ${Buffer.from(r.entry.wasm_hash).toString('hex').slice(0, 12)}...)` });
+      } else if (r.entry.kind === 'SnapshotV1') {
+        outline.push({ kind: 'snapshot', entry: r.index, label: `Snapshot ${snapshotsInRun} · ${r.entry.trigger}`, restoreAt: snapshotsInRun });
+        snapshotsInRun++;
+      }
+    }
+    // "Debug from here" restores snapshots of the last run only (a session on a journal visits its last run).
+    let last = -1;
+    outline.forEach((o, i) => (o.kind === 'run' ? (last = i) : undefined));
+    outline.forEach((o, i) => {
+      if (o.kind === 'snapshot' && i < last) delete o.restoreAt;
+    });
+    for (const w of j.warnings) notes.push(w);
+    if (j.lastScan?.tornBytes) notes.push(`the last ${j.lastScan.tornBytes} bytes are a torn record (an interrupted write, or a write still under way)`);
+  } catch (e) {
+    notes.push(e instanceof JournalError ? e.message : `cannot read it: ${(e as Error).message}`);
+  } finally {
+    j?.close();
+  }
+  let bytes = 0;
+  try {
+    bytes = fs.statSync(file).size;
+  } catch {
+    // gone
+  }
+  return { lines, summary: { file, bytes, entries: lines.length, notes, outline } };
+}
+
+class JournalDocument implements vscode.CustomDocument {
+  constructor(readonly uri: vscode.Uri) {}
+  dispose(): void {}
+}
+
+export class JournalEditorProvider implements vscode.CustomReadonlyEditorProvider<JournalDocument> {
+  constructor(private readonly extensionUri: vscode.Uri) {}
+
+  openCustomDocument(uri: vscode.Uri): JournalDocument {
+    return new JournalDocument(uri);
+  }
+
+  resolveCustomEditor(doc: JournalDocument, panel: vscode.WebviewPanel): void {
+    const file = doc.uri.fsPath;
+    const w = panel.webview;
+    w.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(this.extensionUri, 'media')] };
+    const nonce = crypto.randomBytes(16).toString('base64');
+    const csp = ["default-src 'none'", `style-src ${w.cspSource} 'unsafe-inline'`, `script-src 'nonce-${nonce}'`].join('; ');
+    w.html = `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8"><meta http-equiv="Content-Security-Policy" content="${csp}">
+<link rel="stylesheet" href="${w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'journal.css'))}"><title>Journal</title></head>
+<body><header><div id="summary" role="status" aria-live="polite">Reading the journal...</div><ul id="notes" role="alert"></ul>
+<button id="text" title="The same lines as a text document (to search, copy, diff)">Open as Text</button></header>
+<main><nav aria-label="Runs and snapshots"><div class="title">Runs and snapshots</div><ul id="outline"></ul></nav>
+<section id="entries" tabindex="0" aria-label="Entries, one per line"><div id="spacer"></div><div id="body"></div></section></main>
+<script nonce="${nonce}" src="${w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'journal.js'))}"></script></body></html>`;
+    let state = readJournal(file);
+    const send = (m: ToJournal): void => void w.postMessage(m);
+    // Following the file as it grows (debounced: a journal being written changes often).
+    let timer: NodeJS.Timeout | undefined;
+    const watcher = fs.watch(path.dirname(file), (_e, name) => {
+      if (name !== path.basename(file)) return;
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        state = readJournal(file);
+        send({ type: 'summary', summary: state.summary });
+      }, 300);
+    });
+    panel.onDidDispose(() => {
+      watcher.close();
+      if (timer) clearTimeout(timer);
+    });
+    w.onDidReceiveMessage(async (m: FromJournal) => {
+      switch (m.type) {
+        case 'ready':
+          send({ type: 'summary', summary: state.summary });
+          return;
+        case 'lines':
+          send({ type: 'lines', start: m.start, lines: state.lines.slice(m.start, m.start + Math.min(m.count, 5000)) });
+          return;
+        case 'openAsText':
+          await vscode.commands.executeCommand('wasmJournal.inspect', doc.uri);
+          return;
+        case 'debugFrom':
+          await debugFrom(file, m.restoreAt);
+          return;
+      }
+    });
+  }
+}
+
+/** The guest folders the journal's last run had (its program-start entry), in order. */
+function lastRunMounts(journal: string): { mounts: string[]; fsMode: string } {
+  let found = { mounts: [] as string[], fsMode: 'overlay' };
+  const j = LogFileJournal.openRead(journal);
+  try {
+    for (const r of readAll(j)) if (r.entry.kind === 'ProgramStartV1') found = { mounts: nulList(r.entry.mounts), fsMode: r.entry.fs_mode };
+  } finally {
+    j.close();
+  }
+  return found;
+}
+
+/**
+ * The host folder for each guest folder the recording used: from a launch configuration of the workspace for the same
+ * program (its `dirs`), or asked for. Undefined when the user cancels.
+ */
+async function hostFolders(program: string, mounts: string[], folder: vscode.WorkspaceFolder | undefined): Promise<string[] | undefined> {
+  if (mounts.length === 0) return [];
+  const ws = folder?.uri.fsPath ?? '';
+  const sub = (v: string): string => v.replace(/\$\{workspaceFolder\}/g, ws);
+  const configs = vscode.workspace.getConfiguration('launch', folder).get<{ type?: string; program?: string; dirs?: string[]; cwd?: string }[]>('configurations') ?? [];
+  const byGuest = new Map<string, string>();
+  for (const c of configs) {
+    if (c.type !== DEBUG_TYPE || !c.program || path.resolve(sub(c.cwd ?? ws), sub(c.program)) !== program) continue;
+    for (const d of c.dirs ?? []) {
+      const [host, guest] = sub(d).split('::');
+      byGuest.set(guest ?? host, path.resolve(sub(c.cwd ?? ws), host));
+    }
+  }
+  const dirs: string[] = [];
+  for (const guest of mounts) {
+    let host = byGuest.get(guest);
+    if (!host) {
+      const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: `The host folder for the recording's ${guest}`, openLabel: `Use as ${guest}` });
+      if (!picked?.[0]) return undefined;
+      host = picked[0].fsPath;
+    }
+    dirs.push(`${host}::${guest}`);
+  }
+  return dirs;
+}
+
+/** A session on the journal, restored at a snapshot of its last run (the module found by its hash, or asked for). */
+async function debugFrom(journal: string, restoreAt: number): Promise<void> {
+  const program = await programFor(journal);
+  if (!program) return;
+  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(journal));
+  const { mounts, fsMode } = lastRunMounts(journal);
+  const dirs = await hostFolders(program, mounts, folder);
+  if (!dirs) return;
+  await vscode.debug.startDebugging(folder, {
+    type: DEBUG_TYPE,
+    request: 'launch',
+    name: `${path.basename(journal)} from snapshot ${restoreAt}`,
+    program,
+    restoreFrom: journal,
+    restoreAt,
+    dirs,
+    // Time travel never touches the folders: a recording made with host changes is explored over an overlay.
+    fsMode: fsMode === 'memory' ? 'memory' : 'overlay',
+    cwd: folder?.uri.fsPath ?? path.dirname(journal),
+  });
+}
