@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AdapterClient, BIN } from '../helpers/dap';
+import { AdapterClient, BIN, ROOT } from '../helpers/dap';
 import { GUESTS } from '../helpers/guest';
 import { tempDir } from '../helpers/tmp';
 import { decodeTimeline, type TimelineColumnsBody } from '../../src/extension/timeline-data';
@@ -652,5 +652,34 @@ test('dap: a breakpoint on a guest function; exportJournal compacted; a program 
     await m.moved(() => m.stepBackRequest({ threadId: 1 }));
   } finally {
     await m.close();
+  }
+});
+
+test('dap: a recording opened post-mortem puts each snapshot at the point the live session took it (also between calls that journal nothing)', async () => {
+  const dir = tempDir('wj-dap-');
+  fs.mkdirSync(path.join(dir, 'notes'));
+  const journal = path.join(dir, 'notes.journal');
+  const notes = path.join(ROOT, 'examples', 'guests', 'notes.wasm');
+  const c = new AdapterClient();
+  c.startStdio();
+  let live: number[];
+  try {
+    // Snapshots every millisecond: some fall on the start-up's calls, which journal nothing (fd_prestat_get).
+    const end = c.waitForEvent('stopped', 30000);
+    await launched(c, { program: notes, args: ['x'], dirs: [`${dir}/notes::/notes`], journal, snapshotPeriod: 1 });
+    assert.equal((await end).body.reason, 'exit');
+    live = ((await c.customRequest('timeline', { count: 0 })).body as { snapshots: { point: number }[] }).snapshots.map((s) => s.point);
+    assert.ok(live.length >= 2, `snapshots at ${live.join(', ')}`);
+  } finally {
+    await c.close();
+  }
+  const a = new AdapterClient();
+  a.startStdio();
+  try {
+    await attached(a, { journal, program: notes, dirs: [`${dir}/notes::/notes`] });
+    const post = ((await a.customRequest('timeline', { count: 0 })).body as { snapshots: { point: number }[] }).snapshots.map((s) => s.point);
+    assert.deepEqual(post, live);
+  } finally {
+    await a.close();
   }
 });

@@ -16,6 +16,7 @@ import { loadModule, type LoadedModule } from '../module';
 import { sinkFor, type EntrySink, type Process, type Terminal } from '../process';
 import { InstanceSlot, PASSIVE, ReplayCursor, ReplayEnd, runProgram, type PointObserver, type RunOptions, type RunResult } from '../runtime';
 import { indexedResume, type IndexedResume } from '../snapshot/indexed-resume';
+import { decodeStore } from '../snapshot/snapshotter';
 import { JournalTail } from './records';
 import { SourceLines } from '../source-lines';
 import { functionNames } from '../snapshot/wasm-binary';
@@ -471,13 +472,20 @@ class Control implements PointObserver {
   /** A replay of a foreign recording: snapshots just ahead of the cursor were taken at this point. */
   private snapshotsAhead(n: number): void {
     const c = this.cursor!;
+    let taken: number | undefined;
     for (let i = c.cursor.position; i < c.records.length; i++) {
       const r = c.records[i];
       const kind = kindAt(r);
+      // The point the snapshot was taken at, as its thread state says (a host call that journals nothing leaves
+      // several points before the same records).
+      if (kind === 'SetThreadV1') taken = snapshotPoint(r);
       if (kind === 'SnapshotV1' && r.index > c.lastSnapshot) {
+        if (taken !== undefined && taken > n) return;
         c.lastSnapshot = r.index;
         post({ type: 'snapshot', index: c.snapshots++, point: n, record: r.index, trigger: (r.entry as EntryByKind<'SnapshotV1'>).trigger, timeMs: 0, bytes: 0 });
-      } else if (!PASSIVE.has(kind)) break;
+        taken = undefined;
+      } else if (!PASSIVE.has(kind) && kind !== 'HostFsResultV1') break;
+      // (host answers are passed over too: the session's re-execution asks the host folders again)
     }
   }
 
@@ -567,6 +575,15 @@ async function load(): Promise<LoadedModule> {
   }
   original = bytes;
   return loadModule(bytes, init.program);
+}
+
+/** The point a snapshot's thread state was saved at (undefined: not said, or not ours). */
+function snapshotPoint(r: LogRecord): number | undefined {
+  try {
+    return decodeStore(r.entry as EntryByKind<'SetThreadV1'>).point;
+  } catch {
+    return undefined;
+  }
 }
 
 /** After the program ended (or trapped): stay, answering requests about its final state. */

@@ -1,6 +1,6 @@
 // The records of a journal that another thread is still appending to, read as far as it has been written and read
-// on from there when it grows. Records the re-execution only passes over (memory, thread state, snapshot markers)
-// are kept as their kind alone: their bytes are read through the snapshot index when a snapshot is restored.
+// on from there when it grows. Memory records, which the re-execution only passes over, are kept as their kind
+// alone: their bytes are read through the snapshot index when a snapshot is restored.
 
 import * as fs from 'node:fs';
 import { RecordScanner, type ScanPosition } from '../../journal/scanner';
@@ -53,9 +53,9 @@ export class JournalTail {
       if (!raw) break;
       const kind = kindByTag(raw.kind);
       if (!kind) continue;
-      // Memory and thread state are read through the snapshot index when a snapshot is restored: only their kind is
-      // kept here.
-      const payload = PASSIVE.has(kind.name) && kind.name !== 'SnapshotV1' ? EMPTY : raw.payload;
+      // Memory is read through the snapshot index when a snapshot is restored: only its kind is kept here. Thread
+      // states are small and say at which point their snapshot was taken.
+      const payload = PASSIVE.has(kind.name) && kind.name !== 'SnapshotV1' && kind.name !== 'SetThreadV1' ? EMPTY : raw.payload;
       this.records.push(new LazyRecord(this.records.length, raw.offset, raw.size, kind, payload === EMPTY ? 0 : raw.flags, payload));
     }
     // Before the file header is complete there is no place to go on from: the next refresh starts over.
