@@ -570,7 +570,8 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
       const count = num(args.count, 'count');
       if (this.session.running) throw new RequestError('the program is running; pause it to read its memory');
       const r = await this.session.readMemoryAt(point, offset, Math.min(count, 64 * 1024 * 1024));
-      return { address: `0x${r.offset.toString(16)}`, data: b64(r.data), unreadableBytes: Math.max(0, count - r.data.length) };
+      // (`size`, beyond DAP: the whole memory's size at that point, for clients that page through it)
+      return { address: `0x${r.offset.toString(16)}`, data: b64(r.data), unreadableBytes: Math.max(0, count - r.data.length), size: r.size };
     });
   }
 

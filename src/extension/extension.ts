@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { JournalError, LogFileJournal, entryText, readAll } from '../journal';
 import { ConfigurationProvider, registerCommands } from './commands';
 import { JOURNAL_EDITOR, JournalEditorProvider } from './journal-editor';
+import { MEMORY_SCHEME, MemoryFileSystem, memoryUri } from './memory-fs';
 import { DEBUG_TYPE, TIMELINE_VIEW, TimelineView } from './timeline-view';
 
 const SCHEME = 'wasm-journal-text';
@@ -102,6 +103,25 @@ export function activate(context: vscode.ExtensionContext): void {
   });
 
   registerCommands(context);
+  context.subscriptions.push(vscode.workspace.registerFileSystemProvider(MEMORY_SCHEME, new MemoryFileSystem(), { isReadonly: true, isCaseSensitive: true }));
+  context.subscriptions.push(
+    vscode.commands.registerCommand('wasmJournal.openMemory', async (given?: { point?: number }) => {
+      const s = vscode.debug.activeDebugSession;
+      if (s?.type !== DEBUG_TYPE) {
+        void vscode.window.showErrorMessage('WASM Journal: opening memory needs a time-travel session.');
+        return;
+      }
+      let point = given?.point;
+      if (point === undefined) {
+        const t = (await s.customRequest('timeline', { start: 0, count: 0 })) as { current: number };
+        const v = await vscode.window.showInputBox({ prompt: 'The memory of point', value: String(t.current), validateInput: (x) => (/^\d+$/.test(x.trim()) ? undefined : 'a point number') });
+        if (v === undefined) return;
+        point = Number(v);
+      }
+      // As a file: the hex editor (when installed) or any binary viewer opens it.
+      await vscode.commands.executeCommand('vscode.open', memoryUri(s, point));
+    }),
+  );
   context.subscriptions.push(
     vscode.window.registerCustomEditorProvider(JOURNAL_EDITOR, new JournalEditorProvider(context.extensionUri), { supportsMultipleEditorsPerDocument: true }),
   );

@@ -679,6 +679,12 @@ test('dap: a recording opened post-mortem puts each snapshot at the point the li
     await attached(a, { journal, program: notes, dirs: [`${dir}/notes::/notes`] });
     const post = ((await a.customRequest('timeline', { count: 0 })).body as { snapshots: { point: number }[] }).snapshots.map((s) => s.point);
     assert.deepEqual(post, live);
+    // readMemory also says the memory's size (for a client paging through it), at the current point and another.
+    for (const p of [live[1], live[0]]) {
+      const r = (await a.customRequest('readMemory', { memoryReference: `mem@${p}`, offset: 0, count: 0 })).body as { size: number; data: string };
+      assert.equal(r.data, '');
+      assert.ok(r.size >= 65536 && r.size % 65536 === 0, `size ${r.size}`);
+    }
   } finally {
     await a.close();
   }

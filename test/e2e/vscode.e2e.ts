@@ -109,6 +109,17 @@ test('VS Code (code-server): F5, stop, timeline, travel to a snapshot, Step Back
     assert.ok((await view.locator('#ranges li').count()) > 0);
     await shot('memory-diff');
 
+    // The memory of the current point as a file (what the hex editor opens).
+    await runCommand(page, 'WASM Journal: Open Memory at a Point');
+    const pointInput = page.locator('.quick-input-widget input').first();
+    await pointInput.waitFor();
+    await page.waitForTimeout(300);
+    await page.keyboard.press('Enter');
+    await page.locator('.tab:has-text("point-0.bin")').waitFor({ timeout: 30_000 });
+    // Read whole (VS Code looks at its bytes and finds them binary: the hex editor's case).
+    await waitText(page.locator('.editor-container').first(), /binary|unsupported text encoding/i);
+    await shot('memory-as-file');
+
     // Export a filtered journal (leaving out memory), through the quick picks and the save dialog; then the CLI
     // verifies the file.
     const exported = path.join(work, 'exported.journal');
