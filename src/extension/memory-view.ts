@@ -63,7 +63,10 @@ export async function openMemoryDiff(extensionUri: vscode.Uri, session: vscode.D
       return;
     }
     try {
-      const [a, b] = await Promise.all([readAt(session, from, m.offset, m.count), readAt(session, to, m.offset, m.count)]);
+      // One after the other: a point's memory is copied once, by a travel there and back, which the session does
+      // one at a time.
+      const a = await readAt(session, from, m.offset, m.count);
+      const b = await readAt(session, to, m.offset, m.count);
       send({ type: 'page', id: m.id, offset: m.offset, from: a, to: b });
     } catch (e) {
       send({ type: 'error', message: `Cannot read memory at 0x${m.offset.toString(16)}: ${(e as Error).message}` });

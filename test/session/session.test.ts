@@ -169,3 +169,23 @@ test('session: a recording damaged in any record is refused with the record and 
     assert.deepEqual(fs.readFileSync(damaged), d);
   }
 });
+
+test('session: memory of several past points read at once (a view paging both sides): each copied once, all answered', async () => {
+  const dir = tempDir('wj-session-');
+  const s = new RecordingSession();
+  try {
+    assert.equal((await recorded(s, { program: CALLS, args: ['3000'], journal: path.join(dir, 'c.journal') })).reason, 'exit');
+    const at = s.current;
+    // Together, as a client sends them; then one by one: the same bytes.
+    const together = await Promise.all([s.readMemoryAt(100, 4096, 4096), s.readMemoryAt(2000, 4096, 4096), s.readMemoryAt(100, 8192, 64), s.readMemoryAt(2000, 0, 0)]);
+    assert.equal(together[3].data.length, 0);
+    assert.ok(together[3].size >= 65536);
+    const again = [await s.readMemoryAt(100, 4096, 4096), await s.readMemoryAt(2000, 4096, 4096), await s.readMemoryAt(100, 8192, 64)];
+    for (let i = 0; i < 3; i++) assert.deepEqual(Buffer.from(together[i].data), Buffer.from(again[i].data));
+    // The table the program fills changed between the two points, and the session stayed where it was.
+    assert.notDeepEqual(Buffer.from(together[0].data), Buffer.from(together[1].data));
+    assert.equal(s.current, at);
+  } finally {
+    await s.terminate();
+  }
+});

@@ -955,8 +955,16 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     return { offset: start, data: image.slice(start, Math.min(image.length, start + Math.max(0, count))), size: image.length };
   }
 
-  /** The whole memory of a point of the branch shown, from the cache or copied there. */
-  async memoryImage(point: number): Promise<Uint8Array> {
+  /** The whole memory of a point of the branch shown, from the cache or copied there (one copy at a time). */
+  memoryImage(point: number): Promise<Uint8Array> {
+    const next = this.imageQueue.then(() => this.memoryImageNow(point));
+    this.imageQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  private imageQueue: Promise<unknown> = Promise.resolve();
+
+  private async memoryImageNow(point: number): Promise<Uint8Array> {
     const key = `${this.b.id}@${point}`;
     const have = this.images.get(key);
     if (have) {
