@@ -6,6 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { FILTER_NAMES, LogFileJournal, isWhole, readAll, surveyJournal } from '../journal';
+// (the module itself, not the runtime's index: the extension host loads only what it uses)
+import { exportJournal } from '../runtime/session/export';
 import { DEBUG_TYPE } from './timeline-view';
 import { openMemoryDiff } from './memory-view';
 
@@ -176,6 +178,31 @@ export function registerCommands(context: vscode.ExtensionContext): void {
         void vscode.window.showInformationMessage(`Exported ${r.entries} entries (${r.bytes} bytes) to ${r.path}; verified: ${v.records} records.`);
       } catch (e) {
         void vscode.window.showErrorMessage(`WASM Journal: export failed: ${(e as Error).message}`);
+      }
+    });
+  });
+
+  reg('wasmJournal.compactJournal', async (target?: vscode.Uri) => {
+    const uri = target ?? (await pickFile('Compact a journal', { Journals: ['journal'], 'All files': ['*'] }));
+    if (!uri) return;
+    const src = uri.fsPath;
+    const dest = await vscode.window.showSaveDialog({
+      title: `Compact ${path.basename(src)} into`,
+      defaultUri: vscode.Uri.file(src.replace(/(\.journal)?$/, '.compact.journal')),
+      filters: { Journals: ['journal'] },
+      saveLabel: 'Compact',
+    });
+    if (!dest) return;
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Compacting ${path.basename(src)}` }, async (progress) => {
+      try {
+        // The CLI's compaction (`wasm-journal compact`), written atomically to a new file: the journal is left as it is.
+        const r = exportJournal(src, dest.fsPath, { compact: true });
+        progress.report({ message: 'checking the file' });
+        const v = surveyJournal(r.path);
+        if (!isWhole(v)) throw new Error(`the compacted file does not verify: ${v.badRecords.join('; ')}`);
+        void vscode.window.showInformationMessage(`Compacted ${path.basename(src)} (${fs.statSync(src).size} bytes) into ${r.entries} entries (${r.bytes} bytes) in ${r.path}; verified.`);
+      } catch (e) {
+        void vscode.window.showErrorMessage(`WASM Journal: compaction failed: ${(e as Error).message}`);
       }
     });
   });
