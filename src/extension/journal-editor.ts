@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { JournalError, LogFileJournal, entryText, nulList, readAll } from '../journal';
 import type { FromJournal, JournalSummary, OutlineItem, ToJournal } from '../shared/journal-protocol';
 import { DEBUG_TYPE } from './timeline-view';
+import { webviewPage } from './webview-page';
 import { programFor } from './commands';
 
 export const JOURNAL_EDITOR = 'wasmJournal.journalEditor';
@@ -72,15 +73,19 @@ export class JournalEditorProvider implements vscode.CustomReadonlyEditorProvide
     const file = doc.uri.fsPath;
     const w = panel.webview;
     w.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(this.extensionUri, 'media')] };
-    const nonce = crypto.randomBytes(16).toString('base64');
-    const csp = ["default-src 'none'", `style-src ${w.cspSource} 'unsafe-inline'`, `script-src 'nonce-${nonce}'`].join('; ');
-    w.html = `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8"><meta http-equiv="Content-Security-Policy" content="${csp}">
-<link rel="stylesheet" href="${w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'journal.css'))}"><title>Journal</title></head>
-<body><header><div id="summary" role="status" aria-live="polite">Reading the journal...</div><ul id="notes" role="alert"></ul>
+    w.html = webviewPage(
+      {
+        script: w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'journal.js')).toString(),
+        style: w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'journal.css')).toString(),
+        cspSource: w.cspSource,
+        nonce: crypto.randomBytes(16).toString('base64'),
+      },
+      'Journal',
+      `<header><div id="summary" role="status" aria-live="polite">Reading the journal...</div><ul id="notes" role="alert"></ul>
 <button id="text" title="The same lines as a text document (to search, copy, diff)">Open as Text</button></header>
 <main><nav aria-label="Runs and snapshots"><div class="title">Runs and snapshots</div><ul id="outline"></ul></nav>
-<section id="entries" tabindex="0" aria-label="Entries, one per line"><div id="spacer"></div><div id="body"></div></section></main>
-<script nonce="${nonce}" src="${w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'journal.js'))}"></script></body></html>`;
+<section id="entries" tabindex="0" aria-label="Entries, one per line"><div id="spacer"></div><div id="body"></div></section></main>`,
+    );
     let state = readJournal(file);
     const send = (m: ToJournal): void => void w.postMessage(m);
     // Following the file as it grows (debounced: a journal being written changes often).

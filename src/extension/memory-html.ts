@@ -1,20 +1,12 @@
-// The memory diff view's page, under the same strict Content Security Policy as the timeline's.
+// The memory diff view's page (see webview-page.ts for its Content Security Policy).
 
-import type { PageResources } from './timeline-html';
+import { webviewPage, type PageResources } from './webview-page';
 
 export function memoryHtml(r: PageResources): string {
-  const csp = ["default-src 'none'", `style-src ${r.cspSource} 'unsafe-inline'`, `font-src ${r.cspSource}`, `img-src ${r.cspSource} data:`, `script-src 'nonce-${r.nonce}'`].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${r.style}">
-<title>Memory diff</title>
-</head>
-<body>
-<header>
+  return webviewPage(
+    r,
+    'Memory diff',
+    `<header>
   <div id="summary" role="status" aria-live="polite">Comparing the two points...</div>
   <div id="controls" role="toolbar" aria-label="Memory diff">
     <form id="goto"><input id="address" aria-label="Go to address (decimal, or hex with 0x)" placeholder="address, e.g. 0x1f40" spellcheck="false"><button type="submit">Go</button></form>
@@ -30,8 +22,6 @@ export function memoryHtml(r: PageResources): string {
     <div id="rows" tabindex="0"><div id="spacer"></div><div id="body" role="grid" aria-label="Rows of 16 bytes: the first point, then the second; changed bytes are marked"></div></div>
   </section>
   <canvas id="minimap" aria-label="Where the changes are (click to go there)" role="img"></canvas>
-</main>
-<script nonce="${r.nonce}" src="${r.script}"></script>
-</body>
-</html>`;
+</main>`,
+  );
 }

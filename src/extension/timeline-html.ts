@@ -1,34 +1,15 @@
-// The timeline panel's page: a strict Content Security Policy (nothing remote; the script only with its nonce; the
-// styles and script from the extension's own files). Used by the webview view and by the panel's browser tests.
+// The timeline panel's page (see webview-page.ts for its Content Security Policy). Used by the webview view and by
+// the panel's browser tests.
 
-export interface PageResources {
-  /** The script (dist/webview/timeline.js) and the style sheet (media/timeline.css), as the webview may load them. */
-  script: string;
-  style: string;
-  /** The webview's source for the CSP (webview.cspSource). */
-  cspSource: string;
-  nonce: string;
-}
+import { webviewPage, type PageResources } from './webview-page';
+
+export type { PageResources } from './webview-page';
 
 export function timelineHtml(r: PageResources): string {
-  const csp = [
-    "default-src 'none'",
-    `img-src ${r.cspSource} data:`,
-    `style-src ${r.cspSource} 'unsafe-inline'`,
-    `font-src ${r.cspSource}`,
-    `script-src 'nonce-${r.nonce}'`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${r.style}">
-<title>Journal Timeline</title>
-</head>
-<body>
-<div id="message" role="status">No time-travel session. Start one with F5 on a .wasm file (WASM Journal: Debug WASM with Journal).</div>
+  return webviewPage(
+    r,
+    'Journal Timeline',
+    `<div id="message" role="status">No time-travel session. Start one with F5 on a .wasm file (WASM Journal: Debug WASM with Journal).</div>
 <div id="timeline" hidden>
   <div id="toolbar" role="toolbar" aria-label="Timeline">
     <button id="zoomIn" title="Zoom in (+)" aria-label="Zoom in">+</button>
@@ -44,8 +25,6 @@ export function timelineHtml(r: PageResources): string {
   </div>
   <div id="output-title">Terminal output</div>
   <ul id="output" aria-label="Terminal output: each line goes to the point that wrote it"></ul>
-</div>
-<script nonce="${r.nonce}" src="${r.script}"></script>
-</body>
-</html>`;
+</div>`,
+  );
 }

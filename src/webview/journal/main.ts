@@ -4,14 +4,9 @@
 
 import type { FromJournal, JournalSummary, ToJournal } from '../../shared/journal-protocol';
 import { RowScroller } from '../memory/model';
+import { $, poster } from '../host';
 
-interface VsCodeApi {
-  postMessage(m: FromJournal): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-const vscode = acquireVsCodeApi();
-const post = (m: FromJournal): void => vscode.postMessage(m);
-const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+const post = poster<FromJournal>();
 
 const LINE_PX = 18;
 const CHUNK = 500;

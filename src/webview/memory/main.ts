@@ -4,15 +4,9 @@
 
 import type { FromMemory, MemoryDiffInfo, ToMemory } from '../../shared/memory-protocol';
 import { ascii, hex, nextRange, PAGE_BYTES, PageCache, parseAddress, ROW_BYTES, RowScroller } from './model';
+import { $, poster } from '../host';
 
-interface VsCodeApi {
-  postMessage(m: FromMemory): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
-const post = (m: FromMemory): void => vscode.postMessage(m);
-const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+const post = poster<FromMemory>();
 
 const summary = $('summary');
 const scroller = $('rows');

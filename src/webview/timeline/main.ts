@@ -4,18 +4,10 @@
 
 import type { FromTimeline, OutputLine, TimelinePoints, TimelineState, ToTimeline } from '../../shared/timeline-protocol';
 import { columnsOf, keyTarget, pointLabel, Scrubber, Viewport, appendPoints } from './model';
+import { $, poster } from '../host';
 
-interface VsCodeApi {
-  postMessage(m: FromTimeline): void;
-  setState(s: unknown): void;
-  getState(): unknown;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
+const post = poster<FromTimeline>();
 
-const vscode = acquireVsCodeApi();
-const post = (m: FromTimeline): void => vscode.postMessage(m);
-
-const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const canvas = $<HTMLCanvasElement>('axis');
 const ctx = canvas.getContext('2d')!;
 const statusEl = $('status');
