@@ -23,6 +23,8 @@ const LONG_WORK_MS = 250;
 export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments, LaunchOptions {
   restoreFrom?: string;
   restoreAt?: number;
+  /** Which run of restoreFrom, from 1 (default: the last). */
+  restoreRun?: number;
   /** Folders where the sources the module's DWARF names are (besides cwd, the program's folder and its src/). */
   sourceDirs?: string[];
 }
@@ -188,11 +190,11 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
       if (args.restoreFrom) {
         // An earlier recording: opened as it is (every point can be visited), at snapshot restoreAt when given.
         // Opened as a recording, which the program can go on from, live, at any point (a branch beside it).
-        await this.session.attach({ journal: args.restoreFrom, program: args.program, cwd: args.cwd, dirs: args.dirs }, args);
+        await this.session.attach({ journal: args.restoreFrom, program: args.program, cwd: args.cwd, dirs: args.dirs, run: args.restoreRun }, args);
         this.attached = true;
         this.sendEvent(new InitializedEvent());
         void this.configured.then(async () => {
-          let stop: Stop = { point: this.session.current, reason: 'entry', description: `Opened ${args.restoreFrom}` };
+          let stop: Stop = { point: this.session.current, reason: 'entry', description: `Opened ${args.restoreFrom}${args.restoreRun === undefined ? '' : `, run ${args.restoreRun}`}` };
           if (args.restoreAt !== undefined) {
             const s = this.session.snapshots[num(args.restoreAt, 'restoreAt')];
             if (!s) this.sendEvent(new OutputEvent(`restoreAt: the recording holds ${this.session.snapshots.length} snapshot(s); there is no snapshot ${args.restoreAt}\n`, 'important'));
@@ -218,7 +220,7 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
       await this.session.attach(args);
       this.attached = true;
       this.sendEvent(new InitializedEvent());
-      void this.configured.then(() => this.reportStop({ point: this.session.current, reason: 'entry', description: `The end of ${path.basename(args.journal)} (post-mortem)` }));
+      void this.configured.then(() => this.reportStop({ point: this.session.current, reason: 'entry', description: `The end of ${path.basename(args.journal)}${args.run === undefined ? '' : `, run ${args.run}`} (post-mortem)` }));
       return undefined;
     });
   }
@@ -709,7 +711,8 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
       this.frames.reset();
       this.vars.reset();
       if (this.attached) {
-        await this.session.attach({ ...(args as AttachArguments), journal: (args as AttachArguments).journal ?? (args as LaunchArguments).restoreFrom });
+        const a = args as AttachArguments & LaunchArguments;
+        await this.session.attach({ ...a, journal: a.journal ?? a.restoreFrom, run: a.run ?? a.restoreRun }, a.restoreFrom ? a : undefined);
         this.reportStop({ point: this.session.current, reason: 'entry', description: 'Restarted' });
       } else {
         await this.session.launch(args as LaunchArguments);

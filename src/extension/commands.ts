@@ -67,13 +67,14 @@ async function pickFile(title: string, filters: Record<string, string[]>): Promi
   return (await vscode.window.showOpenDialog({ canSelectMany: false, filters, title }))?.[0];
 }
 
-/** The module a journal was recorded from: a .wasm of the workspace whose SHA-256 is the journal's module hash. */
-async function moduleOf(journal: string): Promise<string | undefined> {
+/** The module a journal's run `run` (from 1; default the last) was recorded from: a .wasm of the workspace whose SHA-256 is its module hash. */
+async function moduleOf(journal: string, run?: number): Promise<string | undefined> {
   let hash: string | undefined;
+  let runs = 0;
   const j = LogFileJournal.openRead(journal);
   try {
     for (const r of readAll(j)) {
-      if (r.entry.kind === 'InitModuleV1') hash = Buffer.from(r.entry.wasm_hash).toString('hex');
+      if (r.entry.kind === 'InitModuleV1' && (run === undefined || ++runs === run)) hash = Buffer.from(r.entry.wasm_hash).toString('hex');
     }
   } finally {
     j.close();
@@ -94,9 +95,9 @@ async function moduleOf(journal: string): Promise<string | undefined> {
 }
 
 /** The module a journal was recorded from: found by its hash in the workspace, or asked for (undefined: none). */
-export async function programFor(journal: string): Promise<string | undefined> {
+export async function programFor(journal: string, run?: number): Promise<string | undefined> {
   try {
-    const found = await moduleOf(journal);
+    const found = await moduleOf(journal, run);
     if (found) return found;
   } catch (e) {
     void vscode.window.showErrorMessage(`WASM Journal: ${(e as Error).message}`);

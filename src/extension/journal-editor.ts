@@ -29,18 +29,12 @@ function readJournal(file: string): { lines: string[]; summary: JournalSummary }
       if (r.entry.kind === 'InitModuleV1') {
         runs++;
         snapshotsInRun = 0;
-        outline.push({ kind: 'run', entry: r.index, label: `Run ${runs} (module ${Buffer.from(r.entry.wasm_hash).toString('hex').slice(0, 12)}...)` });
+        outline.push({ kind: 'run', entry: r.index, run: runs, label: `Run ${runs} (module ${Buffer.from(r.entry.wasm_hash).toString('hex').slice(0, 12)}...)` });
       } else if (r.entry.kind === 'SnapshotV1') {
-        outline.push({ kind: 'snapshot', entry: r.index, label: `Snapshot ${snapshotsInRun} · ${r.entry.trigger}`, restoreAt: snapshotsInRun });
+        outline.push({ kind: 'snapshot', entry: r.index, run: runs, label: `Snapshot ${snapshotsInRun} · ${r.entry.trigger}`, restoreAt: snapshotsInRun });
         snapshotsInRun++;
       }
     }
-    // "Debug from here" restores snapshots of the last run only (a session on a journal visits its last run).
-    let last = -1;
-    outline.forEach((o, i) => (o.kind === 'run' ? (last = i) : undefined));
-    outline.forEach((o, i) => {
-      if (o.kind === 'snapshot' && i < last) delete o.restoreAt;
-    });
     for (const w of j.warnings) notes.push(w);
     if (j.lastScan?.tornBytes) notes.push(`the last ${j.lastScan.tornBytes} bytes are a torn record (an interrupted write, or a write still under way)`);
   } catch (e) {
@@ -114,23 +108,27 @@ export class JournalEditorProvider implements vscode.CustomReadonlyEditorProvide
           await vscode.commands.executeCommand('wasmJournal.inspect', doc.uri);
           return;
         case 'debugFrom':
-          await debugFrom(file, m.restoreAt);
+          await debugFrom(file, m.restoreAt, m.run);
           return;
       }
     });
   }
 }
 
-/** The guest folders the journal's last run had (its program-start entry), in order. */
-function lastRunMounts(journal: string): { mounts: string[]; fsMode: string } {
+/** The guest folders run `run` (from 1) of the journal had (its program-start entry), in order; how many runs it holds. */
+function runMounts(journal: string, run: number): { mounts: string[]; fsMode: string; runs: number } {
   let found = { mounts: [] as string[], fsMode: 'overlay' };
+  let runs = 0;
   const j = LogFileJournal.openRead(journal);
   try {
-    for (const r of readAll(j)) if (r.entry.kind === 'ProgramStartV1') found = { mounts: nulList(r.entry.mounts), fsMode: r.entry.fs_mode };
+    for (const r of readAll(j)) {
+      if (r.entry.kind === 'InitModuleV1') runs++;
+      else if (r.entry.kind === 'ProgramStartV1' && runs === run) found = { mounts: nulList(r.entry.mounts), fsMode: r.entry.fs_mode };
+    }
   } finally {
     j.close();
   }
-  return found;
+  return { ...found, runs };
 }
 
 /**
@@ -163,21 +161,22 @@ async function hostFolders(program: string, mounts: string[], folder: vscode.Wor
   return dirs;
 }
 
-/** A session on the journal, restored at a snapshot of its last run (the module found by its hash, or asked for). */
-async function debugFrom(journal: string, restoreAt: number): Promise<void> {
-  const program = await programFor(journal);
+/** A session on the journal, restored at a snapshot of one of its runs (the module found by its hash, or asked for). */
+async function debugFrom(journal: string, restoreAt: number, run: number): Promise<void> {
+  const program = await programFor(journal, run);
   if (!program) return;
   const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(journal));
-  const { mounts, fsMode } = lastRunMounts(journal);
+  const { mounts, fsMode, runs } = runMounts(journal, run);
   const dirs = await hostFolders(program, mounts, folder);
   if (!dirs) return;
   await vscode.debug.startDebugging(folder, {
     type: DEBUG_TYPE,
     request: 'launch',
-    name: `${path.basename(journal)} from snapshot ${restoreAt}`,
+    name: `${path.basename(journal)} from ${runs > 1 ? `run ${run}, ` : ''}snapshot ${restoreAt}`,
     program,
     restoreFrom: journal,
     restoreAt,
+    restoreRun: run,
     dirs,
     // Time travel never touches the folders: a recording made with host changes is explored over an overlay.
     fsMode: fsMode === 'memory' ? 'memory' : 'overlay',

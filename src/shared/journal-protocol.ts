@@ -6,7 +6,9 @@ export interface OutlineItem {
   /** The entry's index in the journal. */
   entry: number;
   label: string;
-  /** For a snapshot of the journal's last run: its number in that run ("Debug from here" restores it). */
+  /** The run (from 1) the item is or belongs to. */
+  run: number;
+  /** For a snapshot: its number in its run ("Debug from here" restores it). */
   restoreAt?: number;
 }
 
@@ -30,5 +32,5 @@ export type ToJournal =
 export type FromJournal =
   | { type: 'ready' }
   | { type: 'lines'; start: number; count: number }
-  | { type: 'debugFrom'; restoreAt: number }
+  | { type: 'debugFrom'; restoreAt: number; run: number }
   | { type: 'openAsText' };

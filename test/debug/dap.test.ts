@@ -613,6 +613,53 @@ test('dap: restoreFrom opens an earlier recording at a snapshot, and the program
   }
 });
 
+test('dap: restoreFrom an earlier run of a journal two runs appended to; a branch from it holds that run alone', async () => {
+  const dir = tempDir('wj-dap-');
+  fs.mkdirSync(path.join(dir, 'out'));
+  const old = path.join(dir, 'two.journal');
+  for (const input of ['then\n', 'again\n']) {
+    const rec = spawnSync(process.execPath, [BIN, 'run', STEPS, '--dir', `${dir}/out::/out`, '--fs', 'overlay', '--journal-writable', old], { input });
+    assert.equal(rec.status, 0, rec.stderr.toString());
+  }
+  const before = fs.readFileSync(old);
+  const c = new AdapterClient();
+  c.startStdio();
+  try {
+    await c.initializeRequest({ adapterID: 'wasm-journal', pathFormat: 'path' });
+    const initialized = c.waitForEvent('initialized', 20000);
+    const first = c.waitForEvent('stopped', 30000);
+    await c.launchRequest({ program: STEPS, restoreFrom: old, restoreRun: 1, restoreAt: 0, dirs: [`${dir}/out::/out`] } as never);
+    await initialized;
+    await c.configurationDoneRequest();
+    await first;
+    // The first run's output, not the second's.
+    assert.match(c.programOutput(), /step 5/);
+    assert.doesNotMatch(c.programOutput(), /hello again/);
+    assert.match((await c.pointVariables()).call ?? '', /^fd_read\(fd 0/);
+    const branched = c.waitForEvent('stopped', 20000);
+    await c.evaluateRequest({ expression: 'now', context: 'repl' });
+    assert.match((await branched).body.description ?? '', /Branch 1/);
+    assert.equal((await c.moved(() => c.continueRequest({ threadId: 1 }))).body.reason, 'exit');
+    assert.match(c.programOutput(), /hello now\n$/);
+    const branch = path.join(dir, 'two-branch-1.journal');
+    const runs = spawnSync(process.execPath, [BIN, 'inspect', branch]).stdout.toString().match(/init-module/g) ?? [];
+    assert.equal(runs.length, 1, 'the branch holds the first run, then what it did live');
+    assert.equal(Buffer.compare(fs.readFileSync(old), before), 0);
+  } finally {
+    await c.close();
+  }
+  // The second run, post-mortem, sees the file the first run wrote (its start state is the first run's end).
+  const a = new AdapterClient();
+  a.startStdio();
+  try {
+    assert.equal((await attached(a, { journal: old, program: STEPS, run: 2, dirs: [`${dir}/out::/out`] })).body.reason, 'entry');
+    assert.match(a.programOutput(), /hello again\n$/);
+    assert.doesNotMatch(a.programOutput(), /hello then/);
+  } finally {
+    await a.close();
+  }
+});
+
 test('dap: a breakpoint on a guest function; exportJournal compacted; a program that exhausts its memory', async () => {
   const dir = tempDir('wj-dap-');
   fs.mkdirSync(path.join(dir, 'out'));

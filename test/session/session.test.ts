@@ -5,16 +5,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { RecordingSession, type Stop } from '../../src/runtime/session/session';
 import { parseCondition, ConditionError, describePoint } from '../../src/runtime/session/points';
 import { diffMemory } from '../../src/runtime/session/memory-diff';
 import { lineRows, SourceLines } from '../../src/runtime/source-lines';
 import { functionNames } from '../../src/runtime/snapshot/wasm-binary';
 import { tempDir } from '../helpers/tmp';
+import { GUESTS } from '../helpers/guest';
 import { RecordScanner } from '../../src/journal/scanner';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const CALLS = path.join(ROOT, 'bench', 'guests', 'calls.wasm');
+const HELLO = path.join(GUESTS, 'hello.wasm');
 
 async function recorded(s: RecordingSession, opts: Parameters<RecordingSession['launch']>[0]): Promise<Stop> {
   await s.launch(opts);
@@ -185,6 +188,69 @@ test('session: memory of several past points read at once (a view paging both si
     // The table the program fills changed between the two points, and the session stayed where it was.
     assert.notDeepEqual(Buffer.from(together[0].data), Buffer.from(together[1].data));
     assert.equal(s.current, at);
+  } finally {
+    await s.terminate();
+  }
+});
+
+test('session: a journal two runs appended to opens at either run (post-mortem), each with its own points and output', async () => {
+  const dir = tempDir('wj-runs-');
+  const journal = path.join(dir, 'two.journal');
+  const bin = path.join(ROOT, 'out', 'src', 'cli', 'bin.js');
+  for (const word of ['first', 'second']) {
+    const r = spawnSync(process.execPath, [bin, 'run', HELLO, '--journal-writable', journal, '--no-snapshots', '--', '0', word], { input: '' });
+    assert.equal(r.status, 0, r.stderr.toString());
+  }
+  const before = fs.readFileSync(journal);
+  const text = (s: RecordingSession): string => s.output.map((c) => c.text).join('');
+  const opened: RecordingSession[] = [];
+  const open = async (run?: number): Promise<RecordingSession> => {
+    const s = new RecordingSession();
+    opened.push(s);
+    await s.attach({ journal, program: HELLO, run });
+    return s;
+  };
+  try {
+    const first = await open(1);
+    assert.match(text(first), /argv\[2\]=first\n/);
+    assert.doesNotMatch(text(first), /second/, 'the first run ends where the second begins');
+    const last = await open();
+    assert.match(text(last), /argv\[2\]=second\n/);
+    assert.doesNotMatch(text(last), /first/);
+    const second = await open(2);
+    assert.equal(second.liveEnd, last.liveEnd);
+    // Points of the first run can be visited, and their terminal is the first run's.
+    await first.travel(0);
+    assert.equal(first.current, 0);
+    await first.travel(first.liveEnd - 1);
+    assert.equal(first.terminalUpTo(first.liveEnd - 1), 'hello from wasm\n');
+    assert.match(first.terminalUpTo(first.liveEnd), /argv\[2\]=first/);
+    await assert.rejects(open(3), /two\.journal holds 2 run\(s\); there is no run 3/);
+    await assert.rejects(open(0), /run 0: expected a run number from 1/);
+    assert.equal(Buffer.compare(fs.readFileSync(journal), before), 0, 'the journal is untouched');
+  } finally {
+    for (const s of opened) await s.terminate();
+  }
+});
+
+test('session: a run that went on from a snapshot of the run before it opens from that snapshot (post-mortem)', async () => {
+  const dir = tempDir('wj-runs-');
+  fs.mkdirSync(path.join(dir, 'out'));
+  const journal = path.join(dir, 'resumed.journal');
+  const bin = path.join(ROOT, 'out', 'src', 'cli', 'bin.js');
+  const steps = path.join(GUESTS, 'steps.wasm');
+  const common = [bin, 'run', steps, '--dir', `${dir}/out::/out`, '--fs', 'overlay', '--journal-writable', journal];
+  const stopped = spawnSync(process.execPath, [...common, '--snapshot-on', 'first-stdin', '--stop-after-snapshot'], { input: '' });
+  assert.equal(stopped.status, 0, stopped.stderr.toString());
+  const resumed = spawnSync(process.execPath, common, { input: 'later\n' });
+  assert.equal(resumed.status, 0, resumed.stderr.toString());
+  const s = new RecordingSession();
+  try {
+    await s.attach({ journal, program: steps, dirs: [`${dir}/out::/out`] });
+    // The second run is the greeting alone: it went on inside the first run's read of stdin.
+    assert.equal(s.output.map((c) => c.text).join(''), 'hello later\n');
+    await s.travel(0);
+    assert.equal(s.info(0)?.call, 'fd_write', 'its first call is the greeting (it resumed inside the read)');
   } finally {
     await s.terminate();
   }

@@ -736,7 +736,8 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
   if (branch) {
     const tail = new JournalTail(cfg.journal);
     tail.refresh();
-    const start = startingPoint(cfg.journal, tail, lastRunStart(tail.records), branch.from);
+    // The branch's journal ends with the run it branches from (an earlier run's prefix ends its journal).
+    const start = startingPoint(cfg.journal, tail.records, runBounds(cfg.journal, tail.records, undefined).start, branch.from);
     tail.close();
     check = new ReplayCursor(start.cursorRecords, true, ['HostFsResultV1']);
     const bw = new BranchWorld(new SessionReplayWorld(check, cfg.mounts), recording);
@@ -904,9 +905,21 @@ async function runReplay(module: LoadedModule): Promise<never> {
  * Where a re-execution starts: the snapshot `from` restored through the index (its effects and memory), or the run's
  * start; and the records it re-executes with (the run's start, then what was recorded after the snapshot).
  */
-function startingPoint(journal: string, tail: JournalTail, runStart: number, from: SnapshotAt | undefined): { cursorRecords: LogRecord[]; resumeFrom?: IndexedResume; effects: JournalEntry[] } {
-  const records = tail.records;
-  if (!from) return { cursorRecords: records.slice(runStart), effects: [] };
+function startingPoint(journal: string, records: LogRecord[], runStart: number, from: SnapshotAt | undefined): { cursorRecords: LogRecord[]; resumeFrom?: IndexedResume; effects: JournalEntry[] } {
+  if (!from) {
+    // A run that began after others starts from their end state, as `run` restored them when it recorded it: from
+    // the snapshot it resumed from (through the index), or with their effects on files and descriptors, main anew.
+    const run = records.slice(runStart);
+    const resumed = run.find((r) => kindAt(r) === 'ResumedFromV1');
+    if (resumed) {
+      const snapshot = (resumed.entry as EntryByKind<'ResumedFromV1'>).snapshot;
+      const resumeFrom = indexedResume(journal, snapshot);
+      if (!resumeFrom) ended(undefined, new RuntimeError('bad-journal', `${journal}: the run resumed from snapshot ${snapshot}, which cannot be restored`));
+      return { cursorRecords: run.filter((r) => r !== resumed), resumeFrom, effects: resumeFrom.effects };
+    }
+    // Memory records are kept as their kind alone (JournalTail): the earlier runs' memory is not this run's.
+    return { cursorRecords: run, effects: records.slice(0, runStart).filter((r) => !PASSIVE.has(kindAt(r))).map((r) => r.entry) };
+  }
   let k = -1;
   let at = -1;
   for (let i = runStart; i < records.length; i++) {
@@ -922,10 +935,19 @@ function startingPoint(journal: string, tail: JournalTail, runStart: number, fro
   return { cursorRecords: records.slice(runStart, runStart + 3).concat(records.slice(at + 1)), resumeFrom, effects: resumeFrom.effects };
 }
 
-/** The first record of the last run a journal's records hold (-1: none). */
-function lastRunStart(records: LogRecord[]): number {
-  for (let i = records.length - 1; i >= 0; i--) if (kindAt(records[i]) === 'InitModuleV1') return i;
-  return -1;
+/**
+ * The records of run `run` (from 1; default the last) of a journal: its first record (its init-module entry) and the
+ * record after its last (the next run's start, or the end).
+ */
+function runBounds(journal: string, records: LogRecord[], run: number | undefined): { start: number; end: number } {
+  const starts: number[] = [];
+  for (let i = 0; i < records.length; i++) if (kindAt(records[i]) === 'InitModuleV1') starts.push(i);
+  if (starts.length === 0) ended(undefined, new RuntimeError('bad-journal', `${journal} holds no run (no init-module entry)`));
+  const k = run ?? starts.length;
+  if (!Number.isInteger(k) || k < 1 || k > starts.length) {
+    ended(undefined, new RuntimeError('bad-option', `${journal} holds ${starts.length} run(s); there is no run ${run}`));
+  }
+  return { start: starts[k - 1], end: k < starts.length ? starts[k] : records.length };
 }
 
 /** The replay's instance, kept from travel to travel. */
@@ -939,9 +961,9 @@ async function reexecute(module: LoadedModule, cfg: NonNullable<WorkerInit['repl
     // A damaged record: the worker stays, to say so to each travel (the recording is never changed here).
     ended(undefined, e instanceof JournalError ? new RuntimeError('bad-journal', e.message) : e);
   }
-  const records = tail.records;
-  const runStart = lastRunStart(records);
-  if (runStart < 0) ended(undefined, new RuntimeError('bad-journal', `${cfg.journal} holds no run (no init-module entry)`));
+  const { start: runStart, end: runEnd } = runBounds(cfg.journal, tail.records, cfg.run);
+  // An earlier run ends where the next begins.
+  const records = runEnd < tail.records.length ? tail.records.slice(0, runEnd) : tail.records;
   const init = records[runStart].entry as EntryByKind<'InitModuleV1'>;
   if (Buffer.compare(Buffer.from(init.wasm_hash), Buffer.from(module.hash)) !== 0) {
     const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').slice(0, 16);
@@ -951,7 +973,7 @@ async function reexecute(module: LoadedModule, cfg: NonNullable<WorkerInit['repl
   changed = new Set();
   memory = undefined;
   proc = undefined;
-  const { cursorRecords, resumeFrom, effects } = startingPoint(cfg.journal, tail, runStart, req.from);
+  const { cursorRecords, resumeFrom, effects } = startingPoint(cfg.journal, records, runStart, req.from);
   control.n = req.from ? req.from.point : -1;
   const cursor = new ReplayCursor(cursorRecords, true, ['HostFsResultV1']);
   const world = new SessionReplayWorld(cursor, cfg.mounts);
@@ -979,6 +1001,9 @@ async function reexecute(module: LoadedModule, cfg: NonNullable<WorkerInit['repl
       terminal,
       restore: effects,
       resumeFrom,
+      // The earlier runs' terminal text is theirs, and the recording already checked their module.
+      skipJournalStdio: true,
+      force: true,
       points: control,
       slot,
       ...runHooks(effects),

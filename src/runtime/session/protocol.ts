@@ -62,7 +62,7 @@ export interface WorkerInit {
   /** The live run to record. */
   live?: LiveConfig;
   /** The recording a replay worker moves through; host folders by guest path (the recording names guest paths only). */
-  replay?: { journal: string; mounts: MountSpec[]; scan?: boolean };
+  replay?: { journal: string; mounts: MountSpec[]; scan?: boolean; /** Which run of the journal, from 1 (default: the last). */ run?: number };
 }
 
 /** How a stopped program goes on. */

@@ -51,6 +51,8 @@ export interface AttachOptions {
   program: string;
   cwd?: string;
   dirs?: string[];
+  /** Which run of the journal to open, from 1 (default: the last; a journal appended to by several runs holds more). */
+  run?: number;
 }
 
 export interface Stop {
@@ -319,6 +321,8 @@ class Branch {
   liveRunning = false;
   ended = false;
   exitCode: number | undefined;
+  /** Which run of its journal it is, from 1 (undefined: the last; an attached recording's earlier run). */
+  run: number | undefined;
   /** The live program paused by the inspector between two host calls (its frames). */
   computing: { frames: StackFrameInfo[]; inspector: WorkerInspector } | undefined;
   inspector: WorkerInspector | undefined;
@@ -492,7 +496,9 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
       this.liveConfig = liveConfigOf({ ...resume, dirs: opts.dirs }, program, journal, cwd);
       this.fsMode = this.liveConfig.fsMode;
     }
+    if (opts.run !== undefined && (!Number.isInteger(opts.run) || opts.run < 1)) throw new RuntimeError('bad-option', `run ${opts.run}: expected a run number from 1`);
     this.b = new Branch(0, journal);
+    this.b.run = opts.run;
     this.branches = [this.b];
     this.postMortem = true;
     this.active = 'replay';
@@ -554,7 +560,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   /** The replay worker, started once (again if it died): loading and compiling the module is its start-up cost. */
   private ensureReplay(scan = false): Promise<GuestThread> {
     if (this.replay && !this.replay.dead && this.replayReady) return this.replayReady;
-    const t = this.thread({ role: 'replay', program: this.program, replay: { journal: this.journal, mounts: this.mounts, scan } }, 'replay');
+    const t = this.thread({ role: 'replay', program: this.program, replay: { journal: this.journal, mounts: this.mounts, scan, run: this.b.run } }, 'replay');
     this.replay = t;
     this.replayReady = (async () => {
       await t.ready;

@@ -76,14 +76,9 @@ function show(s: JournalSummary): void {
         const d = document.createElement('button');
         d.className = 'debug';
         d.textContent = 'Debug from here';
-        if (o.restoreAt === undefined) {
-          d.disabled = true;
-          d.title = 'A session on a journal visits its last run: this snapshot is of an earlier one';
-        } else {
-          const at = o.restoreAt;
-          d.title = `A time-travel session on this journal, at snapshot ${at} of its last run`;
-          d.addEventListener('click', () => post({ type: 'debugFrom', restoreAt: at }));
-        }
+        const at = o.restoreAt ?? 0;
+        d.title = `A time-travel session on this journal, at snapshot ${at} of run ${o.run}`;
+        d.addEventListener('click', () => post({ type: 'debugFrom', restoreAt: at, run: o.run }));
         li.append(d);
       }
       return li;
