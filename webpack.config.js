@@ -11,6 +11,8 @@ const nodeConfig = {
   entry: {
     extension: './src/extension/extension.ts',
     cli: './src/cli/bin.ts',
+    // The journal language server (the extension starts it as its own process).
+    server: './src/server/main.ts',
     // Loaded by path at run time (new Worker), from the bundle's folder.
     'socket-worker': './src/runtime/socket-worker.ts',
     'stdin-worker': './src/runtime/stdin-worker.ts',
@@ -35,7 +37,11 @@ const nodeConfig = {
     // An ES module with top-level await (14 MB): loaded at run time with import(), only when instrumenting.
     binaryen: 'import binaryen',
   },
-  resolve: { extensions: ['.ts', '.js'] },
+  resolve: {
+    extensions: ['.ts', '.js'],
+    // Its ES module build: the UMD one (what `require` gets) hides its requires from webpack.
+    alias: { 'vscode-languageserver-types$': path.resolve(__dirname, 'node_modules', 'vscode-languageserver-types', 'lib', 'esm', 'main.js') },
+  },
   module: {
     rules: [{ test: /\.ts$/, exclude: /node_modules/, use: [{ loader: 'ts-loader', options: { transpileOnly: true } }] }],
   },

@@ -24,7 +24,7 @@ import { LiveWorld, RecordingWorld } from '../src/runtime/world';
 import { DEFAULT_TRIGGERS } from '../src/runtime/snapshot/triggers';
 import { indexedResume } from '../src/runtime/snapshot/indexed-resume';
 import { restoreMemory } from '../src/runtime/snapshot/snapshotter';
-import { diffMemory } from '../src/runtime/session/memory-diff';
+import { diffMemory } from '../src/journal/memory-diff';
 
 const quick = process.argv.includes('--quick');
 const root = path.resolve(__dirname, '..', '..');

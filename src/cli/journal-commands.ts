@@ -13,7 +13,7 @@ import {
   entryText,
   entryToJson,
   entryToJsonText,
-  parseJsonEntries,
+  importJson,
   readAll,
   readEntries,
   writeCompacted,
@@ -141,19 +141,7 @@ const importCmd: Command = {
       throw new JournalError('io', `${input ?? 'standard input'}: cannot read: ${(e as Error).message}`);
     }
     const source = input ?? 'standard input';
-    const n = writeJournalAtomically(target, (j) => {
-      let count = 0;
-      try {
-        for (const e of parseJsonEntries(text)) {
-          j.write(e);
-          count++;
-        }
-      } catch (e) {
-        if (e instanceof JournalError) throw new JournalError(e.code, `${source}: ${e.message}`);
-        throw e;
-      }
-      return count;
-    }, syncOf(args));
+    const n = importJson(text, target, source, syncOf(args));
     io.err.line(`imported ${n} entries into ${target}`);
     return 0;
   },

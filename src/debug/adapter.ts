@@ -13,7 +13,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  CATEGORIES, pointText, RecordingSession, type AttachOptions, type BreakpointSpec, type DataBreakpointSpec, type LaunchOptions, type StackFrameInfo, type Stop,
+  CATEGORIES, diffBody, pointText, RecordingSession, type AttachOptions, type BreakpointSpec, type DataBreakpointSpec, type LaunchOptions, type StackFrameInfo, type Stop,
 } from '../runtime';
 
 const THREAD = 1;
@@ -666,16 +666,8 @@ export class WasmJournalDebugSession extends LoggingDebugSession {
             a.count === undefined ? undefined : num(a.count, 'count'),
             a.maxRanges === undefined ? 1000 : num(a.maxRanges, 'maxRanges', 1),
           );
-          return {
-            // `bytes: false`: where and how long only (a view that reads the pages itself).
-            ranges: d.ranges.map((r) => (a.bytes === false ? { offset: r.offset, length: Math.max(r.old.length, r.new.length) } : { offset: r.offset, length: Math.max(r.old.length, r.new.length), old: b64(r.old), new: b64(r.new) })),
-            changedBytes: d.changedBytes,
-            rangeCount: d.ranges.length,
-            truncated: d.truncated,
-            comparedBytes: d.comparedBytes,
-            fromBytes: d.fromBytes,
-            toBytes: d.toBytes,
-          };
+          // `bytes: false`: where and how long only (a view that reads the pages itself).
+          return diffBody(d, a.bytes !== false);
         });
         return;
       case 'exportJournal':

@@ -6,10 +6,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { FILTER_NAMES, LogFileJournal, isWhole, readAll, surveyJournal } from '../journal';
+import type { MemoryDiffBody } from '../journal/memory-diff';
 // (the module itself, not the runtime's index: the extension host loads only what it uses)
 import { exportJournal } from '../runtime/session/export';
 import { DEBUG_TYPE } from './timeline-view';
 import { openMemoryDiff } from './memory-view';
+import { instrumentModule } from './instrument-command';
 
 /** The launch configuration F5 fills for a .wasm with no launch.json. */
 export function defaultLaunch(program: string, folder?: vscode.WorkspaceFolder): vscode.DebugConfiguration {
@@ -114,6 +116,11 @@ export function registerCommands(context: vscode.ExtensionContext): void {
     const uri = target ?? activeTabUri() ?? (await pickFile('Debug a WebAssembly program with a journal', { WebAssembly: ['wasm'] }));
     if (!uri) return;
     await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), defaultLaunch(uri.fsPath, vscode.workspace.getWorkspaceFolder(uri)));
+  });
+
+  reg('wasmJournal.instrumentModule', (target?: vscode.Uri) => {
+    const active = activeTabUri();
+    return instrumentModule(context.extensionPath, target ?? (active && /\.wasm$/i.test(active.fsPath) ? active : undefined));
   });
 
   reg('wasmJournal.openJournal', async (target?: vscode.Uri) => {
@@ -235,9 +242,9 @@ export function registerCommands(context: vscode.ExtensionContext): void {
     }
     try {
       if (given?.asText) {
-        const d = (await s.customRequest('diffMemory', { from, to, maxRanges: 1000 })) as DiffBody;
+        const d = (await s.customRequest('diffMemory', { from, to, maxRanges: 1000 })) as MemoryDiffBody;
         const uri = vscode.Uri.from({ scheme: DiffReports.SCHEME, path: `/memory ${from} to ${to}.diff`, query: String(Date.now()) });
-        diffs.set(uri, diffReport(from, to, d));
+        diffs.set(uri, diffReport(`point ${from}`, `point ${to}`, d));
         await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: false });
       } else {
         await openMemoryDiff(context.extensionUri, s, from, to);
@@ -247,16 +254,6 @@ export function registerCommands(context: vscode.ExtensionContext): void {
     }
   });
   reg('wasmJournal.diffMemoryText', (given?: { from: number; to: number }) => vscode.commands.executeCommand('wasmJournal.diffMemory', { ...given, asText: true }));
-}
-
-interface DiffBody {
-  ranges: { offset: number; old: string; new: string }[];
-  rangeCount: number;
-  changedBytes: number;
-  truncated: boolean;
-  comparedBytes: number;
-  fromBytes: number;
-  toBytes: number;
 }
 
 class DiffReports implements vscode.TextDocumentContentProvider {
@@ -270,17 +267,17 @@ class DiffReports implements vscode.TextDocumentContentProvider {
   }
 }
 
-/** A diff as text: the totals, then each changed range as hex lines of old and new bytes. */
-export function diffReport(from: number, to: number, d: DiffBody): string {
+/** A diff as text: the totals, then each changed range as hex lines of old and new bytes ("point 3", "snapshot 1"). */
+export function diffReport(from: string, to: string, d: MemoryDiffBody): string {
   const lines = [
-    `Memory from point ${from} to point ${to}: ${d.changedBytes} bytes changed in ${d.rangeCount} ranges${d.truncated ? ' (more ranges than listed)' : ''};`,
+    `Memory from ${from} to ${to}: ${d.changedBytes} bytes changed in ${d.rangeCount} ranges${d.truncated ? ' (more ranges than listed)' : ''};`,
     `${d.comparedBytes} bytes compared (${d.fromBytes} bytes at ${from}, ${d.toBytes} at ${to}).`,
     '',
   ];
   const hex = (b: Buffer, i: number): string => [...b.subarray(i, i + 16)].map((x) => x.toString(16).padStart(2, '0')).join(' ');
   for (const r of d.ranges) {
-    const a = Buffer.from(r.old, 'base64');
-    const b = Buffer.from(r.new, 'base64');
+    const a = Buffer.from(r.old ?? '', 'base64');
+    const b = Buffer.from(r.new ?? '', 'base64');
     lines.push(`@ 0x${r.offset.toString(16).padStart(8, '0')} (${Math.max(a.length, b.length)} bytes)`);
     for (let i = 0; i < Math.max(a.length, b.length); i += 16) {
       const at = `0x${(r.offset + i).toString(16).padStart(8, '0')}`;

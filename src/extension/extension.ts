@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { JournalError, LogFileJournal, entryText, readAll } from '../journal';
 import { ConfigurationProvider, registerCommands } from './commands';
 import { JOURNAL_EDITOR, JournalEditorProvider } from './journal-editor';
+import { startLanguageClient } from './language-client';
 import { MEMORY_SCHEME, MemoryFileSystem, memoryUri } from './memory-fs';
 import { DEBUG_TYPE, TIMELINE_VIEW, TimelineView } from './timeline-view';
 
@@ -63,6 +64,8 @@ function sizeText(bytes: number): string {
 export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new AdapterFactory(context.extensionPath)));
   context.subscriptions.push(vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ConfigurationProvider()));
+  // The journal's JSON form: its language server, in its own process.
+  startLanguageClient(context);
 
   const timeline = new TimelineView(context.extensionUri);
   context.subscriptions.push(vscode.window.registerWebviewViewProvider(TIMELINE_VIEW, timeline, { webviewOptions: { retainContextWhenHidden: true } }));

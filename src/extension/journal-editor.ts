@@ -162,7 +162,7 @@ async function hostFolders(program: string, mounts: string[], folder: vscode.Wor
 }
 
 /** A session on the journal, restored at a snapshot of one of its runs (the module found by its hash, or asked for). */
-async function debugFrom(journal: string, restoreAt: number, run: number): Promise<void> {
+export async function debugFrom(journal: string, restoreAt: number, run: number): Promise<void> {
   const program = await programFor(journal, run);
   if (!program) return;
   const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(journal));

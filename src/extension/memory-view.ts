@@ -6,15 +6,7 @@ import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
 import type { FromMemory, MemoryDiffInfo, ToMemory } from '../shared/memory-protocol';
 import { memoryHtml } from './memory-html';
-
-interface DiffBody {
-  ranges: { offset: number; length: number }[];
-  rangeCount: number;
-  changedBytes: number;
-  truncated: boolean;
-  fromBytes: number;
-  toBytes: number;
-}
+import type { MemoryDiffBody } from '../journal/memory-diff';
 
 /** Reads [offset, offset + count) of a point's memory through the adapter (empty past its end). */
 async function readAt(session: vscode.DebugSession, point: number, offset: number, count: number): Promise<Uint8Array> {
@@ -27,7 +19,7 @@ async function readAt(session: vscode.DebugSession, point: number, offset: numbe
 
 export async function openMemoryDiff(extensionUri: vscode.Uri, session: vscode.DebugSession, from: number, to: number): Promise<void> {
   const d = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Comparing memory at points ${from} and ${to}` }, async () =>
-    (await session.customRequest('diffMemory', { from, to, maxRanges: 100_000, bytes: false })) as DiffBody,
+    (await session.customRequest('diffMemory', { from, to, maxRanges: 100_000, bytes: false })) as MemoryDiffBody,
   );
   const info: MemoryDiffInfo = {
     from,

@@ -19,11 +19,15 @@ export class JournalError extends Error {
   /** Byte offset in the file (or in the payload for field errors) where the problem is, when known. */
   readonly offset: number | undefined;
 
-  constructor(code: JournalErrorCode, message: string, offset?: number) {
+  /** For JSON: the line and column (from 1) of the value at fault, and the message without them. */
+  readonly at: { line: number; col: number; detail: string } | undefined;
+
+  constructor(code: JournalErrorCode, message: string, offset?: number, at?: { line: number; col: number; detail: string }) {
     super(message);
     this.name = 'JournalError';
     this.code = code;
     this.offset = offset;
+    this.at = at;
   }
 }
 

@@ -4,19 +4,29 @@
 
 import { JournalError } from './errors';
 
-export type JsonNode =
-  | { type: 'null'; line: number; col: number }
-  | { type: 'bool'; value: boolean; line: number; col: number }
-  | { type: 'number'; raw: string; line: number; col: number }
-  | { type: 'string'; value: string; line: number; col: number }
-  | { type: 'array'; items: JsonNode[]; line: number; col: number }
-  | { type: 'object'; entries: [string, JsonNode][]; line: number; col: number };
+/** Where a value starts (line and column from 1, the column in UTF-16 units) and where it ends (just after it). */
+interface Span {
+  line: number;
+  col: number;
+  endLine?: number;
+  endCol?: number;
+}
+
+export type JsonNode = Span &
+  (
+    | { type: 'null' }
+    | { type: 'bool'; value: boolean }
+    | { type: 'number'; raw: string }
+    | { type: 'string'; value: string }
+    | { type: 'array'; items: JsonNode[] }
+    | { type: 'object'; entries: [string, JsonNode][] }
+  );
 
 /** A JSON value to print: integers may be bigint; object keys print in insertion order. */
 export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [key: string]: JsonValue };
 
 export function jsonError(node: { line: number; col: number }, message: string): JournalError {
-  return new JournalError('json', `line ${node.line}, column ${node.col}: ${message}`);
+  return new JournalError('json', `line ${node.line}, column ${node.col}: ${message}`, undefined, { line: node.line, col: node.col, detail: message });
 }
 
 /** Parses a stream of JSON values separated by whitespace (a file of `wasmer journal export` output). */
@@ -40,7 +50,7 @@ export class JsonStreamParser {
         lineStart = i + 1;
       }
     }
-    return new JournalError('json', `line ${line}, column ${at - lineStart + 1}: ${message}`);
+    return jsonError({ line, col: at - lineStart + 1 }, message);
   }
 
   private skipWs(): void {
@@ -68,6 +78,13 @@ export class JsonStreamParser {
   }
 
   private value(): JsonNode {
+    const n = this.bare();
+    n.endLine = this.line;
+    n.endCol = this.pos - this.lineStart + 1;
+    return n;
+  }
+
+  private bare(): JsonNode {
     this.skipWs();
     if (this.pos >= this.text.length) throw this.err('unexpected end of input, expected a value');
     const at = this.where();

@@ -393,7 +393,8 @@ function wrapCompression<T>(n: JsonNode, what: string, f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof JournalError) throw jsonError(n, `${what}: ${e.message}`);
+    if (e instanceof JournalError && e.at) throw e;
+    if (e instanceof JournalError) throw jsonError(n, e.message.startsWith(`${what}: `) ? e.message : `${what}: ${e.message}`);
     throw e;
   }
 }

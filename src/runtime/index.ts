@@ -25,5 +25,5 @@ export {
 } from './session/session';
 export { pointText, parseCondition, ConditionError, CATEGORIES, categoryOf, type Category, type PointColumns, type PointInfo } from './session/points';
 export type { BreakpointSpec, DataBreakpointSpec, DescriptorInfo, MemoryDiff, MemoryRange, ProcessState, StackFrameInfo, StopReason } from './session/protocol';
-export { diffMemory } from './session/memory-diff';
+export { diffMemory, diffBody, type MemoryDiffBody } from '../journal/memory-diff';
 export { exportJournal, type ExportOptions, type ExportResult } from './session/export';

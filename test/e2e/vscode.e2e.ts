@@ -2,7 +2,8 @@
 // Chromium through playwright-core, on a copy of the example workspace. F5 on the example's launch configuration,
 // the stop at entry, Continue to the end, the Journal Timeline, a click on its snapshot (the Call Stack and Variables
 // follow), Step Back from the toolbar, a memory diff between two points marked on the timeline, an export of a
-// filtered journal (then verified by the CLI), and a journal opened as text. A screenshot of each step goes to
+// filtered journal (then verified by the CLI), a journal opened as text, its JSON form with the language server, and
+// Instrument Module for Snapshots on the example's module. A screenshot of each step goes to
 // test-output/e2e/ (kept when a step fails, with the page's state at that moment).
 
 import { test } from 'node:test';
@@ -25,7 +26,7 @@ async function codeServer(): Promise<typeof CodeServerScript> {
 
 const browser = chromiumPath();
 
-test('VS Code (code-server): F5, stop, timeline, travel to a snapshot, Step Back, memory diff, export, a journal as text', { skip: browser.missing, timeout: 600_000 }, async () => {
+test('VS Code (code-server): F5, stop, timeline, travel to a snapshot, Step Back, memory diff, export, a journal as text, its JSON form, instrument', { skip: browser.missing, timeout: 600_000 }, async () => {
   assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'extension.js')), 'the extension is not built: npm run build');
   const { startCodeServer } = await codeServer();
   const work = tempDir('wj-e2e-');
@@ -175,6 +176,44 @@ test('VS Code (code-server): F5, stop, timeline, travel to a snapshot, Step Back
     // (two sessions now: the Call Stack lists both, the new one stopped where its snapshot is)
     await waitText(page.locator('.debug-call-stack'), new RegExp(`notes\\.journal from snapshot 0[^]*Travelled to point ${snapPoint}\\b`, 'i'), 60_000);
     await shot('debug-from-snapshot');
+
+    // The recording's JSON form, with a mistake in it, in its language: the server's diagnostic in the Problems
+    // view, the outline's runs and snapshots, the lenses on the snapshots.
+    const exportedJson = spawnSync(process.execPath, [BIN, 'export', recording]);
+    assert.equal(exportedJson.status, 0, exportedJson.stderr.toString());
+    const jsonFile = path.join(workspace, 'guests', 'notes.journal.json');
+    fs.writeFileSync(jsonFile, exportedJson.stdout.toString().replace('"tty_set_v1"', '"tty_sett_v1"'));
+    await page.keyboard.press('Control+P');
+    await quick.waitFor();
+    await quick.fill('notes.journal.json');
+    await page.locator('.quick-input-list .monaco-list-row:has-text("notes.journal.json")').first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.tab:has-text("notes.journal.json")').waitFor({ timeout: 30_000 });
+    await waitText(page.locator('.statusbar'), /WASM Journal \(JSON\)/);
+    await page.keyboard.press('Control+Shift+M');
+    await waitText(page.locator('.markers-panel, .panel').first(), /unknown entry kind "tty_sett_v1"/, 60_000);
+    // Go to Symbol (the server's outline): the first snapshot, where its lenses are.
+    await page.locator('.tab:has-text("notes.journal.json")').click();
+    await page.keyboard.press('Control+Shift+O');
+    await quick.waitFor();
+    await quick.fill('@Snapshot 0');
+    await page.locator('.quick-input-list .monaco-list-row:has-text("Snapshot 0")').first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Enter');
+    await waitText(page.locator('.monaco-editor .codelens-decoration').first(), /Restore here/, 60_000);
+    await shot('journal-json');
+
+    // Instrument Module for Snapshots: the example's module (chosen in the open dialog), every WASI call, beside it.
+    const module = path.join(workspace, 'guests', 'notes.wasm');
+    const instrumented = path.join(workspace, 'guests', 'notes.instrumented.wasm');
+    await runCommand(page, 'WASM Journal: Instrument Module for Snapshots');
+    await typePath(page, module);
+    await page.locator('.quick-input-list .monaco-list-row:has-text("Every WASI call")').first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Enter');
+    await typePath(page, instrumented);
+    await waitText(page.locator('.notifications-toasts'), /notes\.instrumented\.wasm: [\d.]+ MB -> [\d.]+ MB/, 120_000);
+    await shot('instrumented');
+    const check = spawnSync(process.execPath, [BIN, 'instrument', instrumented, '-o', path.join(work, 'again.wasm')], { encoding: 'utf8' });
+    assert.match(check.stdout, /already instrumented/, `${check.stdout}${check.stderr}`);
   } catch (e) {
     await shot('failure').catch(() => undefined);
     fs.writeFileSync(path.join(shots, 'code-server.log'), server.log());

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { RecordingSession, type Stop } from '../../src/runtime/session/session';
 import { parseCondition, ConditionError, describePoint } from '../../src/runtime/session/points';
-import { diffMemory } from '../../src/runtime/session/memory-diff';
+import { diffMemory } from '../../src/journal/memory-diff';
 import { lineRows, SourceLines } from '../../src/runtime/source-lines';
 import { functionNames } from '../../src/runtime/snapshot/wasm-binary';
 import { tempDir } from '../helpers/tmp';

@@ -25,7 +25,7 @@ import { DirDesc, FileDesc, SocketDesc, StdioDesc } from '../descriptors';
 import { RealHostFs, type HostFs } from '../vfs/host-fs';
 import type { Accepted } from '../sockets';
 import { LiveWorld, NO_TTY, RecordingWorld, ReplayWorld, type InputSource, type MountSpec, type PollCompute, type StartInfo, type StdinSource, type World } from '../world';
-import { diffMemory } from './memory-diff';
+import { diffMemory } from '../../journal/memory-diff';
 import { describePoint, isHostCall, parseCondition, PointBatchWriter, type Condition, type PointInfo } from './points';
 import {
   Cell, type BreakpointSpec, type DataBreakpointSpec, type Envelope, type LiveConfig, type SnapshotAt,

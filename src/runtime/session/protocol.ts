@@ -125,22 +125,7 @@ export interface ProcessState {
   memoryBytes: number;
 }
 
-export interface MemoryRange {
-  offset: number;
-  old: Uint8Array;
-  new: Uint8Array;
-}
-
-export interface MemoryDiff {
-  ranges: MemoryRange[];
-  changedBytes: number;
-  /** More ranges changed than `maxRanges`: the rest are counted, not listed. */
-  truncated: boolean;
-  comparedBytes: number;
-  /** The sizes of memory at the two points (memory only grows). */
-  fromBytes: number;
-  toBytes: number;
-}
+export type { MemoryDiff, MemoryRange } from '../../journal/memory-diff';
 
 export type WorkerEvent =
   | { type: 'ready'; instrumented: boolean }

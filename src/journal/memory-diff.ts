@@ -1,9 +1,24 @@
-// The difference between the guest's memory at two points: the changed ranges with their old and new bytes.
+// The difference between a guest's memory at two points (of a session, or two snapshots of a journal): the changed ranges with their old and new bytes.
 // Equal stretches are skipped a chunk at a time by memcmp (Buffer.compare); a chunk that differs is halved, and its
 // halves that differ halved again, down to pieces looked at byte by byte. Memory that grew between the two points
 // counts as zeros before (memory.grow gives zeros).
 
-import type { MemoryDiff, MemoryRange } from './protocol';
+export interface MemoryRange {
+  offset: number;
+  old: Uint8Array;
+  new: Uint8Array;
+}
+
+export interface MemoryDiff {
+  ranges: MemoryRange[];
+  changedBytes: number;
+  /** More ranges changed than `maxRanges`: the rest are counted, not listed. */
+  truncated: boolean;
+  comparedBytes: number;
+  /** The sizes of memory at the two points (memory only grows). */
+  fromBytes: number;
+  toBytes: number;
+}
 
 const CHUNK = 64 * 1024;
 /** Pieces this small are looked at byte by byte. */
@@ -77,4 +92,32 @@ function grow(m: Uint8Array, n: number): Uint8Array {
   const out = new Uint8Array(n);
   out.set(m.subarray(0, Math.min(m.length, n)));
   return out;
+}
+
+/** A diff as the debug adapter's `diffMemory` and the language server's snapshot diff answer it (bytes as base64). */
+export interface MemoryDiffBody {
+  /** With `old` and `new` unless asked for where and how long only. */
+  ranges: { offset: number; length: number; old?: string; new?: string }[];
+  rangeCount: number;
+  changedBytes: number;
+  truncated: boolean;
+  comparedBytes: number;
+  fromBytes: number;
+  toBytes: number;
+}
+
+export function diffBody(d: MemoryDiff, bytes = true): MemoryDiffBody {
+  const b64 = (x: Uint8Array): string => Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64');
+  return {
+    ranges: d.ranges.map((r) => {
+      const length = Math.max(r.old.length, r.new.length);
+      return bytes ? { offset: r.offset, length, old: b64(r.old), new: b64(r.new) } : { offset: r.offset, length };
+    }),
+    rangeCount: d.ranges.length,
+    changedBytes: d.changedBytes,
+    truncated: d.truncated,
+    comparedBytes: d.comparedBytes,
+    fromBytes: d.fromBytes,
+    toBytes: d.toBytes,
+  };
 }
