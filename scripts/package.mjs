@@ -1,6 +1,7 @@
 // `npm run package`: the .vsix for this machine's platform (vsce --target), built from a production bundle. The
 // native modules the runtime loads (lz4-napi, @node-rs/crc32) come as per-platform packages, so a .vsix carries only
-// the binaries of the platform it was packed on: pack on (or for) each platform. Prints the size and what is in it.
+// the binaries of the platform it was packed on: pack on each platform, or `npm run package -- --universal` for one
+// .vsix that runs everywhere (elsewhere with the JavaScript fallbacks). Prints the size and what is in it.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -8,7 +9,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const TARGETS = { 'linux-x64': 'linux-x64', 'linux-arm64': 'linux-arm64', 'darwin-x64': 'darwin-x64', 'darwin-arm64': 'darwin-arm64', 'win32-x64': 'win32-x64', 'win32-arm64': 'win32-arm64' };
-const target = TARGETS[`${process.platform}-${process.arch}`];
+// --universal: one .vsix for every platform (the native modules' binaries of this one inside; elsewhere the
+// JavaScript fallbacks serve, see docs/benchmarks.md, "Portable ways").
+const universal = process.argv.includes('--universal');
+const target = universal ? 'universal' : TARGETS[`${process.platform}-${process.arch}`];
 if (!target) {
   console.error(`package: no VS Code target for ${process.platform}-${process.arch}`);
   process.exit(1);
@@ -20,7 +24,7 @@ const run = (cmd, args) => {
   if (r.status !== 0) process.exit(r.status ?? 1);
 };
 run('npx', ['webpack', '--mode', 'production']);
-run('npx', ['vsce', 'package', '--target', target, '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--out', out]);
+run('npx', ['vsce', 'package', ...(universal ? [] : ['--target', target]), '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--out', out]);
 const size = fs.statSync(out).size;
 // What takes the room (a .vsix is a zip).
 const listing = execFileSync('unzip', ['-l', out], { encoding: 'utf8' })

@@ -1,7 +1,7 @@
 // The `wasm-journal` command line: dispatches to the commands, turns errors into one clear line on stderr.
 // Exit status: 0 success, 1 failure (bad or damaged input, I/O), 2 usage error.
 
-import { JournalError, crc32cBackend } from '../journal';
+import { JournalError, crc32cBackend, lz4Backend } from '../journal';
 import { helpText, parseArgs, UsageError, usageLine } from './args';
 import { JOURNAL_COMMANDS, type Command } from './journal-commands';
 import { RUN_COMMANDS } from './run-commands';
@@ -37,7 +37,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-V') {
-    io.out.line(`wasm-journal ${VERSION} (node ${process.version}, crc32c ${crc32cBackend})`);
+    io.out.line(`wasm-journal ${VERSION} (node ${process.version}, crc32c ${crc32cBackend}, lz4 ${lz4Backend})`);
     return 0;
   }
   const cmd = COMMANDS.find((c) => c.spec.name === name);

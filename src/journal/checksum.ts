@@ -3,6 +3,8 @@
 // large inputs use the SIMD/hardware implementation from @node-rs/crc32 when it is installed. Both compute the same
 // function and are cross-checked in the tests.
 
+import { forcedPortable } from './platform';
+
 const POLY = 0x82f63b78;
 const TABLE = new Int32Array(256 * 16);
 for (let i = 0; i < 256; i++) {
@@ -40,7 +42,7 @@ export function crc32cSoftware(buf: Uint8Array, seed = 0, from = 0, to = buf.len
 type NativeCrc = (input: Uint8Array, seed?: number) => number;
 
 function loadNative(): NativeCrc | undefined {
-  if (process.env.WASM_JOURNAL_NO_NATIVE_CRC) return undefined;
+  if (process.env.WASM_JOURNAL_NO_NATIVE_CRC || forcedPortable()) return undefined;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require('@node-rs/crc32') as { crc32c: (input: Buffer, seed?: number) => number };

@@ -5,8 +5,26 @@
 // `decompress` refuses a declared size that the compressed bytes could not possibly produce, so a corrupt or hostile
 // size field never makes us allocate it.
 
-import { compressSync, uncompressSync } from 'lz4-napi';
 import { JournalError } from './errors';
+import { lz4CompressJs } from './lz4-js';
+import { forcedPortable } from './platform';
+
+type Lz4Native = { compressSync: (b: Buffer) => Buffer; uncompressSync: (b: Buffer) => Buffer };
+
+/** lz4-napi when it loads (a native binary for this platform); otherwise the JavaScript codec (lz4-js.ts, below). */
+function loadNative(): Lz4Native | undefined {
+  if (forcedPortable()) return undefined;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('lz4-napi') as Lz4Native;
+  } catch {
+    return undefined;
+  }
+}
+
+const native = loadNative();
+/** Which implementation compresses and decompresses: shown by `wasm-journal --version` and the benchmarks. */
+export const lz4Backend: 'native' | 'javascript' = native ? 'native' : 'javascript';
 
 /** LZ4 cannot expand more than 255x (one literal/match byte per 255 output bytes), plus a small constant. */
 export const LZ4_MAX_RATIO = 255;
@@ -17,7 +35,7 @@ function asBuffer(data: Uint8Array): Buffer {
 
 /** Compresses into an LZ4 block prefixed by the uncompressed size as u32 little-endian (lz4_flex `compress_prepend_size`). */
 export function lz4CompressPrependSize(data: Uint8Array): Buffer {
-  return compressSync(asBuffer(data));
+  return native ? native.compressSync(asBuffer(data)) : lz4CompressJs(data);
 }
 
 /** Inverse of lz4CompressPrependSize; `what` names the data in errors. */
@@ -27,8 +45,13 @@ export function lz4DecompressPrependSize(data: Uint8Array, what: string, maxSize
   checkPlausible(size, data.length - 4, what, maxSize);
   let out: Buffer;
   try {
-    out = uncompressSync(asBuffer(data));
+    if (native) out = native.uncompressSync(asBuffer(data));
+    else {
+      out = Buffer.allocUnsafe(size);
+      lz4DecompressPlaced(data, 0, () => ({ target: out, at: 0, length: size }), what);
+    }
   } catch (e) {
+    if (e instanceof JournalError) throw e;
     throw new JournalError('compression', `${what}: corrupt LZ4 data (${(e as Error).message})`);
   }
   if (out.length !== size) {

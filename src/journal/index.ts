@@ -17,4 +17,5 @@ export { entryText } from './text';
 export { surveyJournal, isWhole, type VerifyReport } from './verify';
 export { RecordScanner, type ScanEnd, type RawRecord } from './scanner';
 export { crc32cBackend } from './checksum';
+export { lz4Backend } from './compression';
 export * from './wasi-types';

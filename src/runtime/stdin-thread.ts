@@ -14,9 +14,10 @@ export class StdinThread {
   private readonly data = new Uint8Array(new SharedArrayBuffer(CHUNK));
   private readonly worker: Worker;
 
-  constructor(fd: number) {
+  /** `stream`: fd is a pipe or terminal (read with blocking reads on the worker's side), not a socket. */
+  constructor(fd: number, stream = false) {
     // stdin-worker.js sits next to this file (out/src/runtime) or next to the bundle (dist/).
-    this.worker = new Worker(path.join(__dirname, 'stdin-worker.js'), { workerData: { fd, ctrl: this.ctrl.buffer, data: this.data.buffer } });
+    this.worker = new Worker(path.join(__dirname, 'stdin-worker.js'), { workerData: { fd, stream, ctrl: this.ctrl.buffer, data: this.data.buffer } });
     this.worker.unref();
   }
 

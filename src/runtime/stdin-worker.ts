@@ -1,9 +1,11 @@
 // Reads the program's stdin when it is a socket (a Node parent gives its children socketpairs for pipes), which
-// cannot be looked at without blocking the way a pipe or a terminal can (stdin-thread.ts): libuv reads it here, on
+// cannot be looked at without blocking the way a pipe or a terminal can (stdin-thread.ts), or a pipe or terminal
+// where that way is missing (no /proc): libuv reads it here, on
 // this thread's event loop, and the chunks go to the program's thread through shared memory, one at a time.
 // ctrl[0]: 0 nothing, 1 a chunk of ctrl[1] bytes in `data`, 2 the end, 3 an error (its message in `data`);
 // ctrl[2]: 1 once this thread runs.
 
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -21,7 +23,11 @@ process.on('uncaughtException', (e: Error) => {
   offer();
 });
 Atomics.store(ctrl, 2, 1);
-const sock = new net.Socket({ fd: workerData.fd as number, readable: true, writable: false, allowHalfOpen: true });
+// A socket through libuv's stream; a pipe or terminal (where there is no /proc to look at it without blocking, see
+// world.ts) through reads on libuv's thread pool, which may block there.
+const sock: net.Socket | fs.ReadStream = workerData.stream
+  ? fs.createReadStream('', { fd: workerData.fd as number, autoClose: false, highWaterMark: data.length })
+  : new net.Socket({ fd: workerData.fd as number, readable: true, writable: false, allowHalfOpen: true });
 sock.on('data', (b: Buffer) => {
   queue.push(b);
   queued += b.length;

@@ -15,6 +15,10 @@ import { CallInterrupted, signalPending } from './signals';
 import type { SocketOpName } from '../journal/wasi-types';
 import { FsError } from './vfs/types';
 import { StdinThread } from './stdin-thread';
+import { forcedPortable } from '../journal/platform';
+
+/** Whether stdin can be looked at without blocking through a second open of /proc/self/fd/N (Linux). */
+const PROC_STDIN = !forcedPortable() && process.platform === 'linux' && fs.existsSync('/proc/self/fd');
 
 export interface TtyInfo {
   stdin: boolean;
@@ -157,7 +161,8 @@ export class LiveWorld implements World {
 
   // stdin. A pipe or terminal is also opened a second time without blocking (through /proc), so poll_oneoff can
   // tell whether input is waiting; what that reads is kept for the next read. A socket (what a Node parent gives
-  // for a pipe) cannot be opened that way: a thread of its own reads it (stdin-thread.ts). A file is always ready.
+  // for a pipe) cannot be opened that way: a thread of its own reads it (stdin-thread.ts), as it reads a pipe or a
+  // terminal where there is no /proc (macOS, Windows; WASM_JOURNAL_PORTABLE=1). A file is always ready.
   private stdinBuf: Buffer[] = [];
   private stdinEof = false;
   private stdinProbe: number | null | undefined;
@@ -166,6 +171,7 @@ export class LiveWorld implements World {
   private probeFd(): number | null {
     if (this.stdinProbe !== undefined) return this.stdinProbe;
     this.stdinProbe = null;
+    if (!PROC_STDIN) return null;
     try {
       const st = fs.fstatSync(this.stdinFd);
       if (st.isFIFO() || st.isCharacterDevice()) {
@@ -181,7 +187,10 @@ export class LiveWorld implements World {
     if (this.stdinThread !== undefined) return this.stdinThread;
     this.stdinThread = null;
     try {
-      if (fs.fstatSync(this.stdinFd).isSocket()) this.stdinThread = new StdinThread(this.stdinFd);
+      const st = fs.fstatSync(this.stdinFd);
+      if (st.isSocket()) this.stdinThread = new StdinThread(this.stdinFd);
+      // Without /proc, a pipe or terminal is read on the thread too.
+      else if (!PROC_STDIN && (st.isFIFO() || st.isCharacterDevice())) this.stdinThread = new StdinThread(this.stdinFd, true);
     } catch {
       this.stdinThread = null;
     }

@@ -1,10 +1,13 @@
-// The host boundary: sandboxed paths, coalesced runs of small reads and writes, and recording/replaying answers.
+// The host boundary: sandboxed paths (through /proc and, portable, on paths; Windows path rules as pure functions),
+// coalesced runs of small reads and writes, and recording/replaying answers.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { RealHostFs, RecordingHostFs, ReplayHostFs, type HostAnswer } from '../../src/runtime/vfs/host-fs';
+import { controlSocket } from '../../src/runtime/host/program-host';
+import { isInside, RealHostFs, RecordingHostFs, ReplayHostFs, type HostAnswer } from '../../src/runtime/vfs/host-fs';
 import { FsError } from '../../src/runtime/vfs/types';
 import { E } from '../../src/runtime/wasi-defs';
 import { tempDir } from '../helpers/tmp';
@@ -63,18 +66,71 @@ test('reads ahead serve a run of small reads, and see a file that grew', () => {
   assert.equal(errno(() => h.read(fd, 0, two)), E.BADF);
 });
 
-test('paths through symlinks or out of the folder are refused by the host layer itself', () => {
-  const root = tempDir('wj-hostfs-');
-  fs.mkdirSync(path.join(root, 'sandbox'));
-  fs.mkdirSync(path.join(root, 'outside'));
-  fs.writeFileSync(path.join(root, 'outside', 'secret'), 'SECRET');
-  fs.symlinkSync('../outside', path.join(root, 'sandbox', 'link'));
-  const h = new RealHostFs(path.join(root, 'sandbox'));
-  assert.notEqual(errno(() => h.open('link/secret', { read: true, write: false, create: 'no', trunc: false })), 0);
-  assert.notEqual(errno(() => h.lstat('link/secret')), 0);
-  assert.notEqual(errno(() => h.readdir('link')), 0);
-  assert.equal(errno(() => h.open('link', { read: true, write: false, create: 'no', trunc: false })), E.LOOP, 'the final symlink is not followed');
-  assert.equal(h.readlink('link'), '../outside', 'the link itself can be read');
+/** A RealHostFs that checks through the kernel (/proc), or, portable, on paths (as on macOS and Windows). */
+function hostFs(root: string, portable: boolean): RealHostFs {
+  const before = process.env.WASM_JOURNAL_PORTABLE;
+  process.env.WASM_JOURNAL_PORTABLE = portable ? '1' : '0';
+  try {
+    return new RealHostFs(root);
+  } finally {
+    if (before === undefined) delete process.env.WASM_JOURNAL_PORTABLE;
+    else process.env.WASM_JOURNAL_PORTABLE = before;
+  }
+}
+
+for (const portable of [false, true]) {
+  const how = portable ? 'portable checks on paths' : 'the kernel\'s /proc';
+  test(`paths through symlinks or out of the folder are refused by the host layer itself (${how})`, () => {
+    const root = tempDir('wj-hostfs-');
+    fs.mkdirSync(path.join(root, 'sandbox'));
+    fs.mkdirSync(path.join(root, 'sandbox', 'sub'));
+    fs.mkdirSync(path.join(root, 'outside'));
+    fs.writeFileSync(path.join(root, 'outside', 'secret'), 'SECRET');
+    fs.symlinkSync('../outside', path.join(root, 'sandbox', 'link'));
+    fs.symlinkSync('../../outside/secret', path.join(root, 'sandbox', 'sub', 'file-link'));
+    const h = hostFs(path.join(root, 'sandbox'), portable);
+    assert.equal(h.kernelChecks, !portable && process.platform === 'linux');
+    assert.notEqual(errno(() => h.open('link/secret', { read: true, write: false, create: 'no', trunc: false })), 0);
+    assert.notEqual(errno(() => h.lstat('link/secret')), 0);
+    assert.notEqual(errno(() => h.readdir('link')), 0);
+    assert.notEqual(errno(() => h.open('link/new', RW)), 0, 'nothing is created through it');
+    assert.equal(fs.existsSync(path.join(root, 'outside', 'new')), false);
+    assert.notEqual(errno(() => h.mkdir('link/dir')), 0);
+    assert.notEqual(errno(() => h.unlink('link/secret')), 0);
+    assert.equal(fs.readFileSync(path.join(root, 'outside', 'secret'), 'utf8'), 'SECRET');
+    assert.equal(errno(() => h.open('link', { read: true, write: false, create: 'no', trunc: false })), E.LOOP, 'the final symlink is not followed');
+    assert.equal(errno(() => h.open('sub/file-link', { read: true, write: false, create: 'no', trunc: false })), E.LOOP);
+    assert.equal(h.readlink('link'), '../outside', 'the link itself can be read');
+    // Inside, everything works as usual.
+    const fd = h.open('sub/f.txt', RW);
+    assert.equal(h.write(fd, 0, Buffer.from('inside')), 6);
+    h.close(fd);
+    assert.deepEqual(h.readdir('sub').map((d) => d.name), ['f.txt', 'file-link']);
+    h.rename('sub/f.txt', 'g.txt');
+    assert.equal(fs.readFileSync(path.join(root, 'sandbox', 'g.txt'), 'utf8'), 'inside');
+    assert.equal(Number(h.lstat('').filetype), Number(h.lstat('sub').filetype));
+  });
+}
+
+test('inside the guest folder, by the path rules of POSIX and of Windows (drive letters, slashes, \\\\?\\ prefixes, case)', () => {
+  assert.equal(isInside('/data', '/data', 'posix'), true);
+  assert.equal(isInside('/data', '/data/a/b', 'posix'), true);
+  assert.equal(isInside('/data', '/database', 'posix'), false);
+  assert.equal(isInside('/data', '/Data/a', 'posix'), false, 'POSIX names are case-sensitive');
+  assert.equal(isInside('/', '/anything', 'posix'), true);
+  const w = (root: string, real: string): boolean => isInside(root, real, 'win32');
+  assert.equal(w('C:\\work\\data', 'C:\\work\\data\\notes.txt'), true);
+  assert.equal(w('C:\\work\\data', 'c:\\WORK\\Data\\notes.txt'), true, 'drive letters and names compare case-insensitively');
+  assert.equal(w('C:\\work\\data', 'C:/work/data/sub/x'), true, 'either slash separates');
+  assert.equal(w('C:\\work\\data\\', 'C:\\work\\data'), true, 'a trailing separator on the root');
+  assert.equal(w('C:\\work\\data', 'C:\\work\\database\\x'), false);
+  assert.equal(w('C:\\work\\data', 'D:\\work\\data\\x'), false, 'another drive');
+  assert.equal(w('C:\\work\\data', 'C:\\work\\data\\..\\secret'), false, '.. leaves');
+  assert.equal(w('C:\\work\\data', '\\\\?\\C:\\work\\data\\x'), true, 'a \\\\?\\ prefix is the path it prefixes');
+  assert.equal(w('\\\\?\\C:\\work\\data', 'C:\\work\\data\\x'), true);
+  assert.equal(w('\\\\server\\share\\data', '\\\\?\\UNC\\server\\share\\data\\x'), true, 'UNC paths, with and without the prefix');
+  assert.equal(w('\\\\server\\share\\data', '\\\\?\\UNC\\other\\share\\data\\x'), false);
+  assert.equal(w('C:\\', 'C:\\anything'), true, 'a drive root');
 });
 
 test('a recording of host answers replays them without the host, including failed and unrecorded writes', () => {
@@ -111,4 +167,11 @@ test('a recording of host answers replays them without the host, including faile
   );
   assert.deepEqual(script(replay), recorded);
   assert.equal(i, answers.length);
+});
+
+test('the control channel of `run`: a Unix socket in a private folder, a named pipe on Windows', () => {
+  assert.equal(controlSocket(4242, 'win32'), '\\\\.\\pipe\\wasm-journal-4242');
+  const unix = controlSocket(4242, 'linux');
+  assert.match(unix, /wasm-journal-\d+[/\\]4242\.sock$/);
+  assert.ok(unix.startsWith(os.tmpdir()));
 });

@@ -1,14 +1,16 @@
-// stdin as a socket is read by a thread of its own (src/runtime/stdin-thread.ts): chunks in order, the end, and a
-// failure of that thread reported to the program's thread, which never waits forever.
+// stdin as a socket (and a pipe, where there is no /proc) is read by a thread of its own (src/runtime/stdin-thread.ts):
+// chunks in order, the end, and a failure of that thread reported to the program's thread, which never waits forever.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { StdinThread } from '../../src/runtime/stdin-thread';
 import { FsError } from '../../src/runtime/vfs/types';
 import { tempDir } from '../helpers/tmp';
+import { GUESTS } from '../helpers/guest';
 
 /** Takes until the end (or a failure), waiting as World.readStdin does; gives up after 20 s. */
 function drain(t: StdinThread): { text: string; error?: FsError } {
@@ -66,5 +68,44 @@ test('a descriptor the thread cannot read is an error for the program, not a wai
   } finally {
     t.stop();
     fs.closeSync(fd);
+  }
+});
+
+test('a pipe read by the thread (where there is no /proc to look at it): every chunk in order, then the end', async () => {
+  const fifo = path.join(tempDir('wj-stdin-'), 'in.fifo');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const big = 'y'.repeat(300_000);
+  // The writer: another process, which opens the pipe once the reader has (opening a FIFO waits for both ends).
+  const writer = spawn('sh', ['-c', `printf 'first\\n' > "$0.tmp" && head -c 300000 /dev/zero | tr '\\0' y >> "$0.tmp" && printf '\\nlast\\n' >> "$0.tmp" && cat "$0.tmp" > "$0"`, fifo]);
+  const fd = fs.openSync(fifo, 'r');
+  const t = new StdinThread(fd, true);
+  try {
+    const { text, error } = drain(t);
+    assert.equal(error, undefined);
+    assert.equal(text, `first\n${big}\nlast\n`);
+  } finally {
+    t.stop();
+    fs.closeSync(fd);
+    await new Promise((r) => (writer.exitCode === null ? writer.once('exit', r) : r(undefined)));
+  }
+});
+
+test('a program reading a pipe with the portable ways forced (WASM_JOURNAL_PORTABLE=1) sees all its input', async () => {
+  const dir = tempDir('wj-stdin-');
+  fs.mkdirSync(path.join(dir, 'sandbox'));
+  const fifo = path.join(dir, 'in.fifo');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const bin = path.join(__dirname, '..', '..', 'src', 'cli', 'bin.js');
+  const guest = path.join(GUESTS, 'stdin.wasm');
+  const writer = spawn('sh', ['-c', 'printf "hello, pipe\\n" > "$0"', fifo]);
+  const fd = fs.openSync(fifo, 'r');
+  try {
+    const r = spawnSync(process.execPath, [bin, 'run', guest, '--dir', `${dir}/sandbox::/sandbox`], { stdio: [fd, 'pipe', 'pipe'], env: { ...process.env, WASM_JOURNAL_PORTABLE: '1' } });
+    assert.equal(r.status, 0, r.stderr.toString());
+    assert.match(r.stdout.toString(), /HELLO, PIPE\n/);
+    assert.equal(fs.readFileSync(path.join(dir, 'sandbox', 'upper.txt'), 'utf8'), 'HELLO, PIPE\n');
+  } finally {
+    fs.closeSync(fd);
+    await new Promise((r) => (writer.exitCode === null ? writer.once('exit', r) : r(undefined)));
   }
 });

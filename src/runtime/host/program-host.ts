@@ -15,7 +15,9 @@ import type { RunPlan } from './plan';
 import { HOST_CELLS, HostCell, type RunWorkerData, type RunWorkerEvent } from './protocol';
 
 /** Where the control channel of process `pid` listens. */
-export function controlSocket(pid: number): string {
+export function controlSocket(pid: number, platform: NodeJS.Platform = process.platform): string {
+  // Windows has no Unix sockets in the file system: a named pipe.
+  if (platform === 'win32') return `\\\\.\\pipe\\wasm-journal-${pid}`;
   const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
   return path.join(os.tmpdir(), `wasm-journal-${uid}`, `${pid}.sock`);
 }
@@ -85,8 +87,10 @@ export class ProgramHost extends EventEmitter<ProgramHostEvents> {
   /** The control channel at `socketPath`: a line naming a signal (int, alrm, tstp, stop). */
   listenControl(socketPath: string): void {
     try {
-      fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
-      fs.rmSync(socketPath, { force: true });
+      if (!socketPath.startsWith('\\\\.\\pipe\\')) {
+        fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
+        fs.rmSync(socketPath, { force: true });
+      }
       const server = net.createServer((c) => {
         let line = '';
         c.on('data', (d) => {

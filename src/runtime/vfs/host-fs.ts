@@ -8,10 +8,19 @@
 // with O_NOFOLLOW, asks the kernel where that descriptor really is (/proc/self/fd), refuses it when it is outside
 // the root, and then acts on `/proc/self/fd/N/name`, which the kernel resolves from that descriptor, not by path.
 // Files are opened with O_NOFOLLOW and checked the same way.
+//
+// Where there is no /proc (macOS, Windows; or WASM_JOURNAL_PORTABLE=1), the checks are made on paths: the directory
+// must not be a symlink itself, and its real path (realpath(3), every component resolved) must be inside the root;
+// a file opened is then compared with what the path names (same device and inode, not a symlink, real path inside).
+// The race this leaves: a directory of the guest's folder swapped for a symlink by another host process between the
+// check and the operation is followed for that one operation (a file opened that way is still caught by the check
+// after the open; a mkdir, unlink or rename is not). Only host processes that write into the guest's folder while
+// it runs can do that; the guest itself cannot (it has no symlink the sandbox does not resolve on our side).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { HostFsOpName } from '../../journal/wasi-types';
+import { forcedPortable } from '../../journal/platform';
 import { E, errnoFromNode, FILETYPE, type Filetype } from '../wasi-defs';
 import { FsError, type DirEntry, type Stat, type TimeSpec } from './types';
 
@@ -44,6 +53,25 @@ export interface HostFs {
   link(from: string, to: string): void;
   symlink(target: string, rel: string): void;
   utimes(rel: string, atim: TimeSpec, mtim: TimeSpec): void;
+}
+
+/**
+ * Whether `real` (a real path) is `root` or inside it, for the path rules of `platform`: on Windows, drive letters
+ * and names compare case-insensitively, either slash separates, and `\\?\` (and `\\?\UNC\`) prefixes are the
+ * paths they prefix.
+ */
+export function isInside(root: string, real: string, platform: 'posix' | 'win32'): boolean {
+  if (platform === 'posix') return real === root || real.startsWith(root === '/' ? '/' : root + '/');
+  const norm = (p: string): string => {
+    let q = p.replace(/\//g, '\\');
+    if (/^\\\\\?\\UNC\\/i.test(q)) q = '\\\\' + q.slice(8);
+    else if (/^\\\\[?.]\\/.test(q)) q = q.slice(4);
+    q = path.win32.normalize(q);
+    return (q.length > 3 && q.endsWith('\\') ? q.slice(0, -1) : q).toLowerCase();
+  };
+  const r = norm(root);
+  const x = norm(real);
+  return x === r || x.startsWith(r.endsWith('\\') ? r : r + '\\');
 }
 
 export function joinRel(dir: string, name: string): string {
@@ -114,8 +142,40 @@ export class RealHostFs implements HostFs {
     if (!fs.statSync(this.root).isDirectory()) throw new Error(`${root}: not a directory`);
   }
 
+  /** Whether the kernel says where descriptors are (/proc/self/fd); otherwise paths are checked (see above). */
+  readonly kernelChecks = !forcedPortable() && process.platform === 'linux' && fs.existsSync('/proc/self/fd');
+
   private inside(real: string): boolean {
-    return real === this.root || real.startsWith(this.root === '/' ? '/' : this.root + '/');
+    return isInside(this.root, real, process.platform === 'win32' ? 'win32' : 'posix');
+  }
+
+  /** Portable: the path of directory `rel` once checked (not a symlink itself, really inside the root). */
+  private checkedDir(rel: string): string {
+    const abs = rel === '' ? this.root : path.join(this.root, rel);
+    if (rel === '') return abs;
+    let real: string;
+    try {
+      if (fs.lstatSync(abs).isSymbolicLink()) throw new FsError(E.LOOP, `${abs} is a symlink`);
+      real = fs.realpathSync.native(abs);
+      if (!fs.statSync(real).isDirectory()) throw new FsError(E.NOTDIR, `${abs} is not a directory`);
+    } catch (e) {
+      fail(e);
+    }
+    if (!this.inside(real)) throw new FsError(E.PERM, `${abs} moved outside the guest folder`);
+    return real;
+  }
+
+  /** Portable: refuses the file `fd` was opened as `p` unless `p` still names it, not as a symlink, inside the root. */
+  private checkOpened(fd: number, p: string, refusal: string): void {
+    try {
+      const a = fs.fstatSync(fd, { bigint: true });
+      const b = fs.lstatSync(p, { bigint: true });
+      if (!b.isSymbolicLink() && a.ino === b.ino && a.dev === b.dev && this.inside(fs.realpathSync.native(p))) return;
+    } catch {
+      // gone or replaced meanwhile: refused below
+    }
+    fs.closeSync(fd);
+    throw new FsError(E.PERM, refusal);
   }
 
   /** Opens a directory of the sandbox and checks where it really is; the caller closes the fd. */
@@ -123,7 +183,7 @@ export class RealHostFs implements HostFs {
     const abs = rel === '' ? this.root : path.join(this.root, rel);
     let fd: number;
     try {
-      fd = fs.openSync(abs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+      fd = fs.openSync(abs, O_RDONLY | (O_DIRECTORY ?? 0) | (O_NOFOLLOW ?? 0));
     } catch (e) {
       fail(e);
     }
@@ -163,6 +223,14 @@ export class RealHostFs implements HostFs {
    */
   private atDir<T>(rel: string, f: (p: string) => T): T {
     this.settle();
+    if (!this.kernelChecks) {
+      const dir = this.checkedDir(rel);
+      try {
+        return f(dir);
+      } catch (e) {
+        fail(e);
+      }
+    }
     const { fd, kept } = this.dirFd(rel);
     let result: T;
     try {
@@ -236,8 +304,10 @@ export class RealHostFs implements HostFs {
     if (flags.create !== 'no') f |= O_CREAT;
     if (flags.create === 'excl') f |= O_EXCL;
     if (flags.trunc) f |= O_TRUNC;
-    const fd = this.at(rel, (p) => fs.openSync(p, f | O_NOFOLLOW, 0o644));
-    this.checkInside(fd, `${rel} is outside the guest folder`);
+    let opened = '';
+    const fd = this.at(rel, (p) => fs.openSync((opened = p), f | (O_NOFOLLOW ?? 0), 0o644));
+    if (this.kernelChecks) this.checkInside(fd, `${rel} is outside the guest folder`);
+    else this.checkOpened(fd, opened, `${rel} is outside the guest folder`);
     this.handles.add(fd);
     if (flags.write) this.writable.add(fd);
     return fd;
