@@ -214,7 +214,12 @@ export function serve(connection: Connection): void {
         pendingDiagnostics.delete(uri);
         const d = documents.get(uri);
         if (!d) return;
-        void connection.sendDiagnostics({ uri, version: d.version, diagnostics: diagnostics(read(uri).doc) });
+        try {
+          void connection.sendDiagnostics({ uri, version: d.version, diagnostics: diagnostics(read(uri).doc) });
+        } catch (e) {
+          // A bug, not the document's fault: said in the server's log; the server goes on.
+          connection.console.error(`wasm-journal: reading ${uri} failed: ${(e as Error).stack ?? String(e)}`);
+        }
       }, DIAGNOSTICS_DELAY_MS),
     );
   });
