@@ -215,8 +215,7 @@ export function registerCommands(context: vscode.ExtensionContext): void {
     });
   });
 
-  const diffs = new DiffReports();
-  context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(DiffReports.SCHEME, diffs));
+  context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(DiffReports.SCHEME, reports));
   reg('wasmJournal.diffMemory', async (given?: { from?: number; to?: number; asText?: boolean }) => {
     const s = activeSession();
     if (!s) {
@@ -243,9 +242,7 @@ export function registerCommands(context: vscode.ExtensionContext): void {
     try {
       if (given?.asText) {
         const d = (await s.customRequest('diffMemory', { from, to, maxRanges: 1000 })) as MemoryDiffBody;
-        const uri = vscode.Uri.from({ scheme: DiffReports.SCHEME, path: `/memory ${from} to ${to}.diff`, query: String(Date.now()) });
-        diffs.set(uri, diffReport(`point ${from}`, `point ${to}`, d));
-        await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: false });
+        await showDiffReport(`memory ${from} to ${to}`, diffReport(`point ${from}`, `point ${to}`, d));
       } else {
         await openMemoryDiff(context.extensionUri, s, from, to);
       }
@@ -263,14 +260,23 @@ class DiffReports implements vscode.TextDocumentContentProvider {
     this.texts.set(uri.toString(), text);
   }
   provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.texts.get(uri.toString()) ?? 'This report is gone (the session that made it ended).';
+    return this.texts.get(uri.toString()) ?? 'This report is gone (the window was reloaded since it was made).';
   }
+}
+
+const reports = new DiffReports();
+
+/** A memory report as a read-only document (`name`.diff), beside the others of the window. */
+export async function showDiffReport(name: string, text: string): Promise<void> {
+  const uri = vscode.Uri.from({ scheme: DiffReports.SCHEME, path: `/${name}.diff`, query: String(Date.now()) });
+  reports.set(uri, text);
+  await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: false });
 }
 
 /** A diff as text: the totals, then each changed range as hex lines of old and new bytes ("point 3", "snapshot 1"). */
 export function diffReport(from: string, to: string, d: MemoryDiffBody): string {
   const lines = [
-    `Memory from ${from} to ${to}: ${d.changedBytes} bytes changed in ${d.rangeCount} ranges${d.truncated ? ' (more ranges than listed)' : ''};`,
+    `Memory from ${from} to ${to}: ${d.changedBytes} bytes changed in ${d.rangeCount} range${d.rangeCount === 1 ? '' : 's'}${d.truncated ? ' (more ranges than listed)' : ''};`,
     `${d.comparedBytes} bytes compared (${d.fromBytes} bytes at ${from}, ${d.toBytes} at ${to}).`,
     '',
   ];

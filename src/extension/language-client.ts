@@ -11,7 +11,7 @@ import { ExecuteCommandRequest, LanguageClient, TransportKind, type LanguageClie
 import { JournalError, LogFileJournal, entryToJsonText, readAll } from '../journal';
 import type { MemoryDiffBody } from '../journal/memory-diff';
 import { DIFF_LENS, DIFF_REQUEST, IMPORT_COMMAND, RESTORE_LENS, type ImportResult } from '../shared/journal-lsp';
-import { diffReport } from './commands';
+import { diffReport, showDiffReport } from './commands';
 import { debugFrom } from './journal-editor';
 
 export const JSON_LANGUAGE = 'wasm-journal-json';
@@ -74,7 +74,8 @@ export function startLanguageClient(context: vscode.ExtensionContext): void {
   });
 
   reg('wasmJournal.exportJson', async (uri?: vscode.Uri) => {
-    const journal = uri?.fsPath;
+    const journal =
+      uri?.fsPath ?? (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Journals: ['journal'], 'All files': ['*'] }, title: 'Export a journal as JSON' }))?.[0]?.fsPath;
     if (!journal) return;
     const picked = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(`${journal}.json`), filters: { 'Journal JSON': ['json'] }, title: 'Export the journal as JSON' });
     if (!picked) return;
@@ -108,8 +109,7 @@ export function startLanguageClient(context: vscode.ExtensionContext): void {
     if (!client) return;
     try {
       const d = (await client.sendRequest(DIFF_REQUEST, { uri, from, to })) as MemoryDiffBody;
-      const text = diffReport(`snapshot ${from}`, `snapshot ${to}`, d);
-      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ content: text, language: 'diff' }), { preview: false });
+      await showDiffReport(`snapshot ${from} to ${to}`, diffReport(`snapshot ${from}`, `snapshot ${to}`, d));
     } catch (e) {
       void vscode.window.showErrorMessage(`WASM Journal: memory diff failed: ${(e as Error).message}`);
     }
