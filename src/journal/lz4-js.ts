@@ -48,14 +48,18 @@ export function lz4CompressJs(src: Uint8Array): Buffer {
     }
   };
   if (n > MF_LIMIT) {
+    // A table about the input's size (a journal compresses many small payloads: clearing 64K slots for each would
+    // cost more than compressing it).
+    const log = n < 1 << 10 ? 10 : n < 1 << 14 ? 13 : HASH_LOG;
+    const shift = 32 - log;
     const t = (table ??= new Int32Array(1 << HASH_LOG));
-    t.fill(-1);
+    t.fill(-1, 0, 1 << log);
     const limit = n - MF_LIMIT;
     const matchEnd = n - END_OFFSET;
     let ip = 0;
     while (ip < limit) {
       const seq = read32(src, ip);
-      const h = Math.imul(seq, 2654435761) >>> (32 - HASH_LOG);
+      const h = Math.imul(seq, 2654435761) >>> shift;
       let ref = t[h];
       t[h] = ip;
       if (ref < 0 || ip - ref > MAX_OFFSET || read32(src, ref) !== seq) {
@@ -73,7 +77,7 @@ export function lz4CompressJs(src: Uint8Array): Buffer {
       emit(start, start - ref, len);
       ip = start + len;
       anchor = ip;
-      if (ip - 2 >= 0 && ip - 2 < limit) t[Math.imul(read32(src, ip - 2), 2654435761) >>> (32 - HASH_LOG)] = ip - 2;
+      if (ip - 2 >= 0 && ip - 2 < limit) t[Math.imul(read32(src, ip - 2), 2654435761) >>> shift] = ip - 2;
     }
   }
   emit(n, 0, 0);

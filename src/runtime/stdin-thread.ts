@@ -1,4 +1,4 @@
-// stdin as a socket (stdin-worker.ts reads it): what the program's thread sees of it. take() never blocks, so a
+// stdin as a socket, or a pipe or terminal where there is no /proc (stdin-worker.ts reads it): what the program's thread sees of it. take() never blocks, so a
 // wait for input can look for signals (World.readStdin) and poll_oneoff can tell whether input is waiting.
 
 import * as path from 'node:path';
@@ -14,10 +14,10 @@ export class StdinThread {
   private readonly data = new Uint8Array(new SharedArrayBuffer(CHUNK));
   private readonly worker: Worker;
 
-  /** `stream`: fd is a pipe or terminal (read with blocking reads on the worker's side), not a socket. */
-  constructor(fd: number, stream = false) {
+  /** `fd`: a socket, a pipe or a terminal. */
+  constructor(fd: number) {
     // stdin-worker.js sits next to this file (out/src/runtime) or next to the bundle (dist/).
-    this.worker = new Worker(path.join(__dirname, 'stdin-worker.js'), { workerData: { fd, stream, ctrl: this.ctrl.buffer, data: this.data.buffer } });
+    this.worker = new Worker(path.join(__dirname, 'stdin-worker.js'), { workerData: { fd, ctrl: this.ctrl.buffer, data: this.data.buffer } });
     this.worker.unref();
   }
 

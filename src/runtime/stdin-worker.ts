@@ -1,12 +1,12 @@
 // Reads the program's stdin when it is a socket (a Node parent gives its children socketpairs for pipes), which
 // cannot be looked at without blocking the way a pipe or a terminal can (stdin-thread.ts), or a pipe or terminal
-// where that way is missing (no /proc): libuv reads it here, on
-// this thread's event loop, and the chunks go to the program's thread through shared memory, one at a time.
+// where that way is missing (no /proc): libuv reads it here, on this thread's event loop, and the chunks go to the
+// program's thread through shared memory, one at a time.
 // ctrl[0]: 0 nothing, 1 a chunk of ctrl[1] bytes in `data`, 2 the end, 3 an error (its message in `data`);
 // ctrl[2]: 1 once this thread runs.
 
-import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as tty from 'node:tty';
 import { parentPort, workerData } from 'node:worker_threads';
 
 const ctrl = new Int32Array(workerData.ctrl as SharedArrayBuffer);
@@ -23,25 +23,43 @@ process.on('uncaughtException', (e: Error) => {
   offer();
 });
 Atomics.store(ctrl, 2, 1);
-// A socket through libuv's stream; a pipe or terminal (where there is no /proc to look at it without blocking, see
-// world.ts) through reads on libuv's thread pool, which may block there.
-const sock: net.Socket | fs.ReadStream = workerData.stream
-  ? fs.createReadStream('', { fd: workerData.fd as number, autoClose: false, highWaterMark: data.length })
-  : new net.Socket({ fd: workerData.fd as number, readable: true, writable: false, allowHalfOpen: true });
-sock.on('data', (b: Buffer) => {
+const take = (b: Buffer): void => {
   queue.push(b);
   queued += b.length;
-  if (queued >= HIGH_WATER) sock.pause();
   offer();
-});
-sock.on('end', () => {
+};
+const end = (): void => {
   ended = true;
   offer();
-});
-sock.on('error', (e: NodeJS.ErrnoException) => {
+};
+const fail = (e: NodeJS.ErrnoException): void => {
   error = e.code ?? e.message;
   offer();
-});
+};
+
+/** Where the bytes come from, with flow control (paused above HIGH_WATER bytes not yet taken). */
+interface Source {
+  paused(): boolean;
+  resume(): void;
+}
+
+/**
+ * A socket or a pipe through libuv's stream (as Node's own process.stdin reads them), a terminal through its tty
+ * stream: libuv waits for them without blocking a thread, so this thread can always end (a blocking read on the
+ * thread pool could not be cancelled, and would keep the process from exiting).
+ */
+function streamSource(fd: number): Source {
+  const sock = tty.isatty(fd) ? new tty.ReadStream(fd) : new net.Socket({ fd, readable: true, writable: false, allowHalfOpen: true });
+  sock.on('data', (b: Buffer) => {
+    take(b);
+    if (queued >= HIGH_WATER) sock.pause();
+  });
+  sock.on('end', end);
+  sock.on('error', fail);
+  return { paused: () => sock.isPaused(), resume: () => sock.resume() };
+}
+
+const source: Source = streamSource(workerData.fd as number);
 
 function post(state: number, bytes: Uint8Array): void {
   data.set(bytes);
@@ -60,7 +78,7 @@ function offer(): void {
       b = b.subarray(0, data.length);
     } else queue.shift();
     queued -= b.length;
-    if (queued < HIGH_WATER && sock.isPaused()) sock.resume();
+    if (queued < HIGH_WATER && source.paused()) source.resume();
     post(1, b);
   } else if (error !== undefined) post(3, Buffer.from(error));
   else if (ended) post(2, new Uint8Array(0));

@@ -4,6 +4,7 @@
 // never consults the outside world. Everything non-deterministic the runtime uses comes from here.
 
 import * as fs from 'node:fs';
+import * as tty from 'node:tty';
 import { randomFillSync } from 'node:crypto';
 import { nulList, toNulList, type EntryByKind, type EntryKind, type JournalEntry } from '../journal/entries';
 import type { HostFsOpName } from '../journal/wasi-types';
@@ -189,8 +190,8 @@ export class LiveWorld implements World {
     try {
       const st = fs.fstatSync(this.stdinFd);
       if (st.isSocket()) this.stdinThread = new StdinThread(this.stdinFd);
-      // Without /proc, a pipe or terminal is read on the thread too.
-      else if (!PROC_STDIN && (st.isFIFO() || st.isCharacterDevice())) this.stdinThread = new StdinThread(this.stdinFd, true);
+      // Without /proc, a pipe or terminal is read on the thread too (another device, /dev/null, is always ready).
+      else if (!PROC_STDIN && (st.isFIFO() || (st.isCharacterDevice() && tty.isatty(this.stdinFd)))) this.stdinThread = new StdinThread(this.stdinFd);
     } catch {
       this.stdinThread = null;
     }

@@ -12,6 +12,15 @@ import { FsError } from '../../src/runtime/vfs/types';
 import { tempDir } from '../helpers/tmp';
 import { GUESTS } from '../helpers/guest';
 
+/** Closes `fd` unless the thread's stream closed it at the end of input already. */
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // closed by the stream
+  }
+}
+
 /** Takes until the end (or a failure), waiting as World.readStdin does; gives up after 20 s. */
 function drain(t: StdinThread): { text: string; error?: FsError } {
   let text = '';
@@ -78,14 +87,14 @@ test('a pipe read by the thread (where there is no /proc to look at it): every c
   // The writer: another process, which opens the pipe once the reader has (opening a FIFO waits for both ends).
   const writer = spawn('sh', ['-c', `printf 'first\\n' > "$0.tmp" && head -c 300000 /dev/zero | tr '\\0' y >> "$0.tmp" && printf '\\nlast\\n' >> "$0.tmp" && cat "$0.tmp" > "$0"`, fifo]);
   const fd = fs.openSync(fifo, 'r');
-  const t = new StdinThread(fd, true);
+  const t = new StdinThread(fd);
   try {
     const { text, error } = drain(t);
     assert.equal(error, undefined);
     assert.equal(text, `first\n${big}\nlast\n`);
   } finally {
     t.stop();
-    fs.closeSync(fd);
+    closeQuietly(fd);
     await new Promise((r) => (writer.exitCode === null ? writer.once('exit', r) : r(undefined)));
   }
 });
@@ -107,5 +116,29 @@ test('a program reading a pipe with the portable ways forced (WASM_JOURNAL_PORTA
   } finally {
     fs.closeSync(fd);
     await new Promise((r) => (writer.exitCode === null ? writer.once('exit', r) : r(undefined)));
+  }
+});
+
+test('a pipe left non-blocking by whoever opened it: nothing yet is a wait, not an error', async () => {
+  const fifo = path.join(tempDir('wj-stdin-'), 'nb.fifo');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  // O_RDWR on a FIFO never waits for the other side; the reader is non-blocking, as a shell or a parent may leave it.
+  const writer = fs.openSync(fifo, fs.constants.O_RDWR);
+  const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const t = new StdinThread(fd);
+  try {
+    const t0 = Date.now();
+    while (Date.now() - t0 < 300) {
+      assert.equal(t.take(), undefined, 'nothing has come yet');
+      t.wait(20);
+    }
+    fs.writeSync(writer, 'later\n');
+    fs.closeSync(writer);
+    const { text, error } = drain(t);
+    assert.equal(error, undefined);
+    assert.equal(text, 'later\n');
+  } finally {
+    t.stop();
+    closeQuietly(fd);
   }
 });

@@ -74,6 +74,14 @@ export function isInside(root: string, real: string, platform: 'posix' | 'win32'
   return x === r || x.startsWith(r.endsWith('\\') ? r : r + '\\');
 }
 
+function isSymlink(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 export function joinRel(dir: string, name: string): string {
   return dir === '' ? name : `${dir}/${name}`;
 }
@@ -305,7 +313,12 @@ export class RealHostFs implements HostFs {
     if (flags.create === 'excl') f |= O_EXCL;
     if (flags.trunc) f |= O_TRUNC;
     let opened = '';
-    const fd = this.at(rel, (p) => fs.openSync((opened = p), f | (O_NOFOLLOW ?? 0), 0o644));
+    const fd = this.at(rel, (p) => {
+      // Where O_NOFOLLOW is missing (Windows), a symlink is refused before the open could follow it (and create
+      // a file where it points); the check after the open catches one made meanwhile.
+      if (!this.kernelChecks && O_NOFOLLOW === undefined && isSymlink(p)) throw new FsError(E.LOOP, `${rel} is a symlink`);
+      return fs.openSync((opened = p), f | (O_NOFOLLOW ?? 0), 0o644);
+    });
     if (this.kernelChecks) this.checkInside(fd, `${rel} is outside the guest folder`);
     else this.checkOpened(fd, opened, `${rel} is outside the guest folder`);
     this.handles.add(fd);
