@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { createProtocolConnection, StreamMessageReader, StreamMessageWriter, type PublishDiagnosticsParams } from 'vscode-languageserver-protocol/node';
 import { parseJsonEntries, readJsonJournal } from '../src/journal';
 import { documentSymbols } from '../src/server/server';
+import { medianMs, now } from './timing';
 
 const root = path.resolve(__dirname, '..', '..');
 const BIN = path.join(root, 'out', 'src', 'cli', 'bin.js');
@@ -21,18 +22,7 @@ const SERVER = path.join(root, 'out', 'src', 'server', 'main.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wj-bench-lsp-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const now = (): number => performance.now();
-
-function time(fn: () => void, n = 5): number {
-  const xs: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = now();
-    fn();
-    xs.push(now() - t0);
-  }
-  return median(xs);
-}
+const time = (fn: () => void, n = 5): number => medianMs(fn, n);
 
 async function throughServer(text: string): Promise<{ open: number; edit: number; problems: number }> {
   const child = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });

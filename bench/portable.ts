@@ -16,20 +16,9 @@ import { lz4CompressJs } from '../src/journal/lz4-js';
 import { lz4DecompressPlaced } from '../src/journal/compression';
 import { crc32c, crc32cSoftware } from '../src/journal/checksum';
 import { RealHostFs } from '../src/runtime/vfs/host-fs';
+import { medianMs } from './timing';
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const now = (): number => performance.now();
-
-function time(fn: () => void, n = 7): number {
-  fn();
-  const xs: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = now();
-    fn();
-    xs.push(now() - t0);
-  }
-  return median(xs);
-}
+const time = (fn: () => void, n = 7): number => medianMs(fn, n, 1);
 
 function memoryImage(bytes: number): Buffer {
   const m = Buffer.alloc(bytes);

@@ -5,7 +5,7 @@ export { RuntimeError, type RuntimeErrorCode } from './errors';
 export { loadModule, type LoadedModule } from './module';
 export type { Terminal } from './process';
 export {
-  CapturedTerminal, checkModuleHash, findRuns, InstanceSlot, replayProgram, runProgram,
+  CapturedTerminal, checkModuleHash, InstanceSlot, runBounds, replayProgram, runProgram,
   type PointObserver, type ReplayOptions, type ReplayResult, type RunOptions, type RunResult,
 } from './runtime';
 export { FS_MODES, LiveWorld, NO_TTY, RecordingWorld, ReplayWorld, type FsMode, type MountSpec, type StdinSource, type TtyInfo, type World } from './world';

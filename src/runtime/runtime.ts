@@ -560,13 +560,18 @@ function sameEntry(a: JournalEntry, b: JournalEntry): boolean {
   return Buffer.compare(pa, pb) === 0 && kindOf(a) === kindOf(b);
 }
 
-/** Finds the runs a journal holds (each begins with InitModuleV1). */
-export function findRuns(records: LogRecord[]): number[] {
+/**
+ * Run `run` (from 1; default the last) of a journal's records: where it starts (its init-module entry) and the record
+ * after its last (the next run's start, or the end), and how many runs there are. `what` names the journal in errors.
+ * Lazily read records are told apart by their kind alone (not decoded).
+ */
+export function runBounds(records: LogRecord[], run: number | undefined, what: string): { run: number; runs: number; start: number; end: number } {
   const starts: number[] = [];
-  records.forEach((r, i) => {
-    if (r.entry.kind === 'InitModuleV1') starts.push(i);
-  });
-  return starts;
+  for (let i = 0; i < records.length; i++) if ((records[i].kind ?? records[i].entry.kind) === 'InitModuleV1') starts.push(i);
+  if (starts.length === 0) throw new RuntimeError('bad-journal', `${what} holds no run (no init-module entry)`);
+  const k = run ?? starts.length;
+  if (!Number.isInteger(k) || k < 1 || k > starts.length) throw new RuntimeError('bad-option', `${what} holds ${starts.length} run(s); there is no run ${run}`);
+  return { run: k, runs: starts.length, start: starts[k - 1], end: k < starts.length ? starts[k] : records.length };
 }
 
 export interface ReplayOptions {
@@ -586,12 +591,7 @@ export interface ReplayResult extends RunResult {
 
 /** Re-executes a recorded run without consulting the outside world; throws at the first divergence. */
 export async function replayProgram(opts: ReplayOptions): Promise<ReplayResult> {
-  const starts = findRuns(opts.records);
-  if (starts.length === 0) throw new RuntimeError('bad-journal', 'the journal holds no run to replay (no init-module entry)');
-  const run = opts.run ?? starts.length;
-  if (run < 1 || run > starts.length) throw new RuntimeError('bad-option', `the journal holds ${starts.length} run(s); there is no run ${run}`);
-  const at = starts[run - 1];
-  const end = run < starts.length ? starts[run] : opts.records.length;
+  const { run, runs, start: at, end } = runBounds(opts.records, opts.run, 'the journal');
   const init = opts.records[at].entry as EntryByKind<'InitModuleV1'>;
   if (hex(init.wasm_hash) !== hex(opts.module.hash)) {
     throw new RuntimeError('module-mismatch', `run ${run} was recorded from another module (hash ${hex(init.wasm_hash).slice(0, 16)}..., ${opts.module.path} is ${hex(opts.module.hash).slice(0, 16)}...)`);
@@ -618,5 +618,5 @@ export async function replayProgram(opts: ReplayOptions): Promise<ReplayResult> 
     false,
   );
   cursor.finish();
-  return { ...result, run, runs: starts.length, entriesChecked: cursor.matched };
+  return { ...result, run, runs, entriesChecked: cursor.matched };
 }

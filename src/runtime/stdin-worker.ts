@@ -23,43 +23,25 @@ process.on('uncaughtException', (e: Error) => {
   offer();
 });
 Atomics.store(ctrl, 2, 1);
-const take = (b: Buffer): void => {
+// A socket or a pipe through libuv's stream (as Node's own process.stdin reads them), a terminal through its tty
+// stream: libuv waits for them without blocking a thread, so this thread can always end (a blocking read on the
+// thread pool could not be cancelled, and would keep the process from exiting).
+const fd = workerData.fd as number;
+const sock = tty.isatty(fd) ? new tty.ReadStream(fd) : new net.Socket({ fd, readable: true, writable: false, allowHalfOpen: true });
+sock.on('data', (b: Buffer) => {
   queue.push(b);
   queued += b.length;
+  if (queued >= HIGH_WATER) sock.pause();
   offer();
-};
-const end = (): void => {
+});
+sock.on('end', () => {
   ended = true;
   offer();
-};
-const fail = (e: NodeJS.ErrnoException): void => {
+});
+sock.on('error', (e: NodeJS.ErrnoException) => {
   error = e.code ?? e.message;
   offer();
-};
-
-/** Where the bytes come from, with flow control (paused above HIGH_WATER bytes not yet taken). */
-interface Source {
-  paused(): boolean;
-  resume(): void;
-}
-
-/**
- * A socket or a pipe through libuv's stream (as Node's own process.stdin reads them), a terminal through its tty
- * stream: libuv waits for them without blocking a thread, so this thread can always end (a blocking read on the
- * thread pool could not be cancelled, and would keep the process from exiting).
- */
-function streamSource(fd: number): Source {
-  const sock = tty.isatty(fd) ? new tty.ReadStream(fd) : new net.Socket({ fd, readable: true, writable: false, allowHalfOpen: true });
-  sock.on('data', (b: Buffer) => {
-    take(b);
-    if (queued >= HIGH_WATER) sock.pause();
-  });
-  sock.on('end', end);
-  sock.on('error', fail);
-  return { paused: () => sock.isPaused(), resume: () => sock.resume() };
-}
-
-const source: Source = streamSource(workerData.fd as number);
+});
 
 function post(state: number, bytes: Uint8Array): void {
   data.set(bytes);
@@ -78,7 +60,7 @@ function offer(): void {
       b = b.subarray(0, data.length);
     } else queue.shift();
     queued -= b.length;
-    if (queued < HIGH_WATER && source.paused()) source.resume();
+    if (queued < HIGH_WATER && sock.isPaused()) sock.resume();
     post(1, b);
   } else if (error !== undefined) post(3, Buffer.from(error));
   else if (ended) post(2, new Uint8Array(0));

@@ -39,6 +39,17 @@ async function attached(c: AdapterClient, args: Record<string, unknown>): Promis
   return (await entry) as { body: { reason: string } };
 }
 
+/** Launches on an earlier recording (restoreFrom); the stop it opens at. */
+async function restored(c: AdapterClient, args: Record<string, unknown>): Promise<{ body: { reason: string } }> {
+  await c.initializeRequest({ adapterID: 'wasm-journal', pathFormat: 'path' });
+  const initialized = c.waitForEvent('initialized', 20000);
+  const first = c.waitForEvent('stopped', 30000);
+  await c.launchRequest(args as never);
+  await initialized;
+  await c.configurationDoneRequest();
+  return (await first) as { body: { reason: string } };
+}
+
 function counterAddress(c: AdapterClient): number {
   const m = /counter at (0x[0-9a-f]+)/.exec(c.programOutput());
   assert.ok(m, `no address in ${c.programOutput()}`);
@@ -587,13 +598,7 @@ test('dap: restoreFrom opens an earlier recording at a snapshot, and the program
   const c = new AdapterClient();
   c.startStdio();
   try {
-    await c.initializeRequest({ adapterID: 'wasm-journal', pathFormat: 'path' });
-    const initialized = c.waitForEvent('initialized', 20000);
-    const first = c.waitForEvent('stopped', 30000);
-    await c.launchRequest({ program: STEPS, restoreFrom: old, restoreAt: 0, dirs: [`${dir}/out::/out`] } as never);
-    await initialized;
-    await c.configurationDoneRequest();
-    await first;
+    await restored(c, { program: STEPS, restoreFrom: old, restoreAt: 0, dirs: [`${dir}/out::/out`] });
     // Snapshot 0 of the old run: the first-stdin snapshot, where it read its input.
     const v = await c.pointVariables();
     assert.match(v.call ?? '', /^fd_read\(fd 0/);
@@ -625,13 +630,7 @@ test('dap: restoreFrom an earlier run of a journal two runs appended to; a branc
   const c = new AdapterClient();
   c.startStdio();
   try {
-    await c.initializeRequest({ adapterID: 'wasm-journal', pathFormat: 'path' });
-    const initialized = c.waitForEvent('initialized', 20000);
-    const first = c.waitForEvent('stopped', 30000);
-    await c.launchRequest({ program: STEPS, restoreFrom: old, restoreRun: 1, restoreAt: 0, dirs: [`${dir}/out::/out`] } as never);
-    await initialized;
-    await c.configurationDoneRequest();
-    await first;
+    await restored(c, { program: STEPS, restoreFrom: old, restoreRun: 1, restoreAt: 0, dirs: [`${dir}/out::/out`] });
     // The first run's output, not the second's.
     assert.match(c.programOutput(), /step 5/);
     assert.doesNotMatch(c.programOutput(), /hello again/);

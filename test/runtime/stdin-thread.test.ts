@@ -12,6 +12,20 @@ import { FsError } from '../../src/runtime/vfs/types';
 import { tempDir } from '../helpers/tmp';
 import { GUESTS } from '../helpers/guest';
 
+/** Everything the thread reads is `expected`, then the end (no failure). */
+function allOf(t: StdinThread, expected: string): void {
+  const { text, error } = drain(t);
+  assert.equal(error, undefined);
+  assert.equal(text, expected);
+}
+
+/** A named pipe `name` in `dir`. */
+function makeFifo(dir: string, name: string): string {
+  const fifo = path.join(dir, name);
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  return fifo;
+}
+
 /** Closes `fd` unless the thread's stream closed it at the end of input already. */
 function closeQuietly(fd: number): void {
   try {
@@ -55,9 +69,7 @@ test('a socket read by the thread: every chunk in order, then the end', async ()
   await new Promise<void>((r) => client.end(`first\n${big}\nlast\n`, () => r()));
   const t = new StdinThread(fd);
   try {
-    const { text, error } = drain(t);
-    assert.equal(error, undefined);
-    assert.equal(text, `first\n${big}\nlast\n`);
+    allOf(t, `first\n${big}\nlast\n`);
   } finally {
     t.stop();
     side.destroy();
@@ -81,17 +93,14 @@ test('a descriptor the thread cannot read is an error for the program, not a wai
 });
 
 test('a pipe read by the thread (where there is no /proc to look at it): every chunk in order, then the end', async () => {
-  const fifo = path.join(tempDir('wj-stdin-'), 'in.fifo');
-  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const fifo = makeFifo(tempDir('wj-stdin-'), 'in.fifo');
   const big = 'y'.repeat(300_000);
   // The writer: another process, which opens the pipe once the reader has (opening a FIFO waits for both ends).
   const writer = spawn('sh', ['-c', `printf 'first\\n' > "$0.tmp" && head -c 300000 /dev/zero | tr '\\0' y >> "$0.tmp" && printf '\\nlast\\n' >> "$0.tmp" && cat "$0.tmp" > "$0"`, fifo]);
   const fd = fs.openSync(fifo, 'r');
   const t = new StdinThread(fd);
   try {
-    const { text, error } = drain(t);
-    assert.equal(error, undefined);
-    assert.equal(text, `first\n${big}\nlast\n`);
+    allOf(t, `first\n${big}\nlast\n`);
   } finally {
     t.stop();
     closeQuietly(fd);
@@ -102,8 +111,7 @@ test('a pipe read by the thread (where there is no /proc to look at it): every c
 test('a program reading a pipe with the portable ways forced (WASM_JOURNAL_PORTABLE=1) sees all its input', async () => {
   const dir = tempDir('wj-stdin-');
   fs.mkdirSync(path.join(dir, 'sandbox'));
-  const fifo = path.join(dir, 'in.fifo');
-  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const fifo = makeFifo(dir, 'in.fifo');
   const bin = path.join(__dirname, '..', '..', 'src', 'cli', 'bin.js');
   const guest = path.join(GUESTS, 'stdin.wasm');
   const writer = spawn('sh', ['-c', 'printf "hello, pipe\\n" > "$0"', fifo]);
@@ -120,8 +128,7 @@ test('a program reading a pipe with the portable ways forced (WASM_JOURNAL_PORTA
 });
 
 test('a pipe left non-blocking by whoever opened it: nothing yet is a wait, not an error', async () => {
-  const fifo = path.join(tempDir('wj-stdin-'), 'nb.fifo');
-  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const fifo = makeFifo(tempDir('wj-stdin-'), 'nb.fifo');
   // O_RDWR on a FIFO never waits for the other side; the reader is non-blocking, as a shell or a parent may leave it.
   const writer = fs.openSync(fifo, fs.constants.O_RDWR);
   const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -134,9 +141,7 @@ test('a pipe left non-blocking by whoever opened it: nothing yet is a wait, not 
     }
     fs.writeSync(writer, 'later\n');
     fs.closeSync(writer);
-    const { text, error } = drain(t);
-    assert.equal(error, undefined);
-    assert.equal(text, 'later\n');
+    allOf(t, 'later\n');
   } finally {
     t.stop();
     closeQuietly(fd);

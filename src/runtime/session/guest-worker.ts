@@ -14,7 +14,7 @@ import type { LogRecord } from '../../journal/journal';
 import { RuntimeError } from '../errors';
 import { loadModule, type LoadedModule } from '../module';
 import { sinkFor, type EntrySink, type Process, type Terminal } from '../process';
-import { InstanceSlot, PASSIVE, ReplayCursor, ReplayEnd, runProgram, type PointObserver, type RunOptions, type RunResult } from '../runtime';
+import { InstanceSlot, PASSIVE, ReplayCursor, ReplayEnd, runBounds, runProgram, type PointObserver, type RunOptions, type RunResult } from '../runtime';
 import { indexedResume, type IndexedResume } from '../snapshot/indexed-resume';
 import { decodeStore } from '../snapshot/snapshotter';
 import { JournalTail } from './records';
@@ -737,7 +737,7 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
     const tail = new JournalTail(cfg.journal);
     tail.refresh();
     // The branch's journal ends with the run it branches from (an earlier run's prefix ends its journal).
-    const start = startingPoint(cfg.journal, tail.records, runBounds(cfg.journal, tail.records, undefined).start, branch.from);
+    const start = startingPoint(cfg.journal, tail.records, runOf(cfg.journal, tail.records, undefined).start, branch.from);
     tail.close();
     check = new ReplayCursor(start.cursorRecords, true, ['HostFsResultV1']);
     const bw = new BranchWorld(new SessionReplayWorld(check, cfg.mounts), recording);
@@ -935,19 +935,13 @@ function startingPoint(journal: string, records: LogRecord[], runStart: number, 
   return { cursorRecords: records.slice(runStart, runStart + 3).concat(records.slice(at + 1)), resumeFrom, effects: resumeFrom.effects };
 }
 
-/**
- * The records of run `run` (from 1; default the last) of a journal: its first record (its init-module entry) and the
- * record after its last (the next run's start, or the end).
- */
-function runBounds(journal: string, records: LogRecord[], run: number | undefined): { start: number; end: number } {
-  const starts: number[] = [];
-  for (let i = 0; i < records.length; i++) if (kindAt(records[i]) === 'InitModuleV1') starts.push(i);
-  if (starts.length === 0) ended(undefined, new RuntimeError('bad-journal', `${journal} holds no run (no init-module entry)`));
-  const k = run ?? starts.length;
-  if (!Number.isInteger(k) || k < 1 || k > starts.length) {
-    ended(undefined, new RuntimeError('bad-option', `${journal} holds ${starts.length} run(s); there is no run ${run}`));
+/** runBounds, its errors ending the travel (the worker stays, to say so to the next). */
+function runOf(journal: string, records: LogRecord[], run: number | undefined): { start: number; end: number } {
+  try {
+    return runBounds(records, run, journal);
+  } catch (e) {
+    ended(undefined, e);
   }
-  return { start: starts[k - 1], end: k < starts.length ? starts[k] : records.length };
 }
 
 /** The replay's instance, kept from travel to travel. */
@@ -961,7 +955,7 @@ async function reexecute(module: LoadedModule, cfg: NonNullable<WorkerInit['repl
     // A damaged record: the worker stays, to say so to each travel (the recording is never changed here).
     ended(undefined, e instanceof JournalError ? new RuntimeError('bad-journal', e.message) : e);
   }
-  const { start: runStart, end: runEnd } = runBounds(cfg.journal, tail.records, cfg.run);
+  const { start: runStart, end: runEnd } = runOf(cfg.journal, tail.records, cfg.run);
   // An earlier run ends where the next begins.
   const records = runEnd < tail.records.length ? tail.records.slice(0, runEnd) : tail.records;
   const init = records[runStart].entry as EntryByKind<'InitModuleV1'>;
