@@ -265,7 +265,8 @@ function serveOnce(ms: number): RunMode | undefined {
   const seen = Atomics.load(ctl, Cell.Mail);
   const m = receiveMessageOnPort(port);
   if (m) return handle(m.message as Envelope);
-  if (Atomics.wait(ctl, Cell.Mail, seen, ms) === 'timed-out') idle();
+  // Woken without mail (the live program stopped: the recording is read now) or after `ms` with nothing asked.
+  if (Atomics.wait(ctl, Cell.Mail, seen, ms) !== 'not-equal' && Atomics.load(ctl, Cell.Mail) === seen) idle();
   return undefined;
 }
 
@@ -692,6 +693,7 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
   let policyFired = false;
   let snapStart = 0;
   let snapCost = 0;
+  let firstSnapshot = true;
   // The policy measures running time: time stopped at a breakpoint is not time between snapshots.
   const running = (): number => (control.now || performance.now()) - control.pausedMs;
   /** Set at the program's first call (instrumenting and compiling are not running time). */
@@ -710,8 +712,10 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
       if (e.kind === 'UpdateMemoryRegionV1') memoryBytesSince += e.data.length;
       if (e.kind === 'SnapshotV1') {
         control.flushPoints();
-        // The cost in real time (the running clock stands still within the host call the snapshot is taken at).
-        snapCost = performance.now() - snapStart;
+        // The cost in real time (the running clock stands still within the host call the snapshot is taken at). The
+        // first one writes all of memory, the next ones what changed since: its cost says nothing of theirs.
+        snapCost = firstSnapshot ? 0 : performance.now() - snapStart;
+        firstSnapshot = false;
         lastSnapEnd = running() + snapCost;
         post({ type: 'snapshot', index: snapshots++, point: control.n, record: count - 1, trigger: e.trigger, timeMs: performance.now() - control.t0, bytes: memoryBytesSince });
         memoryBytesSince = 0;
@@ -874,11 +878,20 @@ function nextTravel(): Extract<Envelope, { type: 'travel' }> {
   }
 }
 
+/** How often a replay worker reads the growing recording while the live program runs. */
+const FOLLOW_WHILE_RUNNING_MS = 500;
+
 async function runReplay(module: LoadedModule): Promise<never> {
   const cfg = init.replay!;
   const tail = new JournalTail(cfg.journal);
   let indexedUpTo = 0;
+  let followed = 0;
   idle = () => {
+    // While the live program runs, the recording is read once in a while (a long run's tail stays short to read);
+    // once it stops, at once.
+    const t = performance.now();
+    if (Atomics.load(ctl, Cell.LiveRunning) === 1 && t - followed < FOLLOW_WHILE_RUNNING_MS) return;
+    followed = t;
     try {
       if (!fs.existsSync(cfg.journal)) return;
       const n = tail.refresh();

@@ -15,8 +15,13 @@ export const enum Cell {
   Mail = 1,
   /** Bumped by the worker at every host call: the session tells a guest computing from one stuck in a call. */
   Calls = 2,
+  /**
+   * Set to 1 by the session on a replay worker's cell while the live program runs: it then reads the growing
+   * recording seldom (its CPU is the live program's on a small machine), and catches up once the program stops.
+   */
+  LiveRunning = 3,
 }
-export const CONTROL_CELLS = 3;
+export const CONTROL_CELLS = 4;
 
 export interface BreakpointSpec {
   id: number;

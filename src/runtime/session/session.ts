@@ -318,7 +318,7 @@ class Branch {
   replayReady: Promise<GuestThread> | undefined;
   /** Where the live worker is stopped (the frontier), or the end point once the program ended. */
   frontier = -1;
-  liveRunning = false;
+  private running = false;
   ended = false;
   exitCode: number | undefined;
   /** Which run of its journal it is, from 1 (undefined: the last; an attached recording's earlier run). */
@@ -339,6 +339,21 @@ class Branch {
   ) {
     this.snapshots = parent ? parent.snapshots.filter((x) => x && x.point <= from && (parent.record(from) ?? Infinity) > x.record) : [];
     this.output = parent ? parent.output.filter((c) => c.point < from) : [];
+  }
+
+  /** Whether the live program runs (its replay worker is told, so it reads the recording seldom meanwhile). */
+  get liveRunning(): boolean {
+    return this.running;
+  }
+  set liveRunning(v: boolean) {
+    this.running = v;
+    this.tellReplay();
+  }
+  tellReplay(): void {
+    if (!this.replay) return;
+    Atomics.store(this.replay.control, Cell.LiveRunning, this.running ? 1 : 0);
+    // Stopped: it reads what it has not read yet at once.
+    if (!this.running) Atomics.notify(this.replay.control, Cell.Mail);
   }
 
   append(b: Parameters<PointTable['append']>[0]): void {
@@ -476,7 +491,15 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     this.liveConfig = live;
     const b = this.b;
     b.live = this.thread({ role: 'live', program, live }, 'live', b);
-    await b.live.ready;
+    // The replay worker loads beside the live one, before the program runs (so neither its start-up nor its reading
+    // takes the CPU the program runs on; it reads the recording seldom while the program runs).
+    this.ensureReplay().catch(() => undefined);
+    try {
+      await b.live.ready;
+    } catch (e) {
+      await b.replay?.terminate();
+      throw e;
+    }
     b.live.onStop = (s) => this.liveStopped(s, b);
   }
 
@@ -562,6 +585,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     if (this.replay && !this.replay.dead && this.replayReady) return this.replayReady;
     const t = this.thread({ role: 'replay', program: this.program, replay: { journal: this.journal, mounts: this.mounts, scan, run: this.b.run } }, 'replay');
     this.replay = t;
+    this.b.tellReplay();
     this.replayReady = (async () => {
       await t.ready;
       await t.request({ type: 'breakpoints', breakpoints: this.breakpoints, data: this.dataBreakpoints });
@@ -584,6 +608,8 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     this.active = 'live';
     this.current = s.point;
     this.emit('stopped', this.stop(s));
+    // (Again if it died meanwhile.)
+    if (!this.terminated) this.ensureReplay().catch(() => undefined);
   }
 
   private stop(s: Extract<WorkerEvent, { type: 'stopped' }>): Stop {
@@ -616,8 +642,6 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     this.liveRunning = true;
     const b = this.b;
     this.live.go({ type: 'run', mode: { kind: 'continue' } }).then((s) => this.liveStopped(s, b), () => undefined);
-    // The replay worker starts while the program runs, so the first step back does not wait for it.
-    this.ensureReplay().catch(() => undefined);
   }
 
   private runLive(mode: RunMode): Stop | undefined {
@@ -1127,7 +1151,10 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     return exportJournal(this.journal, dest, { ...opts, upToRecord });
   }
 
+  private terminated = false;
+
   async terminate(): Promise<void> {
+    this.terminated = true;
     // A worker paused by the inspector cannot be terminated before it runs again (in any branch).
     for (const b of this.branches.length > 0 ? this.branches : [this.b]) {
       if (b.computing) await b.computing.inspector.resume().catch(() => undefined);
