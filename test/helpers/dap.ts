@@ -20,11 +20,21 @@ export class AdapterClient extends DebugClient {
     this.on('output', (e: DebugProtocol.OutputEvent) => this.outputs.push(e));
   }
 
-  /** `wasm-journal dap` on stdio. */
-  startStdio(): void {
+  /** `wasm-journal dap` on stdio; with a transcript, every message both ways is put in it as it passes. */
+  startStdio(transcript?: Transcript): void {
     const child = spawn(process.execPath, [BIN, 'dap'], { stdio: ['pipe', 'pipe', 'pipe'] });
     child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.child = child;
+    if (transcript) {
+      const fromAdapter = transcript.reader('<-');
+      child.stdout!.on('data', (d: Buffer) => fromAdapter(d));
+      const toAdapter = transcript.reader('->');
+      const write = child.stdin!.write.bind(child.stdin!) as (chunk: unknown, ...rest: unknown[]) => boolean;
+      child.stdin!.write = ((chunk: unknown, ...rest: unknown[]) => {
+        toAdapter(Buffer.from(chunk as string | Uint8Array));
+        return write(chunk, ...rest);
+      }) as typeof child.stdin.write;
+    }
     this.connect(child.stdout!, child.stdin!);
   }
 
@@ -89,5 +99,28 @@ export class AdapterClient extends DebugClient {
 
   readMemoryRequest(memoryReference: string, offset: number, count: number): Promise<DebugProtocol.ReadMemoryResponse> {
     return this.send('readMemory', { memoryReference, offset, count }) as Promise<DebugProtocol.ReadMemoryResponse>;
+  }
+}
+
+/** The DAP messages of a session in the order they passed (either way), read from the wire's framing. */
+export class Transcript {
+  readonly messages: { dir: '->' | '<-'; message: DebugProtocol.ProtocolMessage }[] = [];
+
+  /** A reader of one direction's bytes: `Content-Length` headers, then a JSON body. */
+  reader(dir: '->' | '<-'): (chunk: Buffer) => void {
+    let pending = Buffer.alloc(0);
+    return (chunk) => {
+      pending = Buffer.concat([pending, chunk]);
+      for (;;) {
+        const head = pending.indexOf('\r\n\r\n');
+        if (head < 0) return;
+        const m = /Content-Length: (\d+)/i.exec(pending.subarray(0, head).toString());
+        if (!m) throw new Error(`a DAP message without Content-Length: ${pending.subarray(0, head).toString()}`);
+        const end = head + 4 + Number(m[1]);
+        if (pending.length < end) return;
+        this.messages.push({ dir, message: JSON.parse(pending.subarray(head + 4, end).toString()) as DebugProtocol.ProtocolMessage });
+        pending = pending.subarray(end);
+      }
+    };
   }
 }
