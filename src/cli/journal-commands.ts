@@ -10,6 +10,7 @@ import {
   FILTER_ALIASES,
   JournalError,
   StateModel,
+  entryLine,
   entryText,
   entryToJson,
   entryToJsonText,
@@ -66,7 +67,7 @@ const inspect: Command = {
       const json = args.flags.has('json');
       for (const r of readAll(j)) {
         if (json) io.out.line(printJsonCompact({ index: r.index, offset: r.offset, entry: entryToJson(r.entry) }));
-        else io.out.line(`${String(r.index).padStart(6)}  @${String(r.offset).padEnd(10)} ${entryText(r.entry)}`);
+        else io.out.line(entryLine(r.index, r.offset, entryText(r.entry)));
       }
       reportTail(j, io);
     } finally {

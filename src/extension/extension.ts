@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { JournalError, LogFileJournal, entryText, readAll } from '../journal';
+import { JournalError, LogFileJournal, entryLine, entryText, readAll } from '../journal';
 import { ConfigurationProvider, registerCommands } from './commands';
 import { JOURNAL_EDITOR, JournalEditorProvider } from './journal-editor';
 import { startLanguageClient } from './language-client';
@@ -33,7 +33,7 @@ class JournalTextProvider implements vscode.TextDocumentContentProvider {
     }
     const lines: string[] = [];
     try {
-      for (const r of readAll(j)) lines.push(`${String(r.index).padStart(6)}  @${String(r.offset).padEnd(10)} ${entryText(r.entry)}`);
+      for (const r of readAll(j)) lines.push(entryLine(r.index, r.offset, entryText(r.entry)));
       for (const w of j.warnings) lines.push(`# warning: ${w}`);
       if (j.lastScan?.tornBytes) lines.push(`# the last ${j.lastScan.tornBytes} bytes are a torn record (an interrupted write)`);
     } catch (e) {

@@ -1,12 +1,12 @@
 // Journal files in a read-only custom editor: the entries as text (one line per entry, as `wasm-journal inspect`
-// prints them), an outline of runs and snapshots, "Debug from here" on a snapshot of the last run (a session restored
+// prints them, decoded as they are shown: a journal of any size opens once its records are indexed), an outline of runs and snapshots, "Debug from here" on a snapshot of the last run (a session restored
 // at it), and following the file as it grows (a journal being written). The journal is only read, never written.
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { JournalError, LogFileJournal, entryText, nulList, readAll } from '../journal';
+import { JournalError, JournalLines, LogFileJournal, nulList, readAll } from '../journal';
 import type { FromJournal, JournalSummary, OutlineItem, ToJournal } from '../shared/journal-protocol';
 import { DEBUG_TYPE } from './timeline-view';
 import { webviewPage } from './webview-page';
@@ -14,41 +14,20 @@ import { programFor } from './commands';
 
 export const JOURNAL_EDITOR = 'wasmJournal.journalEditor';
 
-/** The journal read whole: a line per entry, its outline, what was wrong with it. */
-function readJournal(file: string): { lines: string[]; summary: JournalSummary } {
-  const lines: string[] = [];
-  const outline: OutlineItem[] = [];
+/** The journal indexed (again: only what was appended since), as the view's summary. */
+function summarize(lines: JournalLines): JournalSummary {
   const notes: string[] = [];
-  let j: LogFileJournal | undefined;
   try {
-    j = LogFileJournal.openRead(file);
-    let snapshotsInRun = 0;
-    let runs = 0;
-    for (const r of readAll(j)) {
-      lines.push(`${String(r.index).padStart(7)}  @${String(r.offset).padEnd(10)} ${entryText(r.entry)}`);
-      if (r.entry.kind === 'InitModuleV1') {
-        runs++;
-        snapshotsInRun = 0;
-        outline.push({ kind: 'run', entry: r.index, run: runs, label: `Run ${runs} (module ${Buffer.from(r.entry.wasm_hash).toString('hex').slice(0, 12)}...)` });
-      } else if (r.entry.kind === 'SnapshotV1') {
-        outline.push({ kind: 'snapshot', entry: r.index, run: runs, label: `Snapshot ${snapshotsInRun} · ${r.entry.trigger}`, restoreAt: snapshotsInRun });
-        snapshotsInRun++;
-      }
-    }
-    for (const w of j.warnings) notes.push(w);
-    if (j.lastScan?.tornBytes) notes.push(`the last ${j.lastScan.tornBytes} bytes are a torn record (an interrupted write, or a write still under way)`);
+    lines.refresh();
   } catch (e) {
     notes.push(e instanceof JournalError ? e.message : `cannot read it: ${(e as Error).message}`);
-  } finally {
-    j?.close();
   }
-  let bytes = 0;
-  try {
-    bytes = fs.statSync(file).size;
-  } catch {
-    // gone
-  }
-  return { lines, summary: { file, bytes, entries: lines.length, notes, outline } };
+  const outline: OutlineItem[] = lines.landmarks.map((l) =>
+    l.kind === 'run'
+      ? { kind: 'run', entry: l.entry, run: l.run, label: `Run ${l.run} (module ${l.module!.slice(0, 12)}...)` }
+      : { kind: 'snapshot', entry: l.entry, run: l.run, label: `Snapshot ${l.snapshot} · ${l.trigger}`, restoreAt: l.snapshot },
+  );
+  return { file: lines.file, bytes: lines.bytes, entries: lines.entries, notes: [...notes, ...lines.notes], outline };
 }
 
 class JournalDocument implements vscode.CustomDocument {
@@ -80,7 +59,8 @@ export class JournalEditorProvider implements vscode.CustomReadonlyEditorProvide
 <main><nav aria-label="Runs and snapshots"><div class="title">Runs and snapshots</div><ul id="outline"></ul></nav>
 <section id="entries" tabindex="0" aria-label="Entries, one per line"><div id="spacer"></div><div id="body"></div></section></main>`,
     );
-    let state = readJournal(file);
+    const lines = new JournalLines(file);
+    let summary = summarize(lines);
     const send = (m: ToJournal): void => void w.postMessage(m);
     // Following the file as it grows (debounced: a journal being written changes often).
     let timer: NodeJS.Timeout | undefined;
@@ -88,8 +68,8 @@ export class JournalEditorProvider implements vscode.CustomReadonlyEditorProvide
       if (name !== path.basename(file)) return;
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => {
-        state = readJournal(file);
-        send({ type: 'summary', summary: state.summary });
+        summary = summarize(lines);
+        send({ type: 'summary', summary });
       }, 300);
     });
     panel.onDidDispose(() => {
@@ -99,10 +79,10 @@ export class JournalEditorProvider implements vscode.CustomReadonlyEditorProvide
     w.onDidReceiveMessage(async (m: FromJournal) => {
       switch (m.type) {
         case 'ready':
-          send({ type: 'summary', summary: state.summary });
+          send({ type: 'summary', summary });
           return;
         case 'lines':
-          send({ type: 'lines', start: m.start, lines: state.lines.slice(m.start, m.start + Math.min(m.count, 5000)) });
+          send({ type: 'lines', start: m.start, lines: lines.lines(m.start, Math.min(m.count, 5000)) });
           return;
         case 'openAsText':
           await vscode.commands.executeCommand('wasmJournal.inspect', doc.uri);

@@ -14,6 +14,7 @@ export { SparseBytes } from './sparse-bytes';
 export { entryToJson, entryToJsonText, parseJsonEntries, entryFromJson } from './json';
 export { readJsonJournal, importJson, snapshotMemory, diffSnapshots, type JsonJournal, type JsonEntryInfo, type JsonProblem, type TextPos } from './json-check';
 export { entryText } from './text';
+export { JournalLines, entryLine, type JournalLandmark } from './journal-lines';
 export { surveyJournal, isWhole, type VerifyReport } from './verify';
 export { RecordScanner, type ScanEnd, type RawRecord } from './scanner';
 export { crc32cBackend } from './checksum';
