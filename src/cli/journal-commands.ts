@@ -14,6 +14,7 @@ import {
   entryText,
   entryToJson,
   entryToJsonText,
+  exportJsonFile,
   importJson,
   readAll,
   readEntries,
@@ -89,30 +90,7 @@ const exportCmd: Command = {
     const outFile = args.values.get('output')?.[0];
     try {
       if (outFile) {
-        const tmp = `${outFile}.${process.pid}.tmp`;
-        const fd = fs.openSync(tmp, 'w');
-        try {
-          let buf: string[] = [];
-          let size = 0;
-          for (const e of readEntries(j)) {
-            const t = entryToJsonText(e);
-            buf.push(t);
-            size += t.length;
-            if (size > 1 << 20) {
-              fs.writeSync(fd, buf.join(''));
-              buf = [];
-              size = 0;
-            }
-          }
-          fs.writeSync(fd, buf.join(''));
-          fs.fsyncSync(fd);
-        } catch (e) {
-          fs.closeSync(fd);
-          fs.rmSync(tmp, { force: true });
-          throw e;
-        }
-        fs.closeSync(fd);
-        fs.renameSync(tmp, outFile);
+        exportJsonFile(j, outFile);
       } else {
         for (const e of readEntries(j)) io.out.write(entryToJsonText(e));
       }

@@ -5,7 +5,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { FILTER_NAMES, LogFileJournal, isWhole, readAll, surveyJournal } from '../journal';
+import { FILTER_NAMES, JournalLines, isWhole, surveyJournal } from '../journal';
 import type { MemoryDiffBody } from '../journal/memory-diff';
 // (the module itself, not the runtime's index: the extension host loads only what it uses)
 import { exportJournal } from '../runtime/session/export';
@@ -71,16 +71,11 @@ async function pickFile(title: string, filters: Record<string, string[]>): Promi
 
 /** The module a journal's run `run` (from 1; default the last) was recorded from: a .wasm of the workspace whose SHA-256 is its module hash. */
 async function moduleOf(journal: string, run?: number): Promise<string | undefined> {
-  let hash: string | undefined;
-  let runs = 0;
-  const j = LogFileJournal.openRead(journal);
-  try {
-    for (const r of readAll(j)) {
-      if (r.entry.kind === 'InitModuleV1' && (run === undefined || ++runs === run)) hash = Buffer.from(r.entry.wasm_hash).toString('hex');
-    }
-  } finally {
-    j.close();
-  }
+  // The journal's records indexed (only its init-module entries decoded), not read whole.
+  const lines = new JournalLines(journal);
+  lines.refresh();
+  const runs = lines.landmarks.filter((l) => l.kind === 'run');
+  const hash = run === undefined ? runs.at(-1)?.module : runs[run - 1]?.module;
   if (!hash) throw new Error(`${journal} holds no run (no init-module entry)`);
   const candidates = [
     ...fs.readdirSync(path.dirname(journal)).filter((f) => f.endsWith('.wasm')).map((f) => path.join(path.dirname(journal), f)),

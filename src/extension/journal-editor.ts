@@ -6,7 +6,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { JournalError, JournalLines, LogFileJournal, nulList, readAll } from '../journal';
+import { JournalError, JournalLines } from '../journal';
 import type { FromJournal, JournalSummary, OutlineItem, ToJournal } from '../shared/journal-protocol';
 import { DEBUG_TYPE } from './timeline-view';
 import { webviewPage } from './webview-page';
@@ -97,18 +97,11 @@ export class JournalEditorProvider implements vscode.CustomReadonlyEditorProvide
 
 /** The guest folders run `run` (from 1) of the journal had (its program-start entry), in order; how many runs it holds. */
 function runMounts(journal: string, run: number): { mounts: string[]; fsMode: string; runs: number } {
-  let found = { mounts: [] as string[], fsMode: 'overlay' };
-  let runs = 0;
-  const j = LogFileJournal.openRead(journal);
-  try {
-    for (const r of readAll(j)) {
-      if (r.entry.kind === 'InitModuleV1') runs++;
-      else if (r.entry.kind === 'ProgramStartV1' && runs === run) found = { mounts: nulList(r.entry.mounts), fsMode: r.entry.fs_mode };
-    }
-  } finally {
-    j.close();
-  }
-  return { ...found, runs };
+  const lines = new JournalLines(journal);
+  lines.refresh();
+  const runs = lines.landmarks.filter((l) => l.kind === 'run');
+  const it = runs[run - 1];
+  return { mounts: it?.mounts ?? [], fsMode: it?.fsMode ?? 'overlay', runs: runs.length };
 }
 
 /**

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ExecuteCommandRequest, LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { JournalError, LogFileJournal, entryToJsonText, readAll } from '../journal';
+import { JournalError, exportJsonFile } from '../journal';
 import type { MemoryDiffBody } from '../journal/memory-diff';
 import { DIFF_LENS, DIFF_REQUEST, IMPORT_COMMAND, RESTORE_LENS, type ImportResult } from '../shared/journal-lsp';
 import { diffReport, showDiffReport } from './commands';
@@ -79,18 +79,15 @@ export function startLanguageClient(context: vscode.ExtensionContext): void {
     if (!journal) return;
     const picked = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(`${journal}.json`), filters: { 'Journal JSON': ['json'] }, title: 'Export the journal as JSON' });
     if (!picked) return;
-    const parts: string[] = [];
-    let j: LogFileJournal | undefined;
     try {
-      j = LogFileJournal.openRead(journal);
-      for (const r of readAll(j)) parts.push(entryToJsonText(r.entry));
+      const { scan } = exportJsonFile(journal, picked.fsPath);
+      if (scan && scan.tornBytes > 0) {
+        void vscode.window.showWarningMessage(`WASM Journal: ${journal}: the last ${scan.tornBytes} bytes are not a complete record (a write was interrupted); the export ends at byte ${scan.validEnd}`);
+      }
     } catch (e) {
-      void vscode.window.showErrorMessage(`WASM Journal: ${e instanceof JournalError ? e.message : `cannot read ${journal}: ${(e as Error).message}`}`);
+      void vscode.window.showErrorMessage(`WASM Journal: ${e instanceof JournalError ? e.message : `cannot export ${journal}: ${(e as Error).message}`}`);
       return;
-    } finally {
-      j?.close();
     }
-    fs.writeFileSync(picked.fsPath, parts.join(''));
     const doc = await vscode.workspace.openTextDocument(picked);
     await vscode.languages.setTextDocumentLanguage(doc, JSON_LANGUAGE);
     await vscode.window.showTextDocument(doc, { preview: false });

@@ -12,6 +12,7 @@ export { CompactionPlanner, compactEntries, writeCompacted } from './compaction'
 export { StateModel, type SnapshotMark } from './state';
 export { SparseBytes } from './sparse-bytes';
 export { entryToJson, entryToJsonText, parseJsonEntries, entryFromJson } from './json';
+export { exportJsonFile } from './json-export';
 export { readJsonJournal, importJson, snapshotMemory, diffSnapshots, type JsonJournal, type JsonEntryInfo, type JsonProblem, type TextPos } from './json-check';
 export { entryText } from './text';
 export { JournalLines, entryLine, type JournalLandmark } from './journal-lines';

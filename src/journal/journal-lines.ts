@@ -4,6 +4,7 @@
 
 import * as fs from 'node:fs';
 import { decodeEntry, kindByTag } from './codec';
+import { nulList } from './entries';
 import { JournalError } from './errors';
 import { openJournalFile } from './log-file';
 import { RecordReader } from './record-reader';
@@ -17,8 +18,10 @@ export interface JournalLandmark {
   entry: number;
   /** The run (from 1) it is or belongs to. */
   run: number;
-  /** A run's module (SHA-256, hex). */
+  /** A run's module (SHA-256, hex), and the guest folders and file-system mode it started with (its program-start). */
   module?: string;
+  mounts?: string[];
+  fsMode?: string;
   /** A snapshot's number in its run, and its trigger. */
   snapshot?: number;
   trigger?: string;
@@ -39,6 +42,7 @@ export class JournalLines {
   private snapshotsInRun = 0;
   private unknown = 0;
   private damage: string | undefined;
+  private lastRun: JournalLandmark | undefined;
   readonly landmarks: JournalLandmark[] = [];
   /** Bytes at the end that are not (yet) a whole record. */
   tornBytes = 0;
@@ -87,7 +91,15 @@ export class JournalLines {
             this.runs++;
             this.snapshotsInRun = 0;
             const e = decodeEntry(kind, raw.flags, raw.payload, raw.offset) as { wasm_hash: Uint8Array };
-            this.landmarks.push({ kind: 'run', entry: index, run: this.runs, module: Buffer.from(e.wasm_hash).toString('hex') });
+            this.lastRun = { kind: 'run', entry: index, run: this.runs, module: Buffer.from(e.wasm_hash).toString('hex') };
+            this.landmarks.push(this.lastRun);
+          } else if (kind.name === 'ProgramStartV1') {
+            const run = this.lastRun;
+            if (run && run.mounts === undefined) {
+              const e = decodeEntry(kind, raw.flags, raw.payload, raw.offset) as { mounts: Uint8Array; fs_mode: string };
+              run.mounts = nulList(e.mounts);
+              run.fsMode = e.fs_mode;
+            }
           } else if (kind.name === 'SnapshotV1') {
             const e = decodeEntry(kind, raw.flags, raw.payload, raw.offset) as { trigger: string };
             this.landmarks.push({ kind: 'snapshot', entry: index, run: this.runs, snapshot: this.snapshotsInRun++, trigger: e.trigger });
@@ -147,5 +159,6 @@ export class JournalLines {
     this.damage = undefined;
     this.tornBytes = 0;
     this.landmarks.length = 0;
+    this.lastRun = undefined;
   }
 }

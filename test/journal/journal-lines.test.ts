@@ -10,6 +10,7 @@ import { entryText } from '../../src/journal/text';
 import { encodeEntryRecord } from '../../src/journal/codec';
 import type { JournalEntry } from '../../src/journal/entries';
 import { sequenceEntry, tempJournal, writeJournal } from '../helpers/journals';
+import { ENTRY_FIXTURES } from '../helpers/entry-fixtures';
 
 const init = (b: number): JournalEntry => ({ kind: 'InitModuleV1', wasm_hash: new Uint8Array(32).fill(b) });
 
@@ -24,7 +25,7 @@ function inspectLines(file: string): string[] {
 }
 
 function twoRuns(): JournalEntry[] {
-  const out: JournalEntry[] = [init(0xab)];
+  const out: JournalEntry[] = [init(0xab), ENTRY_FIXTURES.ProgramStartV1];
   for (let i = 0; i < 120; i++) out.push(sequenceEntry(i));
   out.push(init(0xcd));
   for (let i = 0; i < 30; i++) out.push(sequenceEntry(i));
@@ -42,12 +43,12 @@ test('lines are those inspect prints, decoded page by page; runs and snapshots a
   assert.deepEqual(l.lines(whole.length - 2, 10), whole.slice(-2));
   assert.deepEqual(l.lines(whole.length, 10), []);
   const runs = l.landmarks.filter((x) => x.kind === 'run');
-  assert.deepEqual(runs.map((r) => [r.entry, r.module!.slice(0, 4)]), [[0, 'abab'], [121, 'cdcd']]);
+  assert.deepEqual(runs.map((r) => [r.entry, r.module!.slice(0, 4), r.mounts, r.fsMode]), [[0, 'abab', ['/sandbox', '/data'], 'overlay'], [122, 'cdcd', undefined, undefined]]);
   const snaps = l.landmarks.filter((x) => x.kind === 'snapshot');
   // sequenceEntry makes a snapshot at i % 10 == 9 (but a memory update at i % 50 == 49): 10 in run 1, 3 in run 2,
   // numbered in their run.
   assert.deepEqual(snaps.map((s) => `${s.run}:${s.snapshot}`), [...Array.from({ length: 10 }, (_, k) => `1:${k}`), '2:0', '2:1', '2:2']);
-  assert.equal(snaps[0].entry, 10);
+  assert.equal(snaps[0].entry, 11);
   assert.equal(snaps[0].trigger, 'idle');
   assert.deepEqual(l.notes, []);
 });
