@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as net from 'node:net';
 import * as tty from 'node:tty';
 import {
-  cacheDir, controlSocket, DEFAULT_TRIGGERS, FS_MODES, instrument, ioTerminal, parseMount, ProgramHost, readJournalRecords,
+  cacheDir, controlSocket, DEFAULT_TRIGGERS, FS_MODES, instrument, ioTerminal, reportEnd, parseMount, ProgramHost, readJournalRecords,
   readModule, replayProgram, RuntimeError, snapshotImports, type FsMode, type Io, type MountSpec, type RunPlan,
   type SignalName, type SnapshotOptions, type Terminal, type TtyInfo,
 } from '../runtime';
@@ -198,6 +198,9 @@ export function planRun(args: ParsedArgs): RunPlan {
   };
 }
 
+/** `replay`'s status when the program did not do what the recording holds (sysexits' EX_DATAERR). */
+export const REPLAY_DIVERGED = 65;
+
 const replay: Command = {
   spec: {
     name: 'replay',
@@ -213,6 +216,7 @@ const replay: Command = {
     details: [
       'Clock readings, random bytes, stdin and host file contents come from the journal; the program\'s output and every',
       'change it makes are compared with the recording, and the first difference is reported with its entry number.',
+      `Exit status: the program's, when the run is reproduced (134 for a trap, as \`run\`); ${REPLAY_DIVERGED} when it diverges.`,
     ],
   },
   run: async (args: ParsedArgs, io: Io): Promise<number> => {
@@ -222,13 +226,22 @@ const replay: Command = {
     const runArg = args.values.get('run')?.[0];
     const quiet = args.flags.has('quiet');
     const terminal: Terminal = quiet ? { write: () => true } : ioTerminal(io);
-    const r = await replayProgram({ module, records, run: runArg === undefined ? undefined : Number(runArg), terminal });
+    let r: Awaited<ReturnType<typeof replayProgram>>;
+    try {
+      r = await replayProgram({ module, records, run: runArg === undefined ? undefined : Number(runArg), terminal });
+    } catch (e) {
+      if (!(e instanceof RuntimeError) || e.code !== 'divergence') throw e;
+      io.out.flush();
+      io.err.line(`wasm-journal replay: ${e.message}`);
+      return REPLAY_DIVERGED;
+    }
     io.out.flush();
     const how = r.replayEnded ? 'up to where the recorded run stopped' : r.trap !== undefined ? 'trapped as recorded' : `exit code ${r.exitCode}`;
     io.err.line(
       `replay: run ${r.run} of ${r.runs} reproduced exactly: ${r.entriesChecked} entries checked, ${how}, final memory sha256 ${Buffer.from(r.memoryHash).toString('hex').slice(0, 16)}...`,
     );
-    return 0;
+    // Reproduced: the status the program ended with, as `run` gave it (a run that stopped after a snapshot: 0).
+    return r.replayEnded ? 0 : reportEnd('replay', args.positionals.module!, r, io);
   },
 };
 

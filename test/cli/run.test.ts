@@ -139,6 +139,31 @@ test('a journal cut short by a crash: restore says so and goes on; replay says w
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /note: .*h\.journal: the last \d+ bytes are not a complete record/);
   const replay = cli(['replay', j, HELLO, '-q']);
-  assert.equal(replay.code, 1);
+  // Diverged: its own status (65), not the program's, nor a plain failure's.
+  assert.equal(replay.code, 65);
   assert.match(replay.err, /the last \d+ bytes are not a complete record[\s\S]*replay diverged at the end of the recording/);
+});
+
+test('replay exits as the program did when it reproduces the run (its exit code, 134 for a trap), 65 when it diverges', () => {
+  const dir = tempDir('wj-replay-status-');
+  const j = path.join(dir, 'h.journal');
+  assert.equal(cli(['run', HELLO, '--journal-writable', j, '--', '33']).code, 33);
+  const replay = cli(['replay', j, HELLO, '-q']);
+  assert.equal(replay.code, 33, replay.err);
+  assert.match(replay.err, /reproduced exactly: \d+ entries checked, exit code 33,/);
+  const tj = path.join(dir, 't.journal');
+  const trap = path.join(GUESTS, 'trap.wasm');
+  assert.equal(cli(['run', trap, '--journal-writable', tj, '--', 'unreachable']).code, 134);
+  const t = cli(['replay', tj, trap, '-q']);
+  assert.equal(t.code, 134, t.err);
+  assert.match(t.err, /trapped as recorded/);
+  // A recording edited (through its JSON form) to hold other output than the program writes: it diverges there.
+  const json = cli(['export', j]).out;
+  const was = Buffer.from('hello from wasm\n').toString('base64');
+  assert.ok(json.includes(was));
+  const edited = path.join(dir, 'edited.journal');
+  assert.equal(cli(['import', edited], json.replace(was, Buffer.from('HELLO from wasm\n').toString('base64'))).code, 0);
+  const d = cli(['replay', edited, HELLO, '-q']);
+  assert.equal(d.code, 65, d.err);
+  assert.match(d.err, /^wasm-journal replay: replay diverged at entry \d+ \(byte \d+\): the recording holds fd-write .*the program did fd-write .*\(same call, different data\)\n$/);
 });
