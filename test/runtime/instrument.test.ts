@@ -143,6 +143,33 @@ for (const tool of NATIVE ? ['npm', 'native'] : ['npm']) {
   });
 }
 
+for (const tool of NATIVE ? ['npm', 'native'] : ['npm']) {
+  test(`a module built with bulk memory, SIMD, sign-ext, non-trapping float-to-int (features.c), instrumented by ${tool === 'npm' ? 'npm binaryen' : 'a native wasm-opt'}: snapshot at first-stdin and resumed with its stack`, () => {
+    const features = path.join(GUESTS, 'features.wasm');
+    // What the module holds (its instructions beyond the MVP), so the test keeps testing what it says.
+    const text = spawnSync('wasm-dis', [features], { encoding: 'utf8' });
+    if (text.status === 0) for (const op of ['memory.copy', 'memory.fill', 'v128.load', 'i32.trunc_sat_f64_s', 'i32.extend8_s']) assert.ok(text.stdout.includes(op), op);
+    const env = { WASM_JOURNAL_CACHE: tempDir('wj-cache-'), WASM_JOURNAL_WASM_OPT: tool === 'npm' ? 'npm' : '' };
+    const full = cli(['run', features], 'ada\n', env);
+    assert.equal(full.code, 0, full.err);
+    assert.match(full.out, /^round 1: .*\nround 2: .*\nread "ada"; acc=\d+\n$/);
+    const j = path.join(tempDir('wj-instj-'), 'features.journal');
+    const first = cli(['run', features, '--snapshot-on', 'first-stdin', '--stop-after-snapshot', '--journal-writable', j], '', env);
+    assert.equal(first.code, 0, first.err);
+    assert.doesNotMatch(first.err, /cannot instrument|Aborted|Assertion/);
+    assert.ok(storeOf(j).instrumented, 'the snapshot holds the call stack');
+    const resumed = cli(['run', features, '--journal', j], 'ada\n', env);
+    assert.equal(resumed.code, 0, resumed.err);
+    assert.equal(resumed.out, full.out);
+    assert.doesNotMatch(resumed.err, /restarts main|Aborted/);
+    // The instrument command too.
+    const out = path.join(tempDir('wj-inst-'), 'out.wasm');
+    const r = cli(['instrument', features, '-o', out, '--snapshot-on', 'first-stdin', '--no-cache'], '', env);
+    assert.equal(r.code, 0, r.err);
+    assert.ok(WebAssembly.validate(fs.readFileSync(out)));
+  });
+}
+
 test('a snapshot is resumed only with the instrumented module it was saved from; another one is a clear error', { skip: !NATIVE && 'needs a native wasm-opt (Debian package binaryen; .ci/run installs it)' }, () => {
   const stdin = path.join(GUESTS, 'stdin.wasm');
   const cacheA = tempDir('wj-cache-');

@@ -11,9 +11,13 @@ type Binaryen = typeof import('binaryen', { with: { 'resolution-mode': 'import' 
 async function run(input: RecipeInput): Promise<RecipeOutput> {
   const binaryen: Binaryen = (await import('binaryen')).default;
   const F = binaryen.Features;
-  const features = F.MVP | F.MutableGlobals | F.SignExt | F.BulkMemory | F.NontrappingFPToInt | F.SIMD128 | F.Multivalue | F.ReferenceTypes;
   const mod = binaryen.readBinary(input.bytes);
   try {
+    // The module's own features (its target_features section, which the reader applies), with those our engine runs
+    // that a module without the section may use; bulk memory's memory.copy and memory.fill are a feature of their
+    // own in newer binaryen (BulkMemoryOpt), which bulk memory implies: without it binaryen aborts on them.
+    let features = mod.getFeatures() | F.MutableGlobals | F.SignExt | F.BulkMemory | F.NontrappingFPToInt | F.SIMD128 | F.Multivalue | F.ReferenceTypes;
+    if (features & F.BulkMemory && F.BulkMemoryOpt !== undefined) features |= F.BulkMemoryOpt;
     mod.setFeatures(features);
     // binaryen.Function (the typings place it on Module, where it is not at run time).
     const fn = (binaryen as unknown as { Function: { setBody(func: number, body: number): void } }).Function;

@@ -101,9 +101,9 @@ interface Tool {
   label: string;
 }
 
-let nativeFound: { path: string; version: string } | null | undefined;
+let nativeFound: { path: string; version: string; features: string[] } | null | undefined;
 /** A native wasm-opt: WASM_JOURNAL_WASM_OPT names one, or the first on PATH. */
-function findNative(): { path: string; version: string } | undefined {
+function findNative(): { path: string; version: string; features: string[] } | undefined {
   if (nativeFound !== undefined) return nativeFound ?? undefined;
   const named = process.env.WASM_JOURNAL_WASM_OPT;
   const candidates = named && named !== 'npm' ? [named] : (process.env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, 'wasm-opt'));
@@ -116,7 +116,9 @@ function findNative(): { path: string; version: string } | undefined {
     const r = spawnSync(c, ['--version'], { encoding: 'utf8', timeout: 10_000 });
     const m = /version\s+(\d+)/.exec(r.stdout ?? '');
     if (r.status === 0 && m) {
-      nativeFound = { path: c, version: m[1] };
+      // Newer wasm-opts split memory.copy and memory.fill off bulk memory (bulk-memory-opt): enabled where known.
+      const help = spawnSync(c, ['--help'], { encoding: 'utf8', timeout: 10_000 }).stdout ?? '';
+      nativeFound = { path: c, version: m[1], features: [...FEATURES, ...(help.includes('--enable-bulk-memory-opt') ? ['--enable-bulk-memory-opt'] : [])] };
       break;
     }
   }
@@ -323,11 +325,20 @@ async function runNpm(input: RecipeInput, n: number): Promise<RecipeOutput> {
 function runWorker(input: RecipeInput): Promise<RecipeOutput> {
   return new Promise((resolve, reject) => {
     // instrument-worker.js sits next to this file (out/src/runtime/snapshot) or next to the bundle (dist/).
-    const w = new Worker(path.join(__dirname, 'instrument-worker.js'), { workerData: input });
+    // binaryen (compiled by emscripten) prints what made it abort on the thread's stderr: kept for the error
+    // message, not shown to the user a second time.
+    const w = new Worker(path.join(__dirname, 'instrument-worker.js'), { workerData: input, stdout: true, stderr: true });
+    let said = '';
+    const keep = (d: Buffer): void => {
+      if (said.length < 4000) said += d.toString();
+    };
+    w.stdout.on('data', keep);
+    w.stderr.on('data', keep);
     w.once('message', (m: RecipeOutput | { error: string }) => {
       void w.terminate();
-      if ('error' in m) reject(new RuntimeError('cannot-instrument', `binaryen ${m.error}`));
-      else resolve(m);
+      if (!('error' in m)) return resolve(m);
+      const abort = /Aborted\((.*?)\)(?:\. Build with|$)/m.exec(said)?.[1];
+      reject(new RuntimeError('cannot-instrument', `binaryen ${m.error}${abort && !m.error.includes(abort) ? ` (${abort})` : ''}`));
     });
     w.once('error', (e) => reject(new RuntimeError('cannot-instrument', `the instrumentation worker failed: ${e.message}`)));
     w.once('exit', (code) => {
@@ -366,7 +377,7 @@ async function runNative(bin: string, input: RecipeInput): Promise<RecipeOutput>
     const src = path.join(dir, 'in.wasm');
     const out = path.join(dir, 'out.wasm');
     fs.writeFileSync(src, input.bytes);
-    const args = [src, '-g', ...FEATURES, '-ol', String(input.optimizeLevel), '--asyncify', `--pass-arg=asyncify-imports@${input.imports.join(',')}`];
+    const args = [src, '-g', ...(findNative()?.features ?? FEATURES), '-ol', String(input.optimizeLevel), '--asyncify', `--pass-arg=asyncify-imports@${input.imports.join(',')}`];
     if (input.only) {
       const list = path.join(dir, 'only.txt');
       fs.writeFileSync(list, input.only.join(','));
