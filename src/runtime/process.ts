@@ -164,7 +164,10 @@ export class Process {
     if (oflags & OFLAG.DIRECTORY && node.kind !== 'dir') throw new FsError(E.NOTDIR);
     let d: Descriptor;
     if (node.kind === 'dir') {
-      if (oflags & (OFLAG.TRUNC | OFLAG.CREAT) || (write && !(oflags & OFLAG.DIRECTORY))) throw new FsError(E.ISDIR);
+      // FD_WRITE asks for a write open, which the host's open(2) of a directory refuses, OFLAGS_DIRECTORY or not
+      // (wasmtime: DescriptorFlags::WRITE); FD_READ alone, or only rights that imply writing a file's metadata,
+      // open it.
+      if (oflags & (OFLAG.TRUNC | OFLAG.CREAT) || (base & R.FD_WRITE) !== 0n || (write && !(oflags & OFLAG.DIRECTORY))) throw new FsError(E.ISDIR);
       d = new DirDesc(node, undefined);
     } else {
       const handle = node.open({ read, write, trunc: (oflags & OFLAG.TRUNC) !== 0 });

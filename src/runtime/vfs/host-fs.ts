@@ -284,8 +284,8 @@ export class RealHostFs implements HostFs {
 
   lstat(rel: string): Stat {
     // The root itself: stat the checked descriptor (its /proc entry is a symlink).
-    if (rel === '') return this.atDir('', (d) => toStat(fs.statSync(d, { bigint: true })));
-    return this.at(rel, (p) => toStat(fs.lstatSync(p, { bigint: true })));
+    if (rel === '') return this.atDir('', (d) => this.stat(fs.statSync(d, { bigint: true })));
+    return this.at(rel, (p) => this.stat(fs.lstatSync(p, { bigint: true })));
   }
 
   readdir(rel: string): DirEntry[] {
@@ -420,7 +420,7 @@ export class RealHostFs implements HostFs {
   fstat(h: number): Stat {
     this.settle();
     try {
-      return toStat(fs.fstatSync(this.live(h), { bigint: true }));
+      return this.stat(fs.fstatSync(this.live(h), { bigint: true }));
     } catch (e) {
       fail(e);
     }
@@ -449,9 +449,38 @@ export class RealHostFs implements HostFs {
     try {
       const s = fs.fstatSync(this.live(h), { bigint: true });
       fs.futimesSync(h, seconds(atim, s.atimeNs), seconds(mtim, s.mtimeNs));
+      this.keepExact(s, fs.fstatSync(h, { bigint: true }), atim, mtim);
     } catch (e) {
       fail(e);
     }
+  }
+
+  /**
+   * Node's utimes takes seconds as a double, which holds a time of today to about a quarter of a microsecond, so the
+   * host stores what it was given rounded. The times the guest set are kept, by file, and answered instead of the
+   * host's for as long as the host still holds what it stored then (a write, a touch by another program: its own).
+   */
+  private readonly exactTimes = new Map<string, { atim: bigint; mtim: bigint; hostA: bigint; hostM: bigint }>();
+
+  private keepExact(before: fs.BigIntStats, after: fs.BigIntStats, atim: TimeSpec, mtim: TimeSpec): void {
+    const key = `${after.dev}:${after.ino}`;
+    const was = this.stat(before);
+    const exact = (t: TimeSpec, kept: bigint, host: bigint): bigint => (typeof t === 'bigint' ? t : t === undefined ? kept : host);
+    this.exactTimes.set(key, { atim: exact(atim, was.atim, after.atimeNs), mtim: exact(mtim, was.mtim, after.mtimeNs), hostA: after.atimeNs, hostM: after.mtimeNs });
+  }
+
+  /** A host stat as the guest sees it: with the exact times it set, while the host holds what it stored for them. */
+  private stat(s: fs.BigIntStats): Stat {
+    const st = toStat(s);
+    const key = `${s.dev}:${s.ino}`;
+    const x = this.exactTimes.get(key);
+    if (!x) return st;
+    const a = s.atimeNs === x.hostA;
+    const m = s.mtimeNs === x.hostM;
+    if (a) st.atim = x.atim;
+    if (m) st.mtim = x.mtim;
+    if (!a && !m) this.exactTimes.delete(key);
+    return st;
   }
 
   close(h: number): void {
@@ -497,6 +526,7 @@ export class RealHostFs implements HostFs {
     this.at(rel, (p) => {
       const s = fs.lstatSync(p, { bigint: true });
       fs.lutimesSync(p, seconds(atim, s.atimeNs), seconds(mtim, s.mtimeNs));
+      this.keepExact(s, fs.lstatSync(p, { bigint: true }), atim, mtim);
     });
   }
 
