@@ -207,8 +207,9 @@ export class Process {
       return this.sockRecv(fd, bufs).n;
     }
     if (d instanceof StdioDesc) {
-      if (offset !== undefined) throw new FsError(E.SPIPE);
+      // wasmtime: stdout and stderr cannot be read at all (EBADF), stdin not at an offset (ESPIPE).
       if (d.stream !== 0) throw new FsError(E.BADF);
+      if (offset !== undefined) throw new FsError(E.SPIPE);
       const first = bufs.find((x) => x.length > 0);
       if (!first) return 0;
       const data = this.world.readStdin(first.length);
@@ -233,8 +234,9 @@ export class Process {
       return this.sockSend(fd, data, 0);
     }
     if (d instanceof StdioDesc) {
-      if (offset !== undefined) throw new FsError(E.SPIPE);
+      // wasmtime: stdin cannot be written at all (EBADF), stdout and stderr not at an offset (ESPIPE).
       if (d.stream === 0) throw new FsError(E.BADF);
+      if (offset !== undefined) throw new FsError(E.SPIPE);
       const stream = d.stream;
       if (!this.world.terminalWrite(fd, () => this.terminal.write(stream, data))) throw new FsError(E.PIPE);
       const at = d.written;
@@ -295,7 +297,8 @@ export class Process {
 
   setFdFlags(fd: number, flags: number): void {
     const d = this.fds.get(fd);
-    if (d instanceof DirDesc) throw new FsError(E.BADF);
+    // wasmtime: files only (get_file_mut); our sockets (WASIX) too, for NONBLOCK.
+    if (!(d instanceof FileDesc || d instanceof SocketDesc)) throw new FsError(E.BADF);
     // Only APPEND and NONBLOCK can change after opening (wasmtime).
     if (flags & ~(FDFLAG.APPEND | FDFLAG.NONBLOCK)) throw new FsError(E.INVAL);
     // NONBLOCK matters for sockets only (files and the terminal never block for long).
@@ -341,8 +344,9 @@ export class Process {
   }
 
   fdSetTimes(fd: number, atim: bigint, mtim: bigint, flags: number): void {
-    const d = this.fds.get(fd);
+    // A time and its _NOW flag together are EINVAL before the descriptor is looked up (wasmtime).
     const [a, m] = timeSpecs(atim, mtim, flags);
+    const d = this.fds.get(fd);
     if (d instanceof FileDesc) d.handle.setTimes(a, m);
     else if (d instanceof DirDesc) d.dir.setTimes(a, m);
     else throw new FsError(E.BADF);

@@ -1,6 +1,9 @@
 // wasi_snapshot_preview1: decodes the guest's arguments from its memory, calls the process (process.ts), and
-// encodes the results. A guest error is an errno returned to the guest; a bad pointer is EFAULT; anything else
-// (a runtime bug, a replay divergence, proc_exit) is thrown and ends the run, as wasmtime does.
+// encodes the results. A guest error is an errno returned to the guest; a pointer the call must dereference that is
+// out of bounds or misaligned is a trap (witx-docs: "the function shall trap"), in wasmtime's order: results are
+// written only on success, after the call's effects; iovec arrays (fd_read, fd_write, fd_pread, fd_pwrite) and
+// path_open's path are read before the descriptor is looked up, every other path after; nothing of zero length is
+// written. Anything else (a runtime bug, a replay divergence, proc_exit) is thrown and ends the run, as wasmtime does.
 
 import { DirDesc, FileDesc, SocketDesc, StdioDesc } from './descriptors';
 import type { Readiness } from './world';
@@ -9,12 +12,15 @@ import { FsError, type Stat } from './vfs/types';
 import {
   CLOCK, E, EVENTTYPE, EVENTRWFLAGS_HANGUP, PREOPENTYPE_DIR, SIZE, SUBCLOCK_ABSTIME,
 } from './wasi-defs';
-import { ProcExit } from './errors';
+import { ProcExit, RuntimeError } from './errors';
 import { CallInterrupted } from './signals';
 
 type Fn = (...args: never[]) => number | void;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A pointer a call had to dereference was out of bounds or misaligned: the call traps (named by the wrapper). */
+class PointerFault extends Error {}
 
 /** Views of the guest's memory, renewed when it grows. */
 class GuestMemory {
@@ -32,9 +38,19 @@ class GuestMemory {
     }
   }
 
-  check(ptr: number, len: number): void {
+  /** Traps unless [ptr, ptr + len) is inside memory and ptr is a multiple of `align`. */
+  check(ptr: number, len: number, align = 1): void {
     this.refresh();
-    if (ptr < 0 || len < 0 || ptr + len > this.bytes.length) throw new FsError(E.FAULT);
+    if (ptr < 0 || len < 0 || ptr + len > this.bytes.length) {
+      throw new PointerFault(`pointer 0x${(ptr >>> 0).toString(16)} (${len} byte${len === 1 ? '' : 's'}) is out of bounds of the memory (${this.bytes.length} bytes)`);
+    }
+    if (ptr % align !== 0) throw new PointerFault(`pointer 0x${(ptr >>> 0).toString(16)} is not aligned to ${align} bytes`);
+  }
+  /** Writes `data` at `p` (nothing of zero length is written, so an empty write never traps). */
+  write(p: number, data: Uint8Array): void {
+    if (data.length === 0) return;
+    this.check(p, data.length);
+    this.bytes.set(data, p);
   }
 
   u8(): Uint8Array {
@@ -46,51 +62,49 @@ class GuestMemory {
     return this.view;
   }
 
-  getU32(p: number): number {
-    this.check(p, 4);
-    return this.view.getUint32(p, true);
-  }
   setU32(p: number, v: number): void {
-    this.check(p, 4);
+    this.check(p, 4, 4);
     this.view.setUint32(p, v, true);
   }
   setU64(p: number, v: bigint): void {
-    this.check(p, 8);
+    this.check(p, 8, 8);
     this.view.setBigUint64(p, BigInt.asUintN(64, v), true);
   }
+  /** A view of [p, p + len): a buffer to read, or one to fill (an empty one is never dereferenced). */
   slice(p: number, len: number): Uint8Array {
+    if (len === 0) return new Uint8Array(0);
     this.check(p, len);
     return this.bytes.subarray(p, p + len);
   }
+  /** A string the call reads (even an empty one must be inside memory, as wasmtime checks it). */
   string(p: number, len: number): string {
+    this.check(p, len);
     try {
-      return utf8.decode(this.slice(p, len));
-    } catch (e) {
-      if (e instanceof FsError) throw e;
+      return utf8.decode(this.bytes.subarray(p, p + len));
+    } catch {
       throw new FsError(E.ILSEQ);
     }
   }
-  /** The buffers an iovec array points at (views into memory). */
-  iovecs(p: number, n: number): Uint8Array[] {
-    this.check(p, n * SIZE.IOVEC);
+  /** An iovec array: where its buffers are (read now; the buffers are checked when `buffers` makes views of them). */
+  iovecArray(p: number, n: number): number[] {
+    this.check(p, n * SIZE.IOVEC, 4);
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) out.push(this.view.getUint32(p + i * 8, true), this.view.getUint32(p + i * 8 + 4, true));
+    return out;
+  }
+  /** Views of the buffers of an iovec array read by `iovecArray`. */
+  buffers(specs: number[]): Uint8Array[] {
     const out: Uint8Array[] = [];
-    for (let i = 0; i < n; i++) {
-      const buf = this.view.getUint32(p + i * 8, true);
-      const len = this.view.getUint32(p + i * 8 + 4, true);
-      out.push(this.slice(buf, len));
-    }
+    for (let i = 0; i < specs.length; i += 2) out.push(this.slice(specs[i], specs[i + 1]));
     return out;
   }
   /**
-   * The bytes an iovec array points at: a view of guest memory for one buffer, else gathered into a scratch
-   * buffer reused by the next call. Valid until the next call; whoever keeps the bytes copies them.
+   * The bytes of an iovec array read by `iovecArray`: a view of guest memory for one buffer, else gathered into a
+   * scratch buffer reused by the next call. Valid until the next call; whoever keeps the bytes copies them.
    */
-  gather(p: number, n: number): Uint8Array {
-    if (n === 1) {
-      this.check(p, 8);
-      return this.slice(this.view.getUint32(p, true), this.view.getUint32(p + 4, true));
-    }
-    const parts = this.iovecs(p, n);
+  gather(specs: number[]): Uint8Array {
+    if (specs.length === 2) return this.slice(specs[0], specs[1]);
+    const parts = this.buffers(specs);
     let total = 0;
     for (const b of parts) total += b.length;
     if (this.scratch.length < total) this.scratch = new Uint8Array(Math.max(total, this.scratch.length * 2));
@@ -103,7 +117,7 @@ class GuestMemory {
   }
   private scratch = new Uint8Array(4096);
   writeStat(p: number, s: Stat): void {
-    this.check(p, SIZE.FILESTAT);
+    this.check(p, SIZE.FILESTAT, 8);
     const v = this.view;
     v.setBigUint64(p, s.dev, true);
     v.setBigUint64(p + 8, s.ino, true);
@@ -142,7 +156,8 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
   };
   const listGet = (list: Buffer[], ptrs: number, buf: number): void => {
     const total = list.reduce((n, b) => n + b.length, 0);
-    m.check(ptrs, list.length * 4);
+    if (list.length === 0) return;
+    m.check(ptrs, list.length * 4, 4);
     m.check(buf, total);
     let o = buf;
     list.forEach((b, i) => {
@@ -174,6 +189,7 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
           return r === undefined ? E.SUCCESS : r;
         } catch (err) {
           if (err instanceof FsError) return err.errno;
+          if (err instanceof PointerFault) throw new RuntimeError('trap', `${name}: ${err.message}`);
           if (err instanceof CallInterrupted) {
             if (hooks.interrupted?.(name)) return 0;
             continue; // no snapshot for it: wait again
@@ -193,10 +209,7 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
     proc.checkClock(id);
     m.setU64(out, CLOCK_RES);
   });
-  def('clock_time_get', (id: number, _precision: bigint, out: number) => {
-    m.check(out, 8);
-    m.setU64(out, proc.clockTime(id));
-  });
+  def('clock_time_get', (id: number, _precision: bigint, out: number) => m.setU64(out, proc.clockTime(id)));
   def('random_get', (buf: number, len: number) => {
     const dst = m.slice(buf, len);
     const tmp = new Uint8Array(len);
@@ -220,7 +233,7 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
   def('fd_sync', (fd: number) => proc.sync(fd));
   def('fd_fdstat_get', (fd: number, out: number) => {
     const d = proc.fds.get(fd);
-    m.check(out, SIZE.FDSTAT);
+    m.check(out, SIZE.FDSTAT, 8);
     const v = m.dv();
     v.setUint8(out, d.filetype());
     v.setUint8(out + 1, 0);
@@ -232,16 +245,13 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
   });
   def('fd_fdstat_set_flags', (fd: number, flags: number) => proc.setFdFlags(fd, flags));
   def('fd_fdstat_set_rights', (fd: number) => proc.setRights(fd));
-  def('fd_filestat_get', (fd: number, out: number) => {
-    m.check(out, SIZE.FILESTAT);
-    m.writeStat(out, proc.fdStat(fd));
-  });
+  def('fd_filestat_get', (fd: number, out: number) => m.writeStat(out, proc.fdStat(fd)));
   def('fd_filestat_set_size', (fd: number, size: bigint) => proc.setSize(fd, size));
   def('fd_filestat_set_times', (fd: number, a: bigint, mt: bigint, flags: number) => proc.fdSetTimes(fd, a, mt, flags));
   def('fd_prestat_get', (fd: number, out: number) => {
     const d = proc.fds.get(fd);
     if (!(d instanceof DirDesc) || d.preopen === undefined) throw new FsError(E.BADF);
-    m.check(out, SIZE.PRESTAT);
+    m.check(out, SIZE.PRESTAT, 4);
     m.dv().setUint32(out, PREOPENTYPE_DIR, true);
     m.setU32(out + 4, Buffer.byteLength(d.preopen));
   });
@@ -250,41 +260,38 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
     if (!(d instanceof DirDesc) || d.preopen === undefined) throw new FsError(E.NOTDIR);
     const name = Buffer.from(d.preopen, 'utf8');
     if (len < name.length) throw new FsError(E.NAMETOOLONG);
-    m.slice(buf, name.length).set(name);
+    m.write(buf, name);
   });
+  // The iovec array is read first, then the descriptor looked up, then the buffers checked (wasmtime's order).
+  const opened = (fd: number): void => void proc.fds.get(fd);
   def('fd_read', (fd: number, iovs: number, n: number, out: number) => {
-    m.check(out, 4);
-    const bufs = m.iovecs(iovs, n);
-    m.setU32(out, proc.read(fd, bufs));
+    const specs = m.iovecArray(iovs, n);
+    opened(fd);
+    m.setU32(out, proc.read(fd, m.buffers(specs)));
   });
   def('fd_pread', (fd: number, iovs: number, n: number, offset: bigint, out: number) => {
-    m.check(out, 4);
-    const bufs = m.iovecs(iovs, n);
+    const specs = m.iovecArray(iovs, n);
+    opened(fd);
+    const bufs = m.buffers(specs);
     if (offset > BigInt(Number.MAX_SAFE_INTEGER)) throw new FsError(E.INVAL);
     m.setU32(out, proc.read(fd, bufs, Number(offset)));
   });
   def('fd_write', (fd: number, iovs: number, n: number, out: number) => {
-    m.check(out, 4);
-    m.setU32(out, proc.write(fd, m.gather(iovs, n)));
+    const specs = m.iovecArray(iovs, n);
+    opened(fd);
+    m.setU32(out, proc.write(fd, m.gather(specs)));
   });
   def('fd_pwrite', (fd: number, iovs: number, n: number, offset: bigint, out: number) => {
-    m.check(out, 4);
+    const specs = m.iovecArray(iovs, n);
+    opened(fd);
     if (offset > BigInt(Number.MAX_SAFE_INTEGER)) throw new FsError(E.INVAL);
-    m.setU32(out, proc.write(fd, m.gather(iovs, n), Number(offset)));
+    m.setU32(out, proc.write(fd, m.gather(specs), Number(offset)));
   });
-  def('fd_seek', (fd: number, offset: bigint, whence: number, out: number) => {
-    m.check(out, 8);
-    m.setU64(out, proc.seek(fd, BigInt.asIntN(64, offset), whence));
-  });
-  def('fd_tell', (fd: number, out: number) => {
-    m.check(out, 8);
-    m.setU64(out, proc.seek(fd, 0n, 1));
-  });
+  def('fd_seek', (fd: number, offset: bigint, whence: number, out: number) => m.setU64(out, proc.seek(fd, BigInt.asIntN(64, offset), whence)));
+  def('fd_tell', (fd: number, out: number) => m.setU64(out, proc.seek(fd, 0n, 1)));
   def('fd_readdir', (fd: number, buf: number, len: number, cookie: bigint, out: number) => {
     const d = proc.fds.get(fd);
     if (!(d instanceof DirDesc)) throw new FsError(E.BADF);
-    m.check(buf, len);
-    m.check(out, 4);
     const self = d.dir.stat();
     if (cookie > BigInt(Number.MAX_SAFE_INTEGER)) cookie = BigInt(Number.MAX_SAFE_INTEGER);
     const entries = [
@@ -292,10 +299,10 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
       { name: '..', filetype: 3, ino: self.ino },
       ...d.dir.list(),
     ];
-    const bytes = m.u8();
-    const v = m.dv();
+    // The listing is made first, then written (only what there is to write: an empty buffer is never touched).
+    const listing = new Uint8Array(Math.min(len, 1 << 20));
     let o = 0;
-    for (let i = Number(cookie); i < entries.length && o < len; i++) {
+    for (let i = Number(cookie); i < entries.length && o < listing.length; i++) {
       const e = entries[i];
       const name = Buffer.from(e.name, 'utf8');
       const head = new Uint8Array(SIZE.DIRENT);
@@ -307,50 +314,56 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
       const whole = new Uint8Array(SIZE.DIRENT + name.length);
       whole.set(head);
       whole.set(name, SIZE.DIRENT);
-      const n = Math.min(whole.length, len - o);
-      bytes.set(whole.subarray(0, n), buf + o);
+      const n = Math.min(whole.length, listing.length - o);
+      listing.set(whole.subarray(0, n), o);
       o += n;
     }
-    v.setUint32(out, o, true);
+    m.write(buf, listing.subarray(0, o));
+    m.setU32(out, o);
   });
 
   // ---- paths ----
-  def('path_create_directory', (fd: number, p: number, l: number) => proc.mkdir(fd, m.string(p, l)));
-  def('path_remove_directory', (fd: number, p: number, l: number) => proc.rmdir(fd, m.string(p, l)));
-  def('path_unlink_file', (fd: number, p: number, l: number) => proc.unlink(fd, m.string(p, l)));
-  def('path_filestat_get', (fd: number, flags: number, p: number, l: number, out: number) => {
-    m.check(out, SIZE.FILESTAT);
-    m.writeStat(out, proc.pathStat(fd, flags, m.string(p, l)));
-  });
+  // The directory is checked before its path is read (wasmtime: get_dir_fd, then read_string), except by path_open.
+  const dirPath = (fd: number, p: number, l: number): string => {
+    proc.dir(fd);
+    return m.string(p, l);
+  };
+  def('path_create_directory', (fd: number, p: number, l: number) => proc.mkdir(fd, dirPath(fd, p, l)));
+  def('path_remove_directory', (fd: number, p: number, l: number) => proc.rmdir(fd, dirPath(fd, p, l)));
+  def('path_unlink_file', (fd: number, p: number, l: number) => proc.unlink(fd, dirPath(fd, p, l)));
+  def('path_filestat_get', (fd: number, flags: number, p: number, l: number, out: number) => m.writeStat(out, proc.pathStat(fd, flags, dirPath(fd, p, l))));
   def('path_filestat_set_times', (fd: number, flags: number, p: number, l: number, a: bigint, mt: bigint, fl: number) =>
-    proc.pathSetTimes(fd, flags, m.string(p, l), a, mt, fl),
+    proc.pathSetTimes(fd, flags, dirPath(fd, p, l), a, mt, fl),
   );
-  def('path_link', (ofd: number, oflags: number, op: number, ol: number, nfd: number, np: number, nl: number) =>
-    proc.link(ofd, oflags, m.string(op, ol), nfd, m.string(np, nl)),
-  );
+  def('path_link', (ofd: number, oflags: number, op: number, ol: number, nfd: number, np: number, nl: number) => {
+    proc.dir(ofd);
+    proc.dir(nfd);
+    proc.link(ofd, oflags, m.string(op, ol), nfd, m.string(np, nl));
+  });
   def('path_open', (dirfd: number, dirflags: number, p: number, l: number, oflags: number, base: bigint, inh: bigint, fdflags: number, out: number) => {
-    m.check(out, 4);
     const fd = proc.pathOpen(dirfd, dirflags, m.string(p, l), oflags, BigInt.asUintN(64, base), BigInt.asUintN(64, inh), fdflags);
     m.setU32(out, fd);
   });
   def('path_readlink', (fd: number, p: number, l: number, buf: number, len: number, out: number) => {
-    m.check(out, 4);
-    const target = Buffer.from(proc.readlink(fd, m.string(p, l)), 'utf8');
+    const target = Buffer.from(proc.readlink(fd, dirPath(fd, p, l)), 'utf8');
     const n = Math.min(len, target.length);
-    m.slice(buf, n).set(target.subarray(0, n));
+    m.write(buf, target.subarray(0, n));
     m.setU32(out, n);
   });
-  def('path_rename', (ofd: number, op: number, ol: number, nfd: number, np: number, nl: number) =>
-    proc.rename(ofd, m.string(op, ol), nfd, m.string(np, nl)),
-  );
-  def('path_symlink', (op: number, ol: number, fd: number, np: number, nl: number) => proc.symlink(m.string(op, ol), fd, m.string(np, nl)));
+  def('path_rename', (ofd: number, op: number, ol: number, nfd: number, np: number, nl: number) => {
+    proc.dir(ofd);
+    proc.dir(nfd);
+    proc.rename(ofd, m.string(op, ol), nfd, m.string(np, nl));
+  });
+  def('path_symlink', (op: number, ol: number, fd: number, np: number, nl: number) => {
+    proc.dir(fd);
+    proc.symlink(m.string(op, ol), fd, m.string(np, nl));
+  });
 
   // ---- poll ----
   def('poll_oneoff', (inPtr: number, outPtr: number, n: number, neventsPtr: number) => {
     if (n === 0) throw new FsError(E.INVAL);
-    m.check(inPtr, n * SIZE.SUBSCRIPTION);
-    m.check(outPtr, n * SIZE.EVENT);
-    m.check(neventsPtr, 4);
+    m.check(inPtr, n * SIZE.SUBSCRIPTION, 8);
     const v = m.dv();
     interface Sub { userdata: bigint; type: number; clockId: number; timeout: bigint; flags: number; fd: number; deadline?: bigint }
     const subs: Sub[] = [];
@@ -439,26 +452,29 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
     const events = new Uint8Array(fileEvents.length * SIZE.EVENT + fromWorld.length);
     fileEvents.forEach((e, i) => events.set(e, i * SIZE.EVENT));
     events.set(fromWorld, fileEvents.length * SIZE.EVENT);
-    m.u8().set(events, outPtr);
+    // Written after the wait (wasmtime's order): a bad pointer for them traps then.
+    if (events.length > 0) m.check(outPtr, events.length, 8);
+    m.write(outPtr, events);
     m.setU32(neventsPtr, events.length / SIZE.EVENT);
   });
 
   // ---- sockets: those given to the program (run --tcp-listen) and the connections it accepts ----
-  def('sock_accept', (fd: number, flags: number, out: number) => {
-    m.check(out, 4);
-    m.setU32(out, proc.sockAccept(fd, flags));
-  });
+  // The descriptor first (a socket), then its buffers.
+  const socketFd = (fd: number): void => {
+    if (!(proc.fds.get(fd) instanceof SocketDesc)) throw new FsError(E.NOTSOCK);
+  };
+  def('sock_accept', (fd: number, flags: number, out: number) => m.setU32(out, proc.sockAccept(fd, flags)));
   def('sock_recv', (fd: number, iovs: number, n: number, flags: number, outLen: number, outFlags: number) => {
-    m.check(outLen, 4);
-    m.check(outFlags, 2);
+    socketFd(fd);
     if (flags !== 0) throw new FsError(E.NOTSUP); // RECV_PEEK and RECV_WAITALL are not supported
-    const { n: got } = proc.sockRecv(fd, m.iovecs(iovs, n));
+    const { n: got } = proc.sockRecv(fd, m.buffers(m.iovecArray(iovs, n)));
     m.setU32(outLen, got);
+    m.check(outFlags, 2, 2);
     m.dv().setUint16(outFlags, 0, true);
   });
   def('sock_send', (fd: number, iovs: number, n: number, flags: number, out: number) => {
-    m.check(out, 4);
-    m.setU32(out, proc.sockSend(fd, m.gather(iovs, n), flags));
+    socketFd(fd);
+    m.setU32(out, proc.sockSend(fd, m.gather(m.iovecArray(iovs, n)), flags));
   });
   def('sock_shutdown', (fd: number, how: number) => proc.sockShutdown(fd, how));
 
