@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { JournalError, LogFileJournal, entryLine, entryText, readAll } from '../journal';
 import { ConfigurationProvider, registerCommands } from './commands';
 import { JOURNAL_EDITOR, JournalEditorProvider } from './journal-editor';
-import { startLanguageClient } from './language-client';
+import { disposeTemporary, startLanguageClient } from './language-client';
 import { MEMORY_SCHEME, MemoryFileSystem, memoryUri } from './memory-fs';
 import { DEBUG_TYPE, TIMELINE_VIEW, TimelineView } from './timeline-view';
 
@@ -154,4 +154,6 @@ export function activate(context: vscode.ExtensionContext): void {
   void timeline.refresh();
 }
 
-export function deactivate(): void {}
+export function deactivate(): void {
+  disposeTemporary();
+}

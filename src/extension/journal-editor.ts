@@ -134,15 +134,23 @@ async function hostFolders(program: string, mounts: string[], folder: vscode.Wor
   return dirs;
 }
 
-/** A session on the journal, restored at a snapshot of one of its runs (the module found by its hash, or asked for). */
-export async function debugFrom(journal: string, restoreAt: number, run: number): Promise<void> {
+/**
+ * A session on the journal, restored at a snapshot of one of its runs (the module found by its hash, or asked for);
+ * the session started (undefined: none, the user cancelled or it failed to start).
+ */
+export async function debugFrom(journal: string, restoreAt: number, run: number): Promise<vscode.DebugSession | undefined> {
   const program = await programFor(journal, run);
-  if (!program) return;
-  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(journal));
+  if (!program) return undefined;
+  // A journal outside the workspace (a JSON form's Restore here imports into a temporary folder): the program's.
+  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(journal)) ?? vscode.workspace.getWorkspaceFolder(vscode.Uri.file(program));
   const { mounts, fsMode, runs } = runMounts(journal, run);
   const dirs = await hostFolders(program, mounts, folder);
-  if (!dirs) return;
-  await vscode.debug.startDebugging(folder, {
+  if (!dirs) return undefined;
+  let started: vscode.DebugSession | undefined;
+  const watch = vscode.debug.onDidStartDebugSession((s) => {
+    if (s.type === DEBUG_TYPE && s.configuration.restoreFrom === journal) started ??= s;
+  });
+  const ok = await vscode.debug.startDebugging(folder, {
     type: DEBUG_TYPE,
     request: 'launch',
     name: `${path.basename(journal)} from ${runs > 1 ? `run ${run}, ` : ''}snapshot ${restoreAt}`,
@@ -155,4 +163,6 @@ export async function debugFrom(journal: string, restoreAt: number, run: number)
     fsMode: fsMode === 'memory' ? 'memory' : 'overlay',
     cwd: folder?.uri.fsPath ?? path.dirname(journal),
   });
+  watch.dispose();
+  return ok ? started : undefined;
 }

@@ -17,6 +17,14 @@ import { debugFrom } from './journal-editor';
 export const JSON_LANGUAGE = 'wasm-journal-json';
 
 let client: LanguageClient | undefined;
+/** Folders of journals imported for "Restore here" sessions still running: removed when the extension stops. */
+const temporary = new Set<() => void>();
+
+/** Removes what the language client's commands left (called when the extension stops). */
+export function disposeTemporary(): void {
+  for (const remove of temporary) remove();
+  temporary.clear();
+}
 
 /** The binary journal beside a JSON form: `x.journal.json` → `x.journal`, `x.json` → `x.journal`. */
 export function binaryNameFor(json: string): string {
@@ -98,8 +106,18 @@ export function startLanguageClient(context: vscode.ExtensionContext): void {
     if (!doc) return;
     // The session needs a binary journal: the document as it is now, imported into a file of its own.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasm-journal-json-'));
+    const removeDir = (): void => fs.rmSync(dir, { recursive: true, force: true });
     const r = await importTo(doc, path.join(dir, path.basename(binaryNameFor(doc.uri.fsPath))));
-    if (r) await debugFrom(r.target, inRun, run);
+    const session = r ? await debugFrom(r.target, inRun, run) : undefined;
+    if (!session) return removeDir();
+    // The session reads the imported journal while it lasts; it goes with the session (or with the extension).
+    temporary.add(removeDir);
+    const ended = vscode.debug.onDidTerminateDebugSession((s) => {
+      if (s.id !== session.id) return;
+      ended.dispose();
+      temporary.delete(removeDir);
+      removeDir();
+    });
   });
 
   reg(DIFF_LENS, async (uri: string, from: number, to: number) => {

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Frame, FrameLocator, Page } from 'playwright-core';
 import { chromiumPath, launch, outputDir, ROOT } from '../helpers/browser';
@@ -226,6 +227,32 @@ test('VS Code (code-server): F5, stop, timeline, travel to a snapshot, Step Back
     await page.locator('.monaco-editor .codelens-decoration a:has-text("Diff with previous snapshot")').first().click({ timeout: 60_000 });
     await waitText(page.locator('.monaco-editor .view-lines').first(), /Memory from snapshot 0 to snapshot 1: \d+ bytes changed in \d+ ranges?/, 60_000);
     await shot('journal-json-diff');
+    // The mistake mended (on disk: the open document follows), Restore here: a session on the document as imported
+    // into a journal of its own, in a temporary folder that goes when the session ends.
+    const imported = (): string[] => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('wasm-journal-json-'));
+    const importedBefore = new Set(imported());
+    fs.writeFileSync(jsonFile, fs.readFileSync(jsonFile, 'utf8').replace('"tty_sett_v1"', '"tty_set_v1"'));
+    await page.locator('.tab:has-text("notes.journal.json")').first().click();
+    await page.keyboard.press('Control+Shift+O');
+    await quick.waitFor();
+    await quick.fill('@Snapshot 0');
+    await page.locator('.quick-input-list .monaco-list-row:has-text("Snapshot 0")').first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.monaco-editor .codelens-decoration a:has-text("Restore here")').first().click({ timeout: 60_000 });
+    let folder: string | undefined;
+    for (let i = 0; i < 120 && !folder; i++) {
+      folder = imported().find((f) => !importedBefore.has(f));
+      if (!folder) await page.waitForTimeout(500);
+    }
+    assert.ok(folder, 'Restore here imported the document into a temporary journal');
+    // A third session (the program's folders from its launch configuration, not asked for), at the snapshot.
+    await waitText(page.locator('.debug-call-stack'), /notes\.journal from snapshot 0[^]*notes\.journal from snapshot 0/i, 60_000);
+    await shot('restore-here');
+    // That session (the last in the Call Stack) focused, then stopped from the toolbar.
+    await page.locator('.debug-call-stack .monaco-list-row:has-text("notes.journal from snapshot 0")').last().click();
+    await page.locator('.debug-toolbar .action-item a[aria-label^="Stop"]').first().click();
+    for (let i = 0; i < 60 && fs.existsSync(path.join(os.tmpdir(), folder)); i++) await page.waitForTimeout(500);
+    assert.ok(!fs.existsSync(path.join(os.tmpdir(), folder)), 'the imported journal went with its session');
 
     // Instrument Module for Snapshots: the example's module (chosen in the open dialog), every WASI call, beside it.
     const module = path.join(workspace, 'guests', 'notes.wasm');
