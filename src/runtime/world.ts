@@ -538,6 +538,11 @@ export class ReplayWorld implements World {
       this.src.take('TerminalWriteFailedV1', 'a failed terminal write');
       return false;
     }
+    // Printed only when the recording holds this write next: where it ends (a journal cut inside the write by a
+    // crash) or holds something else, the check of the write's own entry says so, and nothing is printed that the
+    // recording does not hold.
+    const next = this.src.peek('FileDescriptorWriteV1');
+    if (!next || next.fd !== fd) return true;
     return write();
   }
 

@@ -14,10 +14,12 @@ import { functionNames } from '../../src/runtime/snapshot/wasm-binary';
 import { tempDir } from '../helpers/tmp';
 import { GUESTS } from '../helpers/guest';
 import { RecordScanner } from '../../src/journal/scanner';
+import { kindByTag } from '../../src/journal/codec';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const CALLS = path.join(ROOT, 'bench', 'guests', 'calls.wasm');
 const HELLO = path.join(GUESTS, 'hello.wasm');
+const STEPS_WASM = path.join(GUESTS, 'steps.wasm');
 
 async function recorded(s: RecordingSession, opts: Parameters<RecordingSession['launch']>[0]): Promise<Stop> {
   await s.launch(opts);
@@ -251,6 +253,41 @@ test('session: a run that went on from a snapshot of the run before it opens fro
     assert.equal(s.output.map((c) => c.text).join(''), 'hello later\n');
     await s.travel(0);
     assert.equal(s.info(0)?.call, 'fd_write', 'its first call is the greeting (it resumed inside the read)');
+  } finally {
+    await s.terminate();
+  }
+});
+
+test('session: a recording cut inside its last write (a crash) opens post-mortem without that write\'s output', async () => {
+  const dir = tempDir('wj-cut-');
+  const good = path.join(dir, 'good.journal');
+  const s0 = new RecordingSession();
+  const full: string[] = [];
+  s0.on('output', (c) => full.push(c.text));
+  try {
+    assert.equal((await recorded(s0, { program: STEPS_WASM, journal: good, stdin: 'ada\n' })).reason, 'exit');
+  } finally {
+    await s0.terminate();
+  }
+  // The records, and the last write to stdout among them: the journal is cut in its middle.
+  const bytes = fs.readFileSync(good);
+  const fd = fs.openSync(good, 'r');
+  const scanner = new RecordScanner(fd, bytes.length, { name: good });
+  const writes: { offset: number; size: number }[] = [];
+  for (let r = scanner.next(); r; r = scanner.next()) if (kindByTag(r.kind)?.name === 'FileDescriptorWriteV1') writes.push({ offset: r.offset, size: r.size });
+  fs.closeSync(fd);
+  const last = writes.at(-1)!;
+  const cut = path.join(dir, 'cut.journal');
+  fs.writeFileSync(cut, bytes.subarray(0, last.offset + Math.floor(last.size / 2)));
+  const s = new RecordingSession();
+  const seen: string[] = [];
+  s.on('output', (c) => seen.push(c.text));
+  try {
+    await s.attach({ journal: cut, program: STEPS_WASM });
+    const text = full.join('');
+    assert.match(text, /hello ada\n$/);
+    // Everything the program wrote before its last write (the one the cut leaves half), and not that one.
+    assert.equal(seen.join(''), text.slice(0, -'hello ada\n'.length));
   } finally {
     await s.terminate();
   }
