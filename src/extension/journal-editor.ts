@@ -1,6 +1,7 @@
 // Journal files in a read-only custom editor: the entries as text (one line per entry, as `wasm-journal inspect`
-// prints them, decoded as they are shown: a journal of any size opens once its records are indexed), an outline of runs and snapshots, "Debug from here" on a snapshot of the last run (a session restored
-// at it), and following the file as it grows (a journal being written). The journal is only read, never written.
+// prints them, decoded as they are shown: a journal of any size opens once its records are indexed), an outline of
+// runs and snapshots, "Debug from here" on a snapshot of any run (a session restored at it), and following the file
+// as it grows (a journal being written). The journal is only read, never written.
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
