@@ -55,25 +55,46 @@ async function instrumentation(): Promise<{ rows: string[]; tool: string }> {
   return { rows, tool };
 }
 
-async function overhead(): Promise<{ base: number; ours: number }> {
-  const file = path.join(root, 'bench', 'guests', 'cpu.wasm');
+/** A stdin that holds `text`, then its end. */
+function stdinOf(text: string): { ready(): boolean; read(max: number): Uint8Array } {
+  let left: Uint8Array = Buffer.from(text);
+  return {
+    ready: () => true,
+    read: (max) => {
+      const out = left.subarray(0, max);
+      left = left.subarray(out.length);
+      return out;
+    },
+  };
+}
+
+/**
+ * A guest of bench/guests run by node:wasi on the original module, then instrumented and journaled with the default
+ * triggers (in memory): the medians of ROUNDS rounds after a warm-up, in ms. `input`: its standard input.
+ */
+async function againstNodeWasi(name: string, args: string[], input?: string): Promise<{ base: number; ours: number }> {
+  const file = path.join(root, 'bench', 'guests', `${name}.wasm`);
   const m = await loadModule(fs.readFileSync(file), file);
-  const args = quick ? ['10'] : [];
+  const inputFile = path.join(tmp, `${name}.in`);
+  if (input !== undefined) fs.writeFileSync(inputFile, input);
   const base: number[] = [];
   const ours: number[] = [];
   for (let i = 0; i <= ROUNDS; i++) {
     let t = process.hrtime.bigint();
-    const wasi = new WASI({ version: 'preview1', args: ['cpu', ...args], env: {}, stdout: devNull, returnOnExit: true });
+    const stdin = input === undefined ? undefined : fs.openSync(inputFile, 'r');
+    const wasi = new WASI({ version: 'preview1', args: [name, ...args], env: {}, stdin, stdout: devNull, returnOnExit: true });
     wasi.start(new WebAssembly.Instance(m.module, wasi.getImportObject() as WebAssembly.Imports) as unknown as object);
+    if (stdin !== undefined) fs.closeSync(stdin);
     const b = Number(process.hrtime.bigint() - t) / 1e6;
-    const jf = path.join(tmp, 'cpu.journal');
+    const jf = path.join(tmp, `${name}.journal`);
     fs.rmSync(jf, { force: true });
     t = process.hrtime.bigint();
     const j = LogFileJournal.openAppend(jf);
     const sink = sinkFor(j);
+    const live = new LiveWorld([name, ...args], [], 'memory', [], 0, [], undefined, input === undefined ? {} : { stdin: stdinOf(input) });
     await runProgram({
       module: m,
-      world: new RecordingWorld(new LiveWorld(['cpu', ...args], [], 'memory', []), (e) => sink.write(e)),
+      world: new RecordingWorld(live, (e) => sink.write(e)),
       sink,
       terminal: new CapturedTerminal(),
       snapshots: { triggers: DEFAULT_TRIGGERS },
@@ -88,58 +109,15 @@ async function overhead(): Promise<{ base: number; ours: number }> {
   return { base: median(base), ours: median(ours) };
 }
 
-/** A stdin that holds `text`, then its end. */
-function stdinOf(text: string): { ready(): boolean; read(max: number): Uint8Array } {
-  let left: Uint8Array = Buffer.from(text);
-  return {
-    ready: () => true,
-    read: (max) => {
-      const out = left.subarray(0, max);
-      left = left.subarray(out.length);
-      return out;
-    },
-  };
+/** The CPU-bound guest (bench/guests/cpu.c). */
+function overhead(): Promise<{ base: number; ours: number }> {
+  return againstNodeWasi('cpu', quick ? ['10'] : []);
 }
 
-/** bench/guests/cpuloop.c as built and through wasm-opt -O2, instrumented and journaled, against node:wasi. */
+/** bench/guests/cpuloop.c as built and through wasm-opt -O2. */
 async function loopOverhead(): Promise<{ name: string; base: number; ours: number }[]> {
-  const input = quick ? '5\n' : '30\n';
-  const inputFile = path.join(tmp, 'cpuloop.in');
-  fs.writeFileSync(inputFile, input);
   const out: { name: string; base: number; ours: number }[] = [];
-  for (const name of ['cpuloop', 'cpuloop-opt']) {
-    const file = path.join(root, 'bench', 'guests', `${name}.wasm`);
-    const m = await loadModule(fs.readFileSync(file), file);
-    const base: number[] = [];
-    const ours: number[] = [];
-    for (let i = 0; i <= ROUNDS; i++) {
-      let t = process.hrtime.bigint();
-      const stdin = fs.openSync(inputFile, 'r');
-      const wasi = new WASI({ version: 'preview1', args: [name], env: {}, stdin, stdout: devNull, returnOnExit: true });
-      wasi.start(new WebAssembly.Instance(m.module, wasi.getImportObject() as WebAssembly.Imports) as unknown as object);
-      fs.closeSync(stdin);
-      const b = Number(process.hrtime.bigint() - t) / 1e6;
-      const jf = path.join(tmp, `${name}.journal`);
-      fs.rmSync(jf, { force: true });
-      t = process.hrtime.bigint();
-      const j = LogFileJournal.openAppend(jf);
-      const sink = sinkFor(j);
-      await runProgram({
-        module: m,
-        world: new RecordingWorld(new LiveWorld([name], [], 'memory', [], 0, [], undefined, { stdin: stdinOf(input) }), (e) => sink.write(e)),
-        sink,
-        terminal: new CapturedTerminal(),
-        snapshots: { triggers: DEFAULT_TRIGGERS },
-      });
-      j.close();
-      const o = Number(process.hrtime.bigint() - t) / 1e6;
-      if (i > 0) {
-        base.push(b);
-        ours.push(o);
-      }
-    }
-    out.push({ name, base: median(base), ours: median(ours) });
-  }
+  for (const name of ['cpuloop', 'cpuloop-opt']) out.push({ name, ...(await againstNodeWasi(name, [], quick ? '5\n' : '30\n')) });
   return out;
 }
 
