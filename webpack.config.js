@@ -18,6 +18,7 @@ const nodeConfig = {
     'stdin-worker': './src/runtime/stdin-worker.ts',
     'run-worker': './src/runtime/host/run-worker.ts',
     'instrument-worker': './src/runtime/snapshot/instrument-worker.ts',
+    'instrument-now-worker': './src/runtime/snapshot/instrument-now-worker.ts',
     'guest-worker': './src/runtime/session/guest-worker.ts',
   },
   // Keep the real __dirname: the socket worker is found next to the bundle.

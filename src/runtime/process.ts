@@ -34,7 +34,7 @@ export interface EntrySink {
   write(e: JournalEntry): unknown;
 }
 
-function copyBytes(e: JournalEntry): JournalEntry {
+export function copyBytes(e: JournalEntry): JournalEntry {
   const o: Record<string, unknown> = { ...e };
   for (const [k, v] of Object.entries(o)) if (v instanceof Uint8Array) o[k] = new Uint8Array(v);
   return o as unknown as JournalEntry;

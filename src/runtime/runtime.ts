@@ -18,14 +18,16 @@ import { MemFsContext, memoryRoot, overlayRoot } from './vfs/mem-fs';
 import { hostRoot } from './vfs/host-nodes';
 import { WASI_MODULE, wasiImports, type WasiHooks } from './wasi';
 import { StdioDesc } from './descriptors';
-import { cacheDir, instrument, legacyInstrumented } from './snapshot/instrument';
+import { cacheDir, instrument, isInstrumented, legacyInstrumented } from './snapshot/instrument';
+import { loadStackSet, wasmFrames } from './snapshot/adaptive';
+import { AdaptiveRun, SwitchPending } from './adaptive-run';
 import { AsyncifyState, findResumePoint, Snapshotter, StopAfterSnapshot, type InstrumentedModule } from './snapshot/snapshotter';
 import type { IndexedResume } from './snapshot/indexed-resume';
 import { ALL_SNAPSHOT_IMPORTS, snapshotImports, TriggerState, type SnapshotOptions } from './snapshot/triggers';
 import type { SnapshotTriggerName } from '../journal/wasi-types';
 import { FsError } from './vfs/types';
 import { errnoName } from './wasi-defs';
-import { ReplayWorld, type InputSource, type StartInfo, type World } from './world';
+import { RecordingWorld, ReplayWorld, type InputSource, type StartInfo, type World } from './world';
 import type { EntryKind } from '../journal/entries';
 
 /** Collects the guest's output (tests, the debugger). */
@@ -74,7 +76,7 @@ export class InstanceSlot {
 type Forwarded = (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown, g?: unknown, h?: unknown, i?: unknown) => unknown;
 
 /** Imports that call the slot's current ones (fixed arity: the hot calls stay cheap). */
-function forwarders(slot: InstanceSlot, imports: Record<string, Record<string, WebAssembly.ImportValue>>): Record<string, Record<string, Forwarded>> {
+export function forwarders(slot: InstanceSlot, imports: Record<string, Record<string, WebAssembly.ImportValue>>): Record<string, Record<string, Forwarded>> {
   const out: Record<string, Record<string, Forwarded>> = {};
   for (const [mod, fns] of Object.entries(imports)) {
     out[mod] = {};
@@ -123,6 +125,12 @@ export interface RunOptions {
    * against its memory instead of being complete on their own.
    */
   snapshotsAddToResumed?: boolean;
+  /**
+   * How snapshots get their call stacks: `adaptive` (the default; WASM_JOURNAL_INSTRUMENT=static changes it)
+   * instruments only the functions seen on call stacks at snapshot points (snapshot/adaptive.ts); `static`
+   * instruments every function that can reach a snapshot import, before the program starts.
+   */
+  instrumentation?: 'adaptive' | 'static';
   /** Called once the instance exists, with its memory, exports and code (a debugger reads them while paused). */
   onInstance?: (memory: WebAssembly.Memory, exports: WebAssembly.Exports, proc: Process, code: Uint8Array) => void;
 }
@@ -223,7 +231,7 @@ export function startProcess(
 }
 
 /** Starts a process (world, sandbox, restore) and runs the module's _start, taking and resuming snapshots. */
-async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink, printRestoredStdio: boolean): Promise<RunResult> {
+async function execute(opts: RunOptions, runSink: EntrySink, restoreSink: EntrySink, printRestoredStdio: boolean): Promise<RunResult> {
   const { module, world } = opts;
   const snapOpts = opts.snapshots;
   // A snapshot to resume from (with its thread stack) needs the instrumented module, as taking snapshots does.
@@ -244,7 +252,32 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
     : snapOpts && !snapOpts.noAsyncify && !snapOpts.policy
       ? snapshotImports(snapOpts.triggers)
       : ALL_SNAPSHOT_IMPORTS;
-  if (wantAsyncify && resume && !want) {
+  // Adaptive instrumentation (snapshot/adaptive.ts) for a run that takes snapshots from its start, on its own
+  // triggers; a debugger's runs (their policy can snapshot at any call) and resumed runs instrument statically.
+  const moduleHex = Buffer.from(module.hash).toString('hex');
+  const stackSet =
+    wantAsyncify && snapOpts && !snapOpts.policy && world instanceof RecordingWorld && !resume && !(opts.restore && opts.restore.length > 0) && !opts.slot && !opts.points &&
+    (opts.instrumentation ?? (process.env.WASM_JOURNAL_INSTRUMENT === 'static' ? 'static' : 'adaptive')) === 'adaptive' && !isInstrumented(module.module)
+      ? (loadStackSet(moduleHex) ?? { functions: [] })
+      : undefined;
+  let adaptive: AdaptiveRun | undefined;
+  if (stackSet && stackSet.static === undefined) {
+    adaptive = new AdaptiveRun(module, moduleHex, stackSet.functions, [...unwindImports], opts.progress);
+    if (stackSet.functions.length > 0) {
+      const r = await instrument(module.bytes, moduleHex, module.module, { progress: opts.progress, functions: stackSet.functions, imports: unwindImports }).catch((e: unknown) => {
+        if (!(e instanceof RuntimeError) || e.code !== 'cannot-instrument') throw e;
+        return undefined;
+      });
+      if (r) {
+        instrumented = { hash: r.hash, tool: r.tool, imports: [...unwindImports], functions: stackSet.functions };
+        runnable = r.bytes === module.bytes ? module.module : await WebAssembly.compile(r.bytes);
+        instrumentedBytes = r.bytes;
+      } else adaptive.functions.clear();
+    }
+  }
+  if (adaptive) {
+    // instrumented as chosen above, or not yet (the module as built runs until its first snapshot point)
+  } else if (wantAsyncify && resume && !want) {
     // A snapshot from before snapshots named their instrumented module: only that recipe's cached module fits it.
     const legacy = legacyInstrumented(Buffer.from(module.hash).toString('hex'));
     if (!legacy) {
@@ -262,6 +295,8 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
       progress: opts.progress,
       want: want?.hash,
       imports: unwindImports,
+      // A snapshot taken with an adaptively instrumented module: the same functions again.
+      functions: want?.functions,
     }).catch((e: unknown) => {
       // Snapshots to take (nothing to resume): without instrumentation they hold memory and files, not the stack.
       if (!(e instanceof RuntimeError) || e.code !== 'cannot-instrument' || resume) throw e;
@@ -278,13 +313,15 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
             'in which the saved call stack means nothing. Resume where that instrumentation is (or copy it into the cache), or with the same tool (WASM_JOURNAL_WASM_OPT=npm or the path of that wasm-opt).',
         );
       }
-      instrumented = { hash: r.hash, tool: r.tool, imports: [...unwindImports] };
+      instrumented = { hash: r.hash, tool: r.tool, imports: [...unwindImports], ...(want?.functions ? { functions: want.functions } : {}) };
       const compiled = opts.slot?.compiled.get(r.hash);
       runnable = compiled ?? (r.bytes === module.bytes ? module.module : await WebAssembly.compile(r.bytes));
       opts.slot?.compiled.set(r.hash, runnable);
       instrumentedBytes = r.bytes;
     }
   }
+  // An adaptive run keeps a copy of its entries, to re-execute them in a newly instrumented module.
+  const sink = adaptive ? adaptive.sink(runSink, world as RecordingWorld) : runSink;
   // Whatever happens (a trap, a divergence, a failing journal), host handles, the stdin probe and the socket worker
   // are released at the end.
   const started: { proc?: Process } = {};
@@ -304,9 +341,24 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   const triggers = snapOpts ? new TriggerState(snapOpts, wantAsyncify ? unwindImports : ALL_SNAPSHOT_IMPORTS) : undefined;
   const isStdin = (fd: number): boolean => proc.fds.has(fd) && proc.fds.get(fd) instanceof StdioDesc && fd === 0;
   const trySnapshot = (name: string, first: unknown): boolean => {
-    const s = snap.s;
     const t = triggers?.check(name, first, isStdin);
-    if (!t || !s) return false;
+    if (!t) return false;
+    if (adaptive) {
+      const frames = wasmFrames();
+      if (!adaptive.covers(frames)) {
+        const had = adaptive.off;
+        // Throws SwitchPending when the module is instrumented for these frames: the run re-executes in it.
+        adaptive.off ??= adaptive.switchAt(name, t, frames);
+        if (snap.s?.withStacks) {
+          opts.progress?.(`no ${t} snapshot at ${name}: its call stack holds functions the module was not instrumented for (${adaptive.off}); the program goes on`);
+          return false;
+        }
+        // The module as built runs, and cannot be instrumented: snapshots without the call stack, as the static way.
+        if (had === undefined) opts.progress?.(`cannot instrument ${module.path} for snapshots with call stacks (${adaptive.off}); snapshots hold memory and files but no call stack, and a restore from them restarts main`);
+      }
+    }
+    const s = snap.s;
+    if (!s) return false;
     if (s.withStacks) {
       const cannot = s.beginSnapshot(t);
       if (cannot === undefined) return true;
@@ -339,6 +391,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
         return false;
       }
       if (points) points.point(name, pointArgs(first, a1, a2, a3, a4), false);
+      if (adaptive) adaptive.calls++;
       return trySnapshot(name, first);
     },
     interrupted: (name) => trySnapshot(name, undefined),
@@ -382,8 +435,9 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   const mem = instance.exports.memory;
   if (!(mem instanceof WebAssembly.Memory)) throw new RuntimeError('no-entry', `${module.path}: exports no memory named "memory"`);
   guestMemory.memory = mem;
-  const memory = mem;
-  if (wantAsyncify) snap.s = new Snapshotter(instance.exports, memory, proc, sink, true, instrumented, instrumentedBytes);
+  let memory = mem;
+  if (wantAsyncify && (!adaptive || instrumented)) snap.s = new Snapshotter(instance.exports, memory, proc, sink, true, instrumented, instrumentedBytes);
+  // (an adaptive run of the module as built: snapshots without stacks only if it cannot be instrumented)
   else if (snapOpts) snap.s = new Snapshotter(instance.exports, memory, proc, sink, false);
   if (points && snap.s) snap.s.pointOf = () => points.current();
   opts.onInstance?.(memory, instance.exports, proc, instrumentedBytes ?? module.bytes);
@@ -397,10 +451,25 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   // workers raise it for themselves; a library never changes it for its host).
   try {
     for (;;) {
-      (instance.exports._start as () => void)();
-      const s = snap.s;
-      if (!s || s.state !== AsyncifyState.Unwinding) break;
-      const t = s.completeSnapshot();
+      let t: SnapshotTriggerName;
+      try {
+        (instance.exports._start as () => void)();
+        const s = snap.s;
+        if (!s || s.state !== AsyncifyState.Unwinding) break;
+        t = s.completeSnapshot();
+      } catch (e) {
+        if (!(e instanceof SwitchPending)) throw e;
+        // Adaptive instrumentation: the run re-executes in the newly instrumented module and takes the snapshot there.
+        const next = adaptive!.resume(e, { proc, sink, imports });
+        adaptive!.earlierSnapshots += snap.s?.count ?? 0;
+        instance = next.instance;
+        memory = next.memory;
+        guestMemory.memory = memory;
+        snap.s = next.snapshotter;
+        opts.onInstance?.(memory, instance.exports, proc, e.code);
+        t = e.trigger;
+      }
+      const s = snap.s!;
       if (snapOpts?.stopAfterSnapshot || triggers?.after === 'exit') {
         // Ctrl+C with a snapshot trigger: the run ends as Ctrl+C ends it, resumable from the journal.
         if (triggers?.after === 'exit') exitCode = 130;
@@ -436,7 +505,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
     sink.write({ kind: 'ProcessExitV1', exit_code: trap !== undefined ? null : exitCodeFromNumber(exitCode) });
   }
   return {
-    exitCode, trap, restore, memoryHash: hash, start, snapshots: snap.s?.count ?? 0, stoppedAfter, replayEnded,
+    exitCode, trap, restore, memoryHash: hash, start, snapshots: (snap.s?.count ?? 0) + (adaptive?.earlierSnapshots ?? 0), stoppedAfter, replayEnded,
     resumedFrom,
   };
   } finally {

@@ -361,10 +361,18 @@ const CLOCK_NAMES = ['Realtime', 'Monotonic', 'ProcessCputimeId', 'ThreadCputime
 
 /** The live world, with every answer written as an entry (to a sink that copies what it keeps: sinkFor). */
 export class RecordingWorld implements World {
+  /** Also given every entry recorded (an adaptive run keeps them to re-execute: adaptive-run.ts). */
+  tap: ((e: JournalEntry) => void) | undefined;
+
   constructor(
     private readonly live: World,
-    private readonly record: (e: JournalEntry) => void,
+    private readonly out: (e: JournalEntry) => void,
   ) {}
+
+  private record(e: JournalEntry): void {
+    this.out(e);
+    this.tap?.(e);
+  }
 
   start(): StartInfo {
     const s = this.live.start();

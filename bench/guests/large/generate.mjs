@@ -206,15 +206,18 @@ void register_fn(StepFn f) { fn_registry().push_back(f); }
 // reaches the output, which stays deterministic.
 static volatile long long last_trace_ns;
 
-// Now and then it looks for a command on stdin (fd_read through stdio), as a service polls for input; run with
-// stdin at its end (</dev/null) the output does not change.
+// At its first trace event and now and then after it looks for a command on stdin (fd_read through stdio), as a
+// service polls for input (so a first-stdin snapshot is taken deep in virtual calls); run with stdin at its end
+// (</dev/null) the output does not change.
 static volatile int commands_seen;
+static bool commands_polled;
 
 void trace(const char* who, int x) {
   ++g.io_events;
   struct timespec ts;
   if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0) last_trace_ns = (long long)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-  if ((g.io_events & 4095u) == 0) {
+  if (!commands_polled || (g.io_events & 4095u) == 0) {
+    commands_polled = true;
     char line[64];
     if (fgets(line, sizeof line, stdin)) commands_seen = commands_seen + 1;
   }

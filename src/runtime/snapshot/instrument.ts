@@ -19,8 +19,8 @@ import { Worker } from 'node:worker_threads';
 import { RuntimeError } from '../errors';
 import { ASYNCIFY_OPTIMIZE_LEVEL, onlyList, type RecipeInput, type RecipeOutput } from './recipe';
 import { ALL_SNAPSHOT_IMPORTS } from './triggers';
-import { exportMutableGlobals, functionCount, functionNames, renameFunctions, WasmShapeError } from './wasm-binary';
-import { bodySizes, joinInstrumented } from './wasm-join';
+import { exportMutableGlobals, functionCount, functionNames, readShape, renameFunctions, WasmShapeError } from './wasm-binary';
+import { bodySizes, joinInstrumented, joinOriginal, stubBodies } from './wasm-join';
 
 /** Names our instrumentation gives the mutable globals it exports. */
 export const GLOBAL_EXPORT_PREFIX = '__wj_global_';
@@ -86,6 +86,11 @@ export interface InstrumentOptions {
   want?: string;
   /** The imports snapshots are taken at, which must be able to unwind (default: all of them; snapshotImports). */
   imports?: readonly string[];
+  /**
+   * Instrument exactly these functions (indices among all the module's functions, imports first): those seen on
+   * call stacks at snapshot points (adaptive.ts), instead of all that can reach a snapshot import.
+   */
+  functions?: readonly number[];
   /**
    * Threads npm binaryen may share a large module among (default: the machine's cores, up to 8, as memory allows;
    * modules under 256 KiB use one). The result is the same for any number.
@@ -157,6 +162,11 @@ function chooseTool(want: InstrumentOptions['tool']): Tool {
   return { id: `npm${version}`, label: `binaryen ${version} (npm)` };
 }
 
+/** What instrument() would instrument with (InstrumentOptions.tool `auto`): "wasm-opt 108 (native)", say. */
+export function toolLabel(): string {
+  return chooseTool(undefined).label;
+}
+
 /** Plain names for the passes: `wj$<index>`, mapped back to the real ones afterwards. */
 const PASS_NAME = /^wj\$(\d+)$/;
 
@@ -177,7 +187,9 @@ export async function instrument(bytes: Uint8Array, hash: string, module: WebAss
   const level = opts.optimizeLevel ?? ASYNCIFY_OPTIMIZE_LEVEL;
   const selective = opts.selective ?? true;
   const imports = [...(opts.imports ?? ALL_SNAPSHOT_IMPORTS)];
-  const variant = sha256(Buffer.from(`${tool.id} O${level} ${selective ? 'selective' : 'all'} ${imports.join(',')}`)).slice(0, 12);
+  const chosen = opts.functions ? [...new Set(opts.functions)].sort((a, b) => a - b) : undefined;
+  const which = chosen ? `functions ${chosen.join(',')}` : selective ? 'selective' : 'all';
+  const variant = sha256(Buffer.from(`${tool.id} O${level} ${which} ${imports.join(',')}`)).slice(0, 12);
   const cached = path.join(cacheDir(), `${hash}.${variant}.wasm`);
   if (!opts.noCache) {
     try {
@@ -196,16 +208,30 @@ export async function instrument(bytes: Uint8Array, hash: string, module: WebAss
   prepared = renameFunctions(prepared, count, (i) => `wj$${i}`);
   // Which functions can reach a snapshot import; undefined: the module cannot be analysed, asyncify chooses.
   const tAnalyse = Date.now();
-  const sel = selective ? onlyList(prepared, imports) : undefined;
+  const sel = chosen ? chosenList(chosen, count, readShape(prepared).importedFuncs.length) : selective ? onlyList(prepared, imports) : undefined;
   const analyse = Date.now() - tAnalyse;
-  const threads = tool.native ? 1 : npmThreads(prepared, sel?.names, opts.threads);
+  // Chosen functions: the others' bodies are left out of the pass (stubBodies) and put back after it (joinOriginal),
+  // so a few functions of a large module cost seconds, not minutes, and every other function stays as built.
+  const keep = chosen ? new Set(chosen) : undefined;
+  const passInput = keep ? stubBodies(prepared, (f) => keep.has(f)) : prepared;
+  const threads = tool.native ? 1 : npmThreads(passInput, sel?.names, opts.threads);
   const on = threads > 1 ? ` on ${threads} threads` : '';
   opts.progress?.(`instrumenting the module for snapshots (${(bytes.length / 1e6).toFixed(1)} MB, with ${tool.label}${on}; cached afterwards)...`);
   const ticker = setInterval(() => opts.progress?.(`still instrumenting (${Math.round((Date.now() - t0) / 1000)} s)...`), 15_000);
   let out: RecipeOutput;
   try {
-    const input: RecipeInput = { bytes: prepared, optimizeLevel: level, imports, only: sel?.names };
+    const input: RecipeInput = { bytes: passInput, optimizeLevel: level, imports, only: sel?.names };
     out = tool.native ? await runNative(tool.native, input) : await runNpm(input, threads);
+    if (keep) {
+      const t = Date.now();
+      try {
+        out = { ...out, bytes: joinOriginal(out.bytes, prepared, (f) => keep.has(f)) };
+      } catch (e) {
+        if (e instanceof WasmShapeError) throw new RuntimeError('cannot-instrument', `the instrumented functions cannot be joined with the module: ${e.message}`);
+        throw e;
+      }
+      out.phases.emit += Date.now() - t;
+    }
   } catch (e) {
     // binaryen's messages name the functions as the passes saw them (wj$N): the real names back.
     if (e instanceof RuntimeError) throw new RuntimeError(e.code, e.message.replace(/wj\$(\d+)/g, (m, i: string) => realNames.get(Number(i)) ?? m));
@@ -266,6 +292,14 @@ function findCached(hash: string, want: string): Uint8Array | undefined {
     }
   }
   return undefined;
+}
+
+/** The only-list of the chosen functions (their pass names), leaving out imports and indices the module lacks. */
+function chosenList(chosen: readonly number[], count: number, imported: number): { names: string[] } {
+  const names = chosen.filter((f) => Number.isInteger(f) && f >= imported && f < count).map((f) => `wj$${f}`);
+  // An empty list would mean "no list" to asyncify (every function instrumented).
+  if (names.length === 0) throw new RuntimeError('cannot-instrument', 'none of the functions chosen for instrumentation is defined in the module');
+  return { names };
 }
 
 /** Modules smaller than this are instrumented on one thread (starting more costs more than it saves). */

@@ -15,6 +15,7 @@ import type { EntrySink, Process } from '../process';
 import { FileDesc } from '../descriptors';
 import { GLOBAL_EXPORT_PREFIX } from './instrument';
 import { RuntimeError } from '../errors';
+import { wasmFrames } from './adaptive';
 import { frameBounds, WasmShapeError } from './wasm-binary';
 
 export const BLOCK = 512;
@@ -22,7 +23,6 @@ const CHUNK = 64 * 1024;
 const MAX_REGION = 4 << 20;
 const MAX_BUFFER = 1 << 20;
 /** A frame of the program in V8's stack trace: `name (wasm://wasm/<id>:wasm-function[<index>]:<offset>)`. */
-const WASM_FRAME = /wasm-function\[(\d+)\]/;
 /** Changed blocks this close (in blocks of unchanged memory between them) are written as one region. */
 const GAP_BLOCKS = 8;
 
@@ -55,6 +55,8 @@ export interface InstrumentedModule {
   hash: string;
   tool?: string;
   imports?: string[];
+  /** The functions instrumented, when they were chosen from call stacks (adaptive.ts): a restore elsewhere makes it again. */
+  functions?: number[];
 }
 
 /** A snapshot to resume from: frames, globals, memory. */
@@ -196,24 +198,10 @@ export class Snapshotter {
     }
     if (!this.frameBounds) return undefined;
     const bounds = this.frameBounds;
-    const limit = Error.stackTraceLimit;
-    const prepare = Error.prepareStackTrace;
-    let frames = 0;
+    const on = wasmFrames();
     let bytes = 8;
-    try {
-      Error.stackTraceLimit = Infinity;
-      Error.prepareStackTrace = (_e, sites) => sites;
-      const sites = (new Error().stack as unknown as NodeJS.CallSite[]) ?? [];
-      for (const site of sites) {
-        const m = WASM_FRAME.exec(String(site));
-        if (!m) continue;
-        frames++;
-        bytes += bounds[Number(m[1])] ?? MAX_BUFFER;
-      }
-    } finally {
-      Error.stackTraceLimit = limit;
-      Error.prepareStackTrace = prepare;
-    }
+    for (const f of on) bytes += bounds[f] ?? MAX_BUFFER;
+    const frames = on.length;
     return { bytes, frames };
   }
 

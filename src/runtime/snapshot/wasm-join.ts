@@ -148,10 +148,59 @@ export function bodySizes(bytes: Uint8Array): number[] {
  */
 export function joinInstrumented(parts: Uint8Array[], owner: (func: number) => number): Uint8Array {
   const ps = parts.map(readPart);
+  for (const p of ps.slice(1)) checkSame(ps[0], p);
+  return join(ps, owner);
+}
+
+/**
+ * A module in which only the functions `keep` says are kept have bodies; every other body is `unreachable` (and
+ * loses its local and label names). Given to asyncify with those functions listed, it costs the pass (and the
+ * reading and writing around it) only what they cost; joinOriginal then puts the other bodies back.
+ */
+export function stubBodies(bytes: Uint8Array, keep: (func: number) => boolean): Uint8Array {
+  const p = readPart(bytes);
+  const nImported = p.shape.importedFuncs.length;
+  const stub = Buffer.from([3, 0, 0x00, 0x0b]); // size 3: no locals, unreachable, end
+  const out: Uint8Array[] = [bytes.subarray(0, 8)];
+  p.shape.sections.forEach((s, i) => {
+    if (s.id === 10) {
+      out.push(section(10, vector(p.bodies.map((b, d) => (keep(nImported + d) ? Buffer.concat([Buffer.from(encodeU32(b.end - b.start)), p.bytes.subarray(b.start, b.end)]) : stub)))));
+    } else if (s.id === 0 && customName(p, i) === NAME) {
+      out.push(names(p, s.start, s.end, p.shape.funcTypes.length, (f) => (f < nImported || keep(f) ? p : undefined), (t) => t, [p]));
+    } else out.push(bytes.subarray(s.headerStart, s.end));
+  });
+  return new Uint8Array(Buffer.concat(out));
+}
+
+/**
+ * The module instrumented from stubBodies' output joined with the module it came from: the instrumented bodies of
+ * the functions `instrumented` says were listed (and of those the pass added), every other body (with its local and
+ * label names) as it is in `original`. Each function keeps its index and signature (checked); the pass adds its
+ * functions and globals after the module's own, so the original bodies' indices still mean the same.
+ */
+export function joinOriginal(instrumentedBytes: Uint8Array, originalBytes: Uint8Array, instrumented: (func: number) => boolean): Uint8Array {
+  const part = readPart(instrumentedBytes);
+  const original = readPart(originalBytes);
+  const a = part.shape;
+  const b = original.shape;
+  if (a.importedFuncs.length !== b.importedFuncs.length) throw new WasmShapeError('the instrumented module imports other functions');
+  if (a.funcTypes.length < b.funcTypes.length) throw new WasmShapeError('the instrumented module has fewer functions');
+  for (let f = 0; f < b.funcTypes.length; f++) {
+    if (a.typeKeys[a.funcTypes[f]] !== b.typeKeys[b.funcTypes[f]]) throw new WasmShapeError(`function ${f} changed its signature in the pass`);
+  }
+  const globals = (p: Part): number => {
+    const s = p.shape.sections.find((x) => x.id === 6);
+    return s ? new Reader(p.bytes, s.start, s.end).u32() : 0;
+  };
+  if (globals(part) < globals(original) || a.importedGlobals !== b.importedGlobals) throw new WasmShapeError('the instrumented module has fewer globals');
+  const nOriginal = b.funcTypes.length;
+  return join([part, original], (f) => (f >= nOriginal || instrumented(f) ? 0 : 1));
+}
+
+function join(ps: Part[], owner: (func: number) => number): Uint8Array {
   const base = ps[0];
   // Tags (exceptions) name types too, in a section this join does not rewrite.
   if (base.shape.sections.some((s) => s.id === 13)) throw new WasmShapeError('the module has tags (exception handling)');
-  for (const p of ps.slice(1)) checkSame(base, p);
   const shape = base.shape;
   const nImported = shape.importedFuncs.length;
   const total = shape.funcTypes.length;
@@ -238,7 +287,7 @@ function imports(p: Part, start: number, end: number, map: (t: number) => number
  * The name section: function names as in the first part, local and label names of each function from its owner,
  * type names mapped to the new type indices, the rest as it was; subsections in their order.
  */
-function names(base: Part, start: number, end: number, total: number, ownerOf: (f: number) => Part, mapType: (t: number) => number | undefined, all: Part[]): Buffer {
+function names(base: Part, start: number, end: number, total: number, ownerOf: (f: number) => Part | undefined, mapType: (t: number) => number | undefined, all: Part[]): Buffer {
   const r = new Reader(base.bytes, start, end);
   r.name();
   const subs = new Map<number, Uint8Array>();
@@ -266,7 +315,7 @@ function names(base: Part, start: number, end: number, total: number, ownerOf: (
     if (!all.some((p) => p.perFunctionNames.has(id))) continue;
     const entries: Uint8Array[] = [];
     for (let f = 0; f < total; f++) {
-      const raw = ownerOf(f).perFunctionNames.get(id)?.get(f);
+      const raw = ownerOf(f)?.perFunctionNames.get(id)?.get(f);
       if (raw) entries.push(Buffer.concat([Buffer.from(encodeU32(f)), raw]));
     }
     subs.set(id, section(id, vector(entries)));

@@ -1,0 +1,189 @@
+// A run whose module is instrumented adaptively (snapshot/adaptive.ts explains the scheme): what it keeps to
+// re-execute (the run's entries so far), how it counts host calls, and the switch into a newly instrumented module
+// at a snapshot point whose call stack the running one cannot unwind.
+
+import type { JournalEntry } from '../journal/entries';
+import type { LogRecord } from '../journal/journal';
+import type { SnapshotTriggerName } from '../journal/wasi-types';
+import { ProcExit, RuntimeError } from './errors';
+import type { LoadedModule } from './module';
+import { copyBytes, type EntrySink, type Process, type Terminal } from './process';
+import { InstanceSlot, forwarders, PASSIVE, ReplayCursor, startProcess } from './runtime';
+import { growStackSet, instrumentNow } from './snapshot/adaptive';
+import { toolLabel } from './snapshot/instrument';
+import { AsyncifyState, Snapshotter, type InstrumentedModule } from './snapshot/snapshotter';
+import { WASI_MODULE, wasiImports, type WasiHooks } from './wasi';
+import { ReplayWorld, type RecordingWorld } from './world';
+
+/** What a run keeps to re-execute at most (the data of its entries): past it, it stops keeping, and cannot switch. */
+const KEEP_BYTES = 512 * 1024 * 1024;
+
+type Imports = Record<string, Record<string, WebAssembly.ImportValue>>;
+
+/**
+ * Thrown through the old instance's frames once the module is instrumented for the stack a snapshot point met: the
+ * run re-executes in it (AdaptiveRun.resume) from the top of the thread's stack, where the re-execution has all of
+ * it (a deep recursion needs as much again).
+ */
+export class SwitchPending extends Error {
+  constructor(
+    readonly compiled: WebAssembly.Module,
+    readonly code: Uint8Array,
+    readonly info: InstrumentedModule,
+    readonly call: string,
+    readonly trigger: SnapshotTriggerName,
+  ) {
+    super('the run goes on in the newly instrumented module');
+  }
+}
+
+export class AdaptiveRun {
+  /** The functions the running module has instrumented (empty: the module as built runs). */
+  functions: Set<number>;
+  /** Host calls made so far (the re-execution stops at the same count). */
+  calls = 0;
+  /** Snapshots taken by instances the run left. */
+  earlierSnapshots = 0;
+  private readonly kept: LogRecord[] = [];
+  private keptBytes = 0;
+  private full = false;
+
+  constructor(
+    private readonly module: LoadedModule,
+    /** SHA-256 (hex) of the module as built. */
+    readonly hash: string,
+    functions: readonly number[],
+    private readonly imports: string[],
+    private readonly progress: ((message: string) => void) | undefined,
+  ) {
+    this.functions = new Set(functions);
+  }
+
+  /**
+   * The run's sink, keeping a copy of each entry the program's calls make (not the snapshots'), with those its
+   * world records (the inputs) in their order.
+   */
+  sink(inner: EntrySink, world: RecordingWorld): EntrySink {
+    world.tap = (e) => this.keep(e);
+    return {
+      write: (e: JournalEntry) => {
+        const r = inner.write(e);
+        this.keep(e);
+        return r;
+      },
+    };
+  }
+
+  private keep(e: JournalEntry): void {
+    if (this.full || PASSIVE.has(e.kind)) return;
+    const c = copyBytes(e);
+    for (const v of Object.values(c)) if (v instanceof Uint8Array) this.keptBytes += v.length;
+    this.kept.push({ entry: c, index: this.kept.length, offset: 0, size: 0 });
+    if (this.keptBytes > KEEP_BYTES) {
+      this.full = true;
+      this.kept.length = 0;
+    }
+  }
+
+  /** True when every frame on the stack (wasmFrames) is instrumented in the running module. */
+  covers(frames: readonly number[]): boolean {
+    if (this.functions.size === 0) return false;
+    for (const f of frames) if (!this.functions.has(f)) return false;
+    return true;
+  }
+
+  /** Set (to why) once the run cannot switch modules any more: uncovered snapshot points are then skipped. */
+  off: string | undefined;
+
+  /**
+   * At a snapshot point (host call number `this.calls`, `call`) whose stack `frames` the running module cannot
+   * unwind: instruments the grown set and throws SwitchPending. Returns why not when it cannot (the program goes on
+   * where it was, without this snapshot, and the next runs of the module use the static analysis).
+   */
+  switchAt(call: string, trigger: SnapshotTriggerName, frames: readonly number[]): string {
+    if (this.full) return `the run's inputs passed the ${KEEP_BYTES >> 20} MiB kept to re-execute it in a newly instrumented module`;
+    const grown = growStackSet(this.hash, [...this.functions, ...frames]);
+    const t0 = Date.now();
+    this.progress?.(`instrumenting the module for snapshots: the ${grown.length} functions seen on its call stacks (${(this.module.bytes.length / 1e6).toFixed(1)} MB, with ${toolLabel()}; cached afterwards)...`);
+    let pending: SwitchPending;
+    try {
+      const r = instrumentNow({ bytes: this.module.bytes, hash: this.hash, module: this.module.module, functions: grown, imports: this.imports }, this.progress);
+      const info: InstrumentedModule = { hash: r.hash, tool: r.tool, imports: [...this.imports], functions: grown };
+      pending = new SwitchPending(new WebAssembly.Module(r.bytes), r.bytes, info, call, trigger);
+    } catch (e) {
+      if (!(e instanceof RuntimeError) && !(e instanceof WebAssembly.CompileError)) throw e;
+      growStackSet(this.hash, [], e.message);
+      return `${e.message} (after ${Date.now() - t0} ms; the next runs instrument the module as a whole)`;
+    }
+    this.functions = new Set(grown);
+    throw pending;
+  }
+
+  /**
+   * Re-executes the run in the module `p` names, up to the call it was thrown at, and takes the snapshot there: the
+   * run goes on in the instance returned. A re-execution that does not reach that call the same way is an error
+   * (the journal holds the run up to that call; the next runs use the static analysis).
+   */
+  resume(p: SwitchPending, live: { proc: Process; sink: EntrySink; imports: Imports }): { instance: WebAssembly.Instance; memory: WebAssembly.Memory; snapshotter: Snapshotter } {
+    try {
+      return this.reexecute(p.compiled, p.code, p.info, p.call, p.trigger, live);
+    } catch (e) {
+      if (!(e instanceof RuntimeError)) throw e;
+      growStackSet(this.hash, [], e.message);
+      throw new RuntimeError(
+        'divergence',
+        `re-executing the run in the module instrumented for its snapshot at call ${this.calls} (${p.call}) failed: ${e.message}. ` +
+          'The journal holds the run up to that call; the next runs of this module instrument it as a whole (WASM_JOURNAL_INSTRUMENT=static does it now)',
+      );
+    }
+  }
+
+  /** Runs the module from its start, answered from the run's entries, up to this call; unwinds there. */
+  private reexecute(
+    compiled: WebAssembly.Module,
+    code: Uint8Array,
+    info: InstrumentedModule,
+    name: string,
+    trigger: SnapshotTriggerName,
+    live: { proc: Process; sink: EntrySink; imports: Imports },
+  ): { instance: WebAssembly.Instance; memory: WebAssembly.Memory; snapshotter: Snapshotter } {
+    const cursor = new ReplayCursor(this.kept, false);
+    const silent: Terminal = { write: () => true };
+    const { proc, start } = startProcess({ module: this.module, world: new ReplayWorld(cursor), terminal: silent }, cursor);
+    const target = this.calls;
+    const held: { memory?: WebAssembly.Memory; snapshotter?: Snapshotter; reached: boolean } = { reached: false };
+    let count = 0;
+    const hooks: WasiHooks = {
+      beforeCall: (call) => {
+        if (++count < target) return false;
+        if (count > target || call !== name) throw new RuntimeError('divergence', `the re-execution's call ${count} is ${call}, the run's was ${name}`);
+        cursor.finish();
+        held.reached = true;
+        const cannot = held.snapshotter!.beginSnapshot(trigger);
+        if (cannot !== undefined) throw new RuntimeError('cannot-instrument', cannot);
+        return true;
+      },
+      interrupted: () => false,
+    };
+    const { proc_snapshot: procSnapshot, ...preview1 } = wasiImports(proc, () => held.memory!, start.args, start.env, hooks);
+    const imports: Imports = { [WASI_MODULE]: preview1, wasix_32v1: { proc_snapshot: procSnapshot } };
+    const slot = new InstanceSlot();
+    slot.targets = imports;
+    const instance = new WebAssembly.Instance(compiled, forwarders(slot, live.imports) as WebAssembly.Imports);
+    const memory = instance.exports.memory as WebAssembly.Memory;
+    held.memory = memory;
+    held.snapshotter = new Snapshotter(instance.exports, memory, live.proc, live.sink, true, info, code);
+    try {
+      (instance.exports._start as () => void)();
+    } catch (e) {
+      if (e instanceof ProcExit) throw new RuntimeError('divergence', `the re-execution exited (${e.exitCode}) before call ${target}`);
+      if (e instanceof RuntimeError && e.code !== 'trap') throw e;
+      throw new RuntimeError('divergence', `the re-execution stopped before call ${target}: ${(e as Error).message}`);
+    }
+    if (!held.reached || held.snapshotter.state !== AsyncifyState.Unwinding) throw new RuntimeError('divergence', `the re-execution returned before call ${target}`);
+    held.snapshotter.completeSnapshot();
+    // From here on the instance's calls are the run's.
+    slot.targets = live.imports;
+    return { instance, memory, snapshotter: held.snapshotter };
+  }
+}
