@@ -17,6 +17,12 @@ import { ReplayWorld, type RecordingWorld } from './world';
 
 /** What a run keeps to re-execute at most (the data of its entries): past it, it stops keeping, and cannot switch. */
 const KEEP_BYTES = 512 * 1024 * 1024;
+/**
+ * Re-executions a run makes with chosen functions at most (each re-runs everything so far: a run whose snapshots
+ * keep meeting new stacks, periodic ones say, would pay again and again); the next one instruments with the static
+ * recipe, which covers every stack, so it is the last. WASM_JOURNAL_ADAPTIVE_SWITCHES changes it.
+ */
+const MAX_SWITCHES = Math.max(0, Number(process.env.WASM_JOURNAL_ADAPTIVE_SWITCHES ?? 3) || 0);
 
 type Imports = Record<string, Record<string, WebAssembly.ImportValue>>;
 
@@ -85,8 +91,14 @@ export class AdaptiveRun {
     }
   }
 
+  /** Switches made so far in this run. */
+  private switches = 0;
+  /** The running module was instrumented by the static recipe (after MAX_SWITCHES): every stack is covered. */
+  private whole = false;
+
   /** True when every frame on the stack (wasmFrames) is instrumented in the running module. */
   covers(frames: readonly number[]): boolean {
+    if (this.whole) return true;
     if (this.functions.size === 0) return false;
     for (const f of frames) if (!this.functions.has(f)) return false;
     return true;
@@ -104,11 +116,18 @@ export class AdaptiveRun {
     if (this.full) return `the run's inputs passed the ${KEEP_BYTES >> 20} MiB kept to re-execute it in a newly instrumented module`;
     const grown = growStackSet(this.hash, [...this.functions, ...frames]);
     const t0 = Date.now();
-    this.progress?.(`instrumenting the module for snapshots: the ${grown.length} functions seen on its call stacks (${(this.module.bytes.length / 1e6).toFixed(1)} MB, with ${toolLabel()}; cached afterwards)...`);
+    const whole = this.switches >= MAX_SWITCHES;
+    const size = `${(this.module.bytes.length / 1e6).toFixed(1)} MB, with ${toolLabel()}; cached afterwards`;
+    this.progress?.(
+      whole
+        ? `instrumenting the module for snapshots (${size}): as a whole, after ${this.switches} re-executions for new call stacks in this run...`
+        : `instrumenting the module for snapshots: the ${grown.length} functions seen on its call stacks (${size})...`,
+    );
     let pending: SwitchPending;
     try {
-      const r = instrumentNow({ bytes: this.module.bytes, hash: this.hash, module: this.module.module, functions: grown, imports: this.imports }, this.progress);
-      const info: InstrumentedModule = { hash: r.hash, tool: r.tool, imports: [...this.imports], functions: grown };
+      const functions = whole ? undefined : grown;
+      const r = instrumentNow({ bytes: this.module.bytes, hash: this.hash, module: this.module.module, functions, imports: this.imports }, this.progress);
+      const info: InstrumentedModule = { hash: r.hash, tool: r.tool, imports: [...this.imports], ...(functions ? { functions } : {}) };
       pending = new SwitchPending(new WebAssembly.Module(r.bytes), r.bytes, info, call, trigger);
     } catch (e) {
       if (!(e instanceof RuntimeError) && !(e instanceof WebAssembly.CompileError)) throw e;
@@ -116,6 +135,8 @@ export class AdaptiveRun {
       return `${e.message} (after ${Date.now() - t0} ms; the next runs instrument the module as a whole)`;
     }
     this.functions = new Set(grown);
+    this.whole = whole;
+    this.switches++;
     throw pending;
   }
 

@@ -164,3 +164,19 @@ test('instrumenting chosen functions: only their bodies change; every other func
   // Bodies that name a type index may differ only in that index (the join orders types canonically).
   assert.ok(same > (before.length - chosen.length) * 0.9, `${same} of ${before.length - chosen.length} unchanged`);
 });
+
+test('adaptive: a run that keeps meeting new stacks re-executes a bounded number of times, then instruments the module as a whole (every stack covered)', () => {
+  const env = { WASM_JOURNAL_CACHE: tempDir('wj-cache-'), WASM_JOURNAL_ADAPTIVE_SWITCHES: '1' };
+  const plain = cli(['run', DEEP, '25', '2'], INPUT, env);
+  const j = path.join(tempDir('wj-adapt-'), 'e.journal');
+  const r = cli(['run', DEEP, '25', '2', '--snapshot-on', 'non-deterministic-call,explicit', '--journal-writable', j], INPUT, env);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, plain.out);
+  assert.match(r.err, /the \d+ functions seen on its call stacks[^]*as a whole, after 1 re-executions/);
+  const sets = snapshotFunctions(j);
+  assert.ok(Array.isArray(sets[0]) && sets[sets.length - 1] === undefined, 'chosen functions first, then the static recipe');
+  assert.equal(cli(['replay', j, DEEP], '', env).code, 0);
+  const fromLast = cli(['run', DEEP, '25', '2', '--journal', j, '--at', String(sets.length - 1)], '', env);
+  assert.equal(fromLast.code, 0, fromLast.err);
+  assert.equal(fromLast.out, plain.out);
+});

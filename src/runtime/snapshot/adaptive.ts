@@ -91,7 +91,8 @@ export interface InstrumentNowRequest {
   /** SHA-256 (hex) of the module as built. */
   hash: string;
   module: WebAssembly.Module;
-  functions: number[];
+  /** The functions to instrument; undefined: the static recipe's (every function that can reach a snapshot import). */
+  functions: number[] | undefined;
   imports: string[];
 }
 
