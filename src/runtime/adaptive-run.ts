@@ -9,7 +9,7 @@ import { ProcExit, RuntimeError } from './errors';
 import type { LoadedModule } from './module';
 import { copyBytes, type EntrySink, type Process, type Terminal } from './process';
 import { InstanceSlot, forwarders, PASSIVE, ReplayCursor, startProcess } from './runtime';
-import { growStackSet, instrumentNow } from './snapshot/adaptive';
+import { growStackSet, Instrumenting, instrumentNow, wasmFrames } from './snapshot/adaptive';
 import { toolLabel } from './snapshot/instrument';
 import { AsyncifyState, Snapshotter, type InstrumentedModule } from './snapshot/snapshotter';
 import { WASI_MODULE, wasiImports, type WasiHooks } from './wasi';
@@ -61,6 +61,8 @@ export class AdaptiveRun {
     functions: readonly number[],
     private readonly imports: string[],
     private readonly progress: ((message: string) => void) | undefined,
+    /** The entries the run restored before main (their effects; the re-execution restores them the same way). */
+    private readonly restore: JournalEntry[] | undefined,
   ) {
     this.functions = new Set(functions);
   }
@@ -114,6 +116,8 @@ export class AdaptiveRun {
    */
   switchAt(call: string, trigger: SnapshotTriggerName, frames: readonly number[]): string {
     if (this.full) return `the run's inputs passed the ${KEEP_BYTES >> 20} MiB kept to re-execute it in a newly instrumented module`;
+    this.close();
+    this.deferred = undefined;
     const grown = growStackSet(this.hash, [...this.functions, ...frames]);
     const t0 = Date.now();
     const whole = this.switches >= MAX_SWITCHES;
@@ -138,6 +142,90 @@ export class AdaptiveRun {
     this.whole = whole;
     this.switches++;
     throw pending;
+  }
+
+  /** A snapshot waiting for its module (defer): instrumenting on a worker while the program goes on. */
+  private deferred: { job: Instrumenting; set: Set<number>; trigger: SnapshotTriggerName; whole: boolean; rounds: number } | undefined;
+
+  /**
+   * At a snapshot point whose stack the running module cannot unwind, when the run need not stop there: starts
+   * instrumenting for the grown set on a worker and lets the program go on; the snapshot is taken at the first
+   * later host call whose stack the new module covers (poll). One snapshot waits at a time: a trigger that fires
+   * meanwhile is taken with it.
+   */
+  defer(trigger: SnapshotTriggerName, frames: readonly number[], rounds = 0): void {
+    if (this.deferred || this.full) return;
+    const grown = growStackSet(this.hash, [...this.functions, ...frames]);
+    // A chase that does not end (every later call meets yet another stack) ends with the static recipe.
+    const whole = this.switches >= MAX_SWITCHES || rounds >= MAX_SWITCHES;
+    if (rounds === 0) {
+      this.progress?.(
+        `instrumenting the module for snapshots in the background: ${whole ? 'as a whole' : `the ${grown.length} functions seen on its call stacks`} ` +
+          `(${(this.module.bytes.length / 1e6).toFixed(1)} MB, with ${toolLabel()}; cached afterwards); the ${trigger} snapshot is taken at the first call after it is done`,
+      );
+    }
+    const job = new Instrumenting({ bytes: this.module.bytes, hash: this.hash, module: this.module.module, functions: whole ? undefined : grown, imports: this.imports });
+    this.deferred = { job, set: new Set(grown), trigger, whole, rounds };
+  }
+
+  /**
+   * At every host call while a snapshot waits (cheap until its module is there): once it is, and it covers this
+   * call's stack, throws SwitchPending (the snapshot is taken here); a stack it does not cover grows the set again.
+   */
+  poll(call: string): void {
+    const d = this.deferred;
+    if (!d || !d.job.ready) return;
+    this.deferred = undefined;
+    let r: ReturnType<Instrumenting['wait']>;
+    try {
+      r = d.job.wait();
+    } catch (e) {
+      if (!(e instanceof RuntimeError)) throw e;
+      growStackSet(this.hash, [], e.message);
+      this.off = e.message;
+      this.progress?.(`no ${d.trigger} snapshot: ${e.message} (the next runs instrument the module as a whole); the program goes on`);
+      return;
+    }
+    const frames = wasmFrames();
+    if (!d.whole && frames.some((f) => !d.set.has(f))) {
+      this.defer(d.trigger, [...d.set, ...frames], d.rounds + 1);
+      return;
+    }
+    const functions = d.whole ? undefined : [...d.set].sort((a, b) => a - b);
+    const info: InstrumentedModule = { hash: r.hash, tool: r.tool, imports: [...this.imports], ...(functions ? { functions } : {}) };
+    let compiled: WebAssembly.Module;
+    try {
+      compiled = new WebAssembly.Module(r.bytes);
+    } catch (e) {
+      this.off = (e as Error).message;
+      return;
+    }
+    this.functions = d.set;
+    this.whole = d.whole;
+    this.switches++;
+    throw new SwitchPending(compiled, r.bytes, info, call, d.trigger);
+  }
+
+  /** Drops a module still being made (the run ended). */
+  close(): void {
+    this.deferred?.job.close();
+  }
+
+  /**
+   * The run ended while a snapshot waited for its module: lets the instrumentation finish, so that it is cached
+   * and the next runs start with it (they take that snapshot), rather than making them instrument before they start.
+   */
+  finishWaiting(): void {
+    const d = this.deferred;
+    if (!d) return;
+    this.deferred = undefined;
+    this.progress?.(`the ${d.trigger} snapshot waited for the module to be instrumented for its call stack, and the program ended first; finishing the instrumentation for the next runs, which take it...`);
+    try {
+      d.job.wait(this.progress);
+    } catch (e) {
+      if (!(e instanceof RuntimeError)) throw e;
+      growStackSet(this.hash, [], e.message);
+    }
   }
 
   /**
@@ -170,7 +258,7 @@ export class AdaptiveRun {
   ): { instance: WebAssembly.Instance; memory: WebAssembly.Memory; snapshotter: Snapshotter } {
     const cursor = new ReplayCursor(this.kept, false);
     const silent: Terminal = { write: () => true };
-    const { proc, start } = startProcess({ module: this.module, world: new ReplayWorld(cursor), terminal: silent }, cursor);
+    const { proc, start } = startProcess({ module: this.module, world: new ReplayWorld(cursor), terminal: silent, restore: this.restore }, cursor);
     const target = this.calls;
     const held: { memory?: WebAssembly.Memory; snapshotter?: Snapshotter; reached: boolean } = { reached: false };
     let count = 0;

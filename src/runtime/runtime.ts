@@ -252,24 +252,26 @@ async function execute(opts: RunOptions, runSink: EntrySink, restoreSink: EntryS
     : snapOpts && !snapOpts.noAsyncify && !snapOpts.policy
       ? snapshotImports(snapOpts.triggers)
       : ALL_SNAPSHOT_IMPORTS;
-  // Adaptive instrumentation (snapshot/adaptive.ts) for a run that takes snapshots from its start, on its own
-  // triggers; a debugger's runs (their policy can snapshot at any call) and resumed runs instrument statically.
+  // Adaptive instrumentation (snapshot/adaptive.ts) for a run that takes snapshots from its start (after restoring a
+  // journal's effects, perhaps), on its own triggers; a debugger's runs (their policy can snapshot at any call) and
+  // resumed runs instrument statically.
   const moduleHex = Buffer.from(module.hash).toString('hex');
   const stackSet =
-    wantAsyncify && snapOpts && !snapOpts.policy && world instanceof RecordingWorld && !resume && !(opts.restore && opts.restore.length > 0) && !opts.slot && !opts.points &&
+    wantAsyncify && snapOpts && !snapOpts.policy && world instanceof RecordingWorld && !resume && !opts.slot && !opts.points &&
     (opts.instrumentation ?? (process.env.WASM_JOURNAL_INSTRUMENT === 'static' ? 'static' : 'adaptive')) === 'adaptive' && !isInstrumented(module.module)
       ? (loadStackSet(moduleHex) ?? { functions: [] })
       : undefined;
   let adaptive: AdaptiveRun | undefined;
   if (stackSet && stackSet.static === undefined) {
-    adaptive = new AdaptiveRun(module, moduleHex, stackSet.functions, [...unwindImports], opts.progress);
+    // Its modules can unwind at every call: a snapshot that waited for its module is taken at the next call covered.
+    adaptive = new AdaptiveRun(module, moduleHex, stackSet.functions, [...ALL_SNAPSHOT_IMPORTS], opts.progress, opts.restore);
     if (stackSet.functions.length > 0) {
-      const r = await instrument(module.bytes, moduleHex, module.module, { progress: opts.progress, functions: stackSet.functions, imports: unwindImports }).catch((e: unknown) => {
+      const r = await instrument(module.bytes, moduleHex, module.module, { progress: opts.progress, functions: stackSet.functions, imports: [...ALL_SNAPSHOT_IMPORTS] }).catch((e: unknown) => {
         if (!(e instanceof RuntimeError) || e.code !== 'cannot-instrument') throw e;
         return undefined;
       });
       if (r) {
-        instrumented = { hash: r.hash, tool: r.tool, imports: [...unwindImports], functions: stackSet.functions };
+        instrumented = { hash: r.hash, tool: r.tool, imports: [...ALL_SNAPSHOT_IMPORTS], functions: stackSet.functions };
         runnable = r.bytes === module.bytes ? module.module : await WebAssembly.compile(r.bytes);
         instrumentedBytes = r.bytes;
       } else adaptive.functions.clear();
@@ -338,7 +340,7 @@ async function execute(opts: RunOptions, runSink: EntrySink, restoreSink: EntryS
 
   const guestMemory: { memory?: WebAssembly.Memory } = {};
   const snap: { s?: Snapshotter } = {};
-  const triggers = snapOpts ? new TriggerState(snapOpts, wantAsyncify ? unwindImports : ALL_SNAPSHOT_IMPORTS) : undefined;
+  const triggers = snapOpts ? new TriggerState(snapOpts, wantAsyncify && !adaptive ? unwindImports : ALL_SNAPSHOT_IMPORTS) : undefined;
   const isStdin = (fd: number): boolean => proc.fds.has(fd) && proc.fds.get(fd) instanceof StdioDesc && fd === 0;
   const trySnapshot = (name: string, first: unknown): boolean => {
     const t = triggers?.check(name, first, isStdin);
@@ -347,6 +349,11 @@ async function execute(opts: RunOptions, runSink: EntrySink, restoreSink: EntryS
       const frames = wasmFrames();
       if (!adaptive.covers(frames)) {
         const had = adaptive.off;
+        if (had === undefined && !snapOpts?.stopAfterSnapshot && triggers!.after === 'continue' && process.env.WASM_JOURNAL_ADAPTIVE !== 'wait') {
+          // The program goes on while the module is instrumented for these frames; the snapshot is taken later.
+          adaptive.defer(t, frames);
+          return false;
+        }
         // Throws SwitchPending when the module is instrumented for these frames: the run re-executes in it.
         adaptive.off ??= adaptive.switchAt(name, t, frames);
         if (snap.s?.withStacks) {
@@ -391,7 +398,11 @@ async function execute(opts: RunOptions, runSink: EntrySink, restoreSink: EntryS
         return false;
       }
       if (points) points.point(name, pointArgs(first, a1, a2, a3, a4), false);
-      if (adaptive) adaptive.calls++;
+      if (adaptive) {
+        adaptive.calls++;
+        // Throws SwitchPending when a snapshot that waited for its module can be taken here.
+        adaptive.poll(name);
+      }
       return trySnapshot(name, first);
     },
     interrupted: (name) => trySnapshot(name, undefined),
@@ -509,6 +520,8 @@ async function execute(opts: RunOptions, runSink: EntrySink, restoreSink: EntryS
     resumedFrom,
   };
   } finally {
+    adaptive?.finishWaiting();
+    adaptive?.close();
     started.proc?.fds.closeAll();
     world.close();
   }

@@ -39,9 +39,9 @@ function snapshotFunctions(journal: string): (number[] | undefined)[] {
 
 const moduleHash = (file: string): string => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
-test('adaptive: the module as built runs first; each new stack at a snapshot point is instrumented and re-executed to; every snapshot resumes; the next run starts from the cached set', () => {
+test('adaptive, waiting (WASM_JOURNAL_ADAPTIVE=wait): the module as built runs first; each new stack at a snapshot point is instrumented and re-executed to, the snapshot taken where its trigger fired; every snapshot resumes; the next run starts from the cached set', () => {
   const cache = tempDir('wj-cache-');
-  const env = { WASM_JOURNAL_CACHE: cache };
+  const env = { WASM_JOURNAL_CACHE: cache, WASM_JOURNAL_ADAPTIVE: 'wait' };
   const plain = cli(['run', DEEP, '40', '2'], INPUT, env);
   assert.equal(plain.code, 0, plain.err);
   const dir = tempDir('wj-adapt-');
@@ -166,7 +166,7 @@ test('instrumenting chosen functions: only their bodies change; every other func
 });
 
 test('adaptive: a run that keeps meeting new stacks re-executes a bounded number of times, then instruments the module as a whole (every stack covered)', () => {
-  const env = { WASM_JOURNAL_CACHE: tempDir('wj-cache-'), WASM_JOURNAL_ADAPTIVE_SWITCHES: '1' };
+  const env = { WASM_JOURNAL_CACHE: tempDir('wj-cache-'), WASM_JOURNAL_ADAPTIVE_SWITCHES: '1', WASM_JOURNAL_ADAPTIVE: 'wait' };
   const plain = cli(['run', DEEP, '25', '2'], INPUT, env);
   const j = path.join(tempDir('wj-adapt-'), 'e.journal');
   const r = cli(['run', DEEP, '25', '2', '--snapshot-on', 'non-deterministic-call,explicit', '--journal-writable', j], INPUT, env);
@@ -179,4 +179,32 @@ test('adaptive: a run that keeps meeting new stacks re-executes a bounded number
   const fromLast = cli(['run', DEEP, '25', '2', '--journal', j, '--at', String(sets.length - 1)], '', env);
   assert.equal(fromLast.code, 0, fromLast.err);
   assert.equal(fromLast.out, plain.out);
+});
+
+test('adaptive, deferred (the default for a run that goes on): the program goes on while the module is instrumented; the snapshot is taken at a later covered call, or, when the program ends first, by the next runs where its trigger fires', () => {
+  const cache = tempDir('wj-cache-');
+  const env = { WASM_JOURNAL_CACHE: cache };
+  const plain = cli(['run', DEEP, '40', '2'], INPUT, env);
+  const dir = tempDir('wj-adapt-');
+  const j = path.join(dir, 'f.journal');
+  const first = cli(['run', DEEP, '40', '2', '--snapshot-on', 'first-stdin', '--journal-writable', j], INPUT, env);
+  assert.equal(first.code, 0, first.err);
+  assert.equal(first.out, plain.out);
+  assert.match(first.err, /instrumenting the module for snapshots in the background: the \d+ functions seen on its call stacks/);
+  const taken = snapshotFunctions(j);
+  if (taken.length === 0) assert.match(first.err, /the program ended first; finishing the instrumentation for the next runs/);
+  else assert.ok(taken.every((s) => Array.isArray(s)));
+  assert.equal(cli(['replay', j, DEEP], '', env).code, 0, 'the journal is the run\'s, whole');
+  // The next run has the module: the snapshot where the trigger fires, nothing instrumented or re-executed.
+  const j2 = path.join(dir, 'g.journal');
+  const second = cli(['run', DEEP, '40', '2', '--snapshot-on', 'first-stdin', '--journal-writable', j2], INPUT, env);
+  assert.equal(second.code, 0, second.err);
+  assert.equal(second.out, plain.out);
+  assert.doesNotMatch(second.err, /instrumenting/);
+  // first-stdin, and the program's explicit request (always on).
+  assert.equal(snapshotFunctions(j2).length, 2);
+  assert.ok(snapshotFunctions(j2).every((s) => Array.isArray(s)));
+  const resumed = cli(['run', DEEP, '40', '2', '--journal', j2, '--at', '0'], INPUT, env);
+  assert.equal(resumed.code, 0, resumed.err);
+  assert.equal(resumed.out, plain.out);
 });

@@ -131,7 +131,15 @@ for (const tool of NATIVE ? ['npm', 'native'] : ['npm']) {
     assert.equal(first.code, 0, first.err);
     assert.match(first.err, tool === 'npm' ? /with binaryen [\d.]+ \(npm\)/ : /with wasm-opt \d+ \(native\)/);
     const store = storeOf(j);
-    assert.deepEqual(store.instrumented?.imports, ['wasi_snapshot_preview1.fd_read', 'wasix_32v1.proc_snapshot'], 'only what first-stdin needs');
+    // Adaptively: the functions on the stack at the first read, able to unwind at any call (a snapshot that waited
+    // for its module is taken at a later one).
+    assert.deepEqual(store.instrumented?.imports, ['wasi_snapshot_preview1.*', 'wasix_32v1.proc_snapshot']);
+    assert.ok(Array.isArray(store.instrumented?.functions) && store.instrumented.functions.length > 0);
+    // The static recipe: only what first-stdin needs.
+    const js = path.join(tempDir('wj-instj-'), 'static.journal');
+    const st = cli(['run', stdin, '--dir', `${tempDir('wj-inst-')}::/sandbox`, '--snapshot-on', 'first-stdin', '--stop-after-snapshot', '--journal-writable', js], '', { ...env, WASM_JOURNAL_INSTRUMENT: 'static' });
+    assert.equal(st.code, 0, st.err);
+    assert.deepEqual(storeOf(js).instrumented?.imports, ['wasi_snapshot_preview1.fd_read', 'wasix_32v1.proc_snapshot'], 'only what first-stdin needs');
     // Resumed: the snapshot's own instrumentation (from the cache) rewinds its frames.
     const resumed = cli(['run', stdin, '--dir', `${dir}::/sandbox`, '--journal', j], INPUT, env);
     assert.equal(resumed.code, 0, resumed.err);
@@ -269,7 +277,7 @@ test('a module binaryen cannot instrument as a whole: adaptively its snapshot st
   m.dispose();
   for (const tool of NATIVE ? ['npm', 'native'] : ['npm']) {
     // Adaptively, only _start is on the stack at the first-environ snapshot, and the tail calls stay out of the pass.
-    const adaptiveEnv = { WASM_JOURNAL_CACHE: tempDir('wj-cache-'), WASM_JOURNAL_WASM_OPT: tool === 'npm' ? 'npm' : '' };
+    const adaptiveEnv = { WASM_JOURNAL_CACHE: tempDir('wj-cache-'), WASM_JOURNAL_WASM_OPT: tool === 'npm' ? 'npm' : '', WASM_JOURNAL_ADAPTIVE: 'wait' };
     const ja = path.join(tempDir('wj-instj-'), 'tail.journal');
     const a = cli(['run', file, '--journal-writable', ja], '', adaptiveEnv);
     assert.equal(a.code, 0, a.err);
@@ -277,7 +285,7 @@ test('a module binaryen cannot instrument as a whole: adaptively its snapshot st
     assert.doesNotMatch(a.err, /cannot instrument/);
     assert.deepEqual(storeOf(ja).instrumented?.functions, [3], 'the snapshot holds its call stack: _start instrumented alone');
     // The static analysis instruments countdown too, which binaryen cannot.
-    const env = { ...adaptiveEnv, WASM_JOURNAL_CACHE: tempDir('wj-cache-'), WASM_JOURNAL_INSTRUMENT: 'static' };
+    const env = { WASM_JOURNAL_CACHE: tempDir('wj-cache-'), WASM_JOURNAL_WASM_OPT: tool === 'npm' ? 'npm' : '', WASM_JOURNAL_INSTRUMENT: 'static' };
     const j = path.join(tempDir('wj-instj-'), 'tail.journal');
     const r = cli(['run', file, '--journal-writable', j], '', env);
     assert.equal(r.code, 0, r.err);

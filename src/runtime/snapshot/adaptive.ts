@@ -20,7 +20,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { RuntimeError } from '../errors';
 import { cacheDir, type InstrumentResult } from './instrument';
 
@@ -97,28 +97,53 @@ export interface InstrumentNowRequest {
 }
 
 /**
- * Instruments the chosen functions now, on a worker thread, while this thread (inside a host call of the program)
- * waits: instrument() is asynchronous and a host call cannot be. Progress lines come every 15 seconds.
+ * Instruments on a worker thread while this one goes on (the program runs; `ready` says when the module is there), or
+ * waits for it (`wait`, inside a host call of the program: instrument() is asynchronous and a host call cannot be).
  */
-export function instrumentNow(req: InstrumentNowRequest, progress?: (message: string) => void): InstrumentResult {
-  const done = new Int32Array(new SharedArrayBuffer(4));
-  const { port1, port2 } = new MessageChannel();
-  // instrument-now-worker.js sits next to this file (out/src/runtime/snapshot) or next to the bundle (dist/).
-  const w = new Worker(path.join(__dirname, 'instrument-now-worker.js'), {
-    workerData: { ...req, done, port: port2 },
-    transferList: [port2],
-    stdout: true,
-    stderr: true,
-  });
-  const t0 = Date.now();
-  try {
-    while (Atomics.wait(done, 0, 0, 15_000) === 'timed-out') progress?.(`still instrumenting (${Math.round((Date.now() - t0) / 1000)} s)...`);
-    const m = receiveMessageOnPort(port1)?.message as { result: InstrumentResult } | { error: string } | undefined;
-    if (!m) throw new RuntimeError('cannot-instrument', 'the instrumentation worker ended without an answer');
-    if ('error' in m) throw new RuntimeError('cannot-instrument', m.error);
-    return m.result;
-  } finally {
-    port1.close();
-    void w.terminate();
+export class Instrumenting {
+  private readonly done = new Int32Array(new SharedArrayBuffer(4));
+  private readonly port: MessagePort;
+  private readonly worker: Worker;
+  private readonly t0 = Date.now();
+
+  constructor(req: InstrumentNowRequest) {
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    // instrument-now-worker.js sits next to this file (out/src/runtime/snapshot) or next to the bundle (dist/).
+    this.worker = new Worker(path.join(__dirname, 'instrument-now-worker.js'), {
+      workerData: { ...req, done: this.done, port: port2 },
+      transferList: [port2],
+      stdout: true,
+      stderr: true,
+    });
+    // It never keeps the process alive: a run that ends first drops it.
+    this.worker.unref();
   }
+
+  get ready(): boolean {
+    return Atomics.load(this.done, 0) === 1;
+  }
+
+  /** The instrumented module, once there (progress lines every 15 seconds until then). */
+  wait(progress?: (message: string) => void): InstrumentResult {
+    try {
+      while (Atomics.wait(this.done, 0, 0, 15_000) === 'timed-out') progress?.(`still instrumenting (${Math.round((Date.now() - this.t0) / 1000)} s)...`);
+      const m = receiveMessageOnPort(this.port)?.message as { result: InstrumentResult } | { error: string } | undefined;
+      if (!m) throw new RuntimeError('cannot-instrument', 'the instrumentation worker ended without an answer');
+      if ('error' in m) throw new RuntimeError('cannot-instrument', m.error);
+      return m.result;
+    } finally {
+      this.close();
+    }
+  }
+
+  close(): void {
+    this.port.close();
+    void this.worker.terminate();
+  }
+}
+
+/** Instruments now, waiting for it (Instrumenting.wait). */
+export function instrumentNow(req: InstrumentNowRequest, progress?: (message: string) => void): InstrumentResult {
+  return new Instrumenting(req).wait(progress);
 }
