@@ -208,3 +208,25 @@ test('adaptive, deferred (the default for a run that goes on): the program goes 
   assert.equal(resumed.code, 0, resumed.err);
   assert.equal(resumed.out, plain.out);
 });
+
+test('adaptive: a run that restores a journal\'s effects into a host folder first re-executes them the same way (answered from the recording, the folder untouched by the re-execution)', () => {
+  const stdin = path.join(GUESTS, 'stdin.wasm');
+  const input = fs.readFileSync(path.join(GUESTS, 'expected', 'stdin.input'), 'utf8');
+  const dir = tempDir('wj-adapt-');
+  const j = path.join(tempDir('wj-adapt-'), 'h.journal');
+  const once = cli(['run', stdin, '--dir', `${dir}::/sandbox`, '--journal-writable', j], input, { WASM_JOURNAL_CACHE: tempDir('wj-cache-') });
+  assert.equal(once.code, 0, once.err);
+  const before = fs.readFileSync(path.join(dir, 'upper.txt'));
+  // A fresh cache: the second run (restoring the first's effects) instruments and re-executes at its first read.
+  const env = { WASM_JOURNAL_CACHE: tempDir('wj-cache-'), WASM_JOURNAL_ADAPTIVE: 'wait' };
+  const twice = cli(['run', stdin, '--dir', `${dir}::/sandbox`, '--journal-writable', j], input, env);
+  assert.equal(twice.code, 0, twice.err);
+  assert.match(twice.err, /instrumenting the module for snapshots: the \d+ functions/);
+  assert.ok(twice.out.endsWith(once.out), 'the restored terminal text, then the same run');
+  assert.deepEqual(fs.readFileSync(path.join(dir, 'upper.txt')), before);
+  const sets = snapshotFunctions(j);
+  assert.ok(sets.length >= 1 && Array.isArray(sets[sets.length - 1]), "the second run's snapshot holds its call stack");
+  const replay = cli(['replay', j, stdin], '', env);
+  assert.equal(replay.code, 0, replay.err);
+  assert.match(replay.out + replay.err, /run 2 of 2 reproduced exactly/);
+});
