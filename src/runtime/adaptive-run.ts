@@ -24,6 +24,9 @@ const KEEP_BYTES = 512 * 1024 * 1024;
  */
 const MAX_SWITCHES = Math.max(0, Number(process.env.WASM_JOURNAL_ADAPTIVE_SWITCHES ?? 3) || 0);
 
+/** Modules from this size on defer the snapshot rather than wait for their instrumentation (defers). */
+const DEFER_FROM_BYTES = 2 * 1024 * 1024;
+
 type Imports = Record<string, Record<string, WebAssembly.ImportValue>>;
 
 /**
@@ -142,6 +145,20 @@ export class AdaptiveRun {
     this.whole = whole;
     this.switches++;
     throw pending;
+  }
+
+  /**
+   * Whether a snapshot whose stack the running module cannot unwind waits for its module (inside the call: the
+   * snapshot is where its trigger fired) or is deferred (the program goes on; the snapshot comes later, or in the
+   * next runs if the program ends first). Measured (docs/benchmarks.md): below 2 MB of module, instrumenting takes
+   * well under a second and waiting costs the first output nothing measurable (1 MB: 0.24 s either way), while it
+   * held the 5 and 20 MB programs' first output back by 1.0 and 3.4 s. An explicit request always waits (the
+   * program asked for that place). WASM_JOURNAL_ADAPTIVE=wait or defer decides for every module.
+   */
+  defers(trigger: SnapshotTriggerName): boolean {
+    const how = process.env.WASM_JOURNAL_ADAPTIVE;
+    if (how === 'wait' || how === 'defer') return how === 'defer';
+    return trigger !== 'explicit' && this.module.bytes.length >= DEFER_FROM_BYTES;
   }
 
   /** A snapshot waiting for its module (defer): instrumenting on a worker while the program goes on. */

@@ -349,7 +349,7 @@ async function execute(opts: RunOptions, runSink: EntrySink, restoreSink: EntryS
       const frames = wasmFrames();
       if (!adaptive.covers(frames)) {
         const had = adaptive.off;
-        if (had === undefined && !snapOpts?.stopAfterSnapshot && triggers!.after === 'continue' && process.env.WASM_JOURNAL_ADAPTIVE !== 'wait') {
+        if (had === undefined && !snapOpts?.stopAfterSnapshot && triggers!.after === 'continue' && adaptive.defers(t)) {
           // The program goes on while the module is instrumented for these frames; the snapshot is taken later.
           adaptive.defer(t, frames);
           return false;

@@ -181,9 +181,9 @@ test('adaptive: a run that keeps meeting new stacks re-executes a bounded number
   assert.equal(fromLast.out, plain.out);
 });
 
-test('adaptive, deferred (the default for a run that goes on): the program goes on while the module is instrumented; the snapshot is taken at a later covered call, or, when the program ends first, by the next runs where its trigger fires', () => {
+test('adaptive, deferred (WASM_JOURNAL_ADAPTIVE=defer; the default for large modules in a run that goes on): the program goes on while the module is instrumented; the snapshot is taken at a later covered call, or, when the program ends first, by the next runs where its trigger fires', () => {
   const cache = tempDir('wj-cache-');
-  const env = { WASM_JOURNAL_CACHE: cache };
+  const env = { WASM_JOURNAL_CACHE: cache, WASM_JOURNAL_ADAPTIVE: 'defer' };
   const plain = cli(['run', DEEP, '40', '2'], INPUT, env);
   const dir = tempDir('wj-adapt-');
   const j = path.join(dir, 'f.journal');
