@@ -6,8 +6,8 @@
 //     whose set is known starts with the module instrumented for that set (cached too).
 //   - A snapshot point whose stack holds a function outside the set grows the set, instruments the module for it
 //     (only those functions go through the pass: stubBodies and joinOriginal, about a second), re-executes the run
-//     from its start in the newly instrumented module with the inputs recorded so far (a replay, checked entry by
-//     entry, that touches nothing outside), unwinds there and takes the snapshot, and goes on in that instance.
+//     from its start in the newly instrumented module with the inputs recorded so far (a replay, checked input by
+//     input, that touches nothing outside), unwinds there and takes the snapshot, and goes on in that instance.
 //     The old instance is dropped. Nothing the program did is done twice: the replay answers from the recording.
 //   - Anything that keeps this from working (a module the readers do not decode, a failed pass, a replay that
 //     diverges) leaves the program running where it was, and the run falls back to the static analysis
