@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { median } from './timing';
+import { largeGuests, NO_LARGE_GUEST } from './large-guests';
 
 const quick = process.argv.includes('--quick');
 const root = path.join(__dirname, '..', '..');
@@ -70,12 +71,11 @@ function check(r: Timed, what: string, want?: string): void {
 }
 
 async function main(): Promise<void> {
-  const dir = path.join(root, 'bench', 'guests', 'large');
-  const files = ['1mb', '5mb', '20mb'].map((s) => path.join(dir, `large-${s}.wasm`)).filter((f) => fs.existsSync(f) && (!quick || f.includes('1mb')));
+  const files = largeGuests(root, quick);
   console.log('### Adaptive instrumentation on large modules (bench/adaptive.ts)\n');
   console.log(`${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${os.availableParallelism()} cores; \`node out/bench/adaptive.js\`. Whole processes, medians; stdin at its end.\n`);
   if (files.length === 0) {
-    console.log('No large module built (scripts/build-large-guest.sh 1mb|5mb|20mb).');
+    console.log(NO_LARGE_GUEST);
     return;
   }
   console.log('| module | node:wasi s (first output) | cached: ours s | **cached ratio** | first run: first output s | **vs node:wasi** | first run: total s | functions instrumented | first-stdin snapshot resumed |');

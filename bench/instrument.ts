@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { loadModule } from '../src/runtime/module';
 import { instrument, nativeWasmOpt } from '../src/runtime/snapshot/instrument';
 import { ALL_SNAPSHOT_IMPORTS, DEFAULT_TRIGGERS, snapshotImports } from '../src/runtime/snapshot/triggers';
+import { largeGuests, NO_LARGE_GUEST } from './large-guests';
 
 const quick = process.argv.includes('--quick');
 const npmAll = process.argv.includes('--npm-all');
@@ -46,13 +47,12 @@ function runTime(bytes: Uint8Array): number {
 }
 
 async function main(): Promise<void> {
-  const dir = path.join(root, 'bench', 'guests', 'large');
-  const files = ['1mb', '5mb', '20mb'].map((s) => path.join(dir, `large-${s}.wasm`)).filter((f) => fs.existsSync(f) && (!quick || f.includes('1mb')));
+  const files = largeGuests(root, quick);
   const cores = os.cpus();
   console.log('### Instrumentation of large modules (bench/instrument.ts)\n');
   console.log(`${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${cores.length} cores (${cores[0]?.model.trim() ?? '?'}).\n`);
   if (files.length === 0) {
-    console.log('No large module built (scripts/build-large-guest.sh 1mb|5mb|20mb).');
+    console.log(NO_LARGE_GUEST);
     return;
   }
   console.log('| module | binaryen | snapshots at | functions instrumented | analysis, asyncify, output (s) | total s | s per MB | size | run time vs original |');
