@@ -42,7 +42,11 @@ export class StdinThread {
     Atomics.wait(this.ctrl, 0, 0, ms);
   }
 
-  stop(): void {
-    void this.worker.terminate();
+  /**
+   * Ends the thread. Its stream owns the descriptor and closes it as the thread ends: whoever also holds that number
+   * must not close it before the promise settles (the number could by then be another descriptor's).
+   */
+  stop(): Promise<void> {
+    return this.worker.terminate().then(() => undefined);
   }
 }

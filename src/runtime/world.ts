@@ -343,7 +343,7 @@ export class LiveWorld implements World {
     for (const h of this.hosts) h.closeAll();
     if (typeof this.stdinProbe === 'number') fs.closeSync(this.stdinProbe);
     this.stdinProbe = undefined;
-    this.stdinThread?.stop();
+    void this.stdinThread?.stop();
     this.stdinThread = undefined;
   }
 }

@@ -71,13 +71,16 @@ test('a socket read by the thread: every chunk in order, then the end', async ()
   try {
     allOf(t, `first\n${big}\nlast\n`);
   } finally {
-    t.stop();
+    // Both this side's socket and the thread's stream hold the descriptor; this side closes it first, and the
+    // thread's close then finds it closed (awaiting the thread first would have this side's libuv close a closed
+    // descriptor, which aborts).
+    void t.stop();
     side.destroy();
     server.close();
   }
 });
 
-test('a descriptor the thread cannot read is an error for the program, not a wait forever', () => {
+test('a descriptor the thread cannot read is an error for the program, not a wait forever', async () => {
   const file = path.join(tempDir('wj-stdin-'), 'plain.txt');
   fs.writeFileSync(file, 'not a socket\n');
   const fd = fs.openSync(file, 'r');
@@ -87,8 +90,8 @@ test('a descriptor the thread cannot read is an error for the program, not a wai
     assert.ok(error, 'reported as an error');
     assert.match(error.message, /^stdin: /);
   } finally {
-    t.stop();
-    fs.closeSync(fd);
+    await t.stop();
+    closeQuietly(fd);
   }
 });
 
@@ -102,7 +105,7 @@ test('a pipe read by the thread (where there is no /proc to look at it): every c
   try {
     allOf(t, `first\n${big}\nlast\n`);
   } finally {
-    t.stop();
+    await t.stop();
     closeQuietly(fd);
     await new Promise((r) => (writer.exitCode === null ? writer.once('exit', r) : r(undefined)));
   }
@@ -143,7 +146,7 @@ test('a pipe left non-blocking by whoever opened it: nothing yet is a wait, not 
     fs.closeSync(writer);
     allOf(t, 'later\n');
   } finally {
-    t.stop();
+    await t.stop();
     closeQuietly(fd);
   }
 });
