@@ -2,7 +2,8 @@
 // Arguments filter test files by substring: `npm test -- codec log-file`. With --e2e, the slow end-to-end suites
 // (out/test/**/*.e2e.js: a real VS Code) instead.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,6 +30,10 @@ if (files.length === 0) {
   console.error(`no test files matched under ${testDir}`);
   process.exit(2);
 }
+// The instrumented modules and learned call stacks a run caches (WASM_JOURNAL_CACHE): a fresh folder for each test
+// run, so what a test sees does not hang on what earlier runs left in ~/.cache (a clean machine, as in CI). Given
+// WASM_JOURNAL_CACHE, that folder is used.
+const ownCache = process.env.WASM_JOURNAL_CACHE ? undefined : mkdtempSync(join(tmpdir(), 'wj-test-cache-'));
 const r = spawnSync(
   process.execPath,
   [
@@ -41,6 +46,7 @@ const r = spawnSync(
     '--test-reporter-destination=stdout',
     ...files,
   ],
-  { stdio: 'inherit', cwd: root },
+  { stdio: 'inherit', cwd: root, env: ownCache ? { ...process.env, WASM_JOURNAL_CACHE: ownCache } : process.env },
 );
+if (ownCache) rmSync(ownCache, { recursive: true, force: true });
 process.exit(r.status ?? 1);

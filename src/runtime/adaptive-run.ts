@@ -11,7 +11,7 @@ import type { EntrySink, Process, Terminal } from './process';
 import { InstanceSlot, forwarders, ReplayCursor, startProcess } from './runtime';
 import { growStackSet, Instrumenting, instrumentNow, wasmFrames } from './snapshot/adaptive';
 import { toolLabel } from './snapshot/instrument';
-import { AsyncifyState, Snapshotter, type InstrumentedModule } from './snapshot/snapshotter';
+import { AsyncifyState, readFrameBounds, Snapshotter, stackWontFit, type InstrumentedModule } from './snapshot/snapshotter';
 import { WASI_MODULE, wasiImports, type WasiHooks } from './wasi';
 import { ReplayWorld, type RecordingWorld } from './world';
 
@@ -115,11 +115,13 @@ export class AdaptiveRun {
 
   /**
    * At a snapshot point (host call number `this.calls`, `call`) whose stack `frames` the running module cannot
-   * unwind: instruments the grown set and throws SwitchPending. Returns why not when it cannot (the program goes on
-   * where it was, without this snapshot, and the next runs of the module use the static analysis).
+   * unwind: instruments the grown set and throws SwitchPending. Returns why not when it cannot: `off` when the run
+   * cannot switch at all (the program goes on where it was, without this snapshot, and the next runs of the module
+   * use the static analysis), `skip` when only this snapshot cannot be taken (its call stack would not fit in the
+   * memory of `memoryBytes`: the re-execution would find that out at the call, too late to go on).
    */
-  switchAt(call: string, trigger: SnapshotTriggerName, frames: readonly number[]): string {
-    if (this.full) return `the run's inputs passed the ${KEEP_BYTES >> 20} MiB kept to re-execute it in a newly instrumented module`;
+  switchAt(call: string, trigger: SnapshotTriggerName, frames: readonly number[], memoryBytes: number): { off: string } | { skip: string } {
+    if (this.full) return { off: `the run's inputs passed the ${KEEP_BYTES >> 20} MiB kept to re-execute it in a newly instrumented module` };
     this.close();
     this.deferred = undefined;
     const grown = growStackSet(this.hash, [...this.functions, ...frames]);
@@ -135,12 +137,14 @@ export class AdaptiveRun {
     try {
       const functions = whole ? undefined : grown;
       const r = instrumentNow({ bytes: this.module.bytes, hash: this.hash, module: this.module.module, functions, imports: this.imports }, this.progress);
+      const cannot = stackWontFit(readFrameBounds(r.bytes), frames, memoryBytes);
+      if (cannot !== undefined) return { skip: cannot };
       const info: InstrumentedModule = { hash: r.hash, tool: r.tool, imports: [...this.imports], ...(functions ? { functions } : {}) };
       pending = new SwitchPending(new WebAssembly.Module(r.bytes), r.bytes, info, call, trigger);
     } catch (e) {
       if (!(e instanceof RuntimeError) && !(e instanceof WebAssembly.CompileError)) throw e;
       growStackSet(this.hash, [], e.message);
-      return `${e.message} (after ${Date.now() - t0} ms; the next runs instrument the module as a whole)`;
+      return { off: `${e.message} (after ${Date.now() - t0} ms; the next runs instrument the module as a whole)` };
     }
     this.functions = new Set(grown);
     this.whole = whole;
@@ -190,7 +194,7 @@ export class AdaptiveRun {
    * At every host call while a snapshot waits (cheap until its module is there): once it is, and it covers this
    * call's stack, throws SwitchPending (the snapshot is taken here); a stack it does not cover grows the set again.
    */
-  poll(call: string): void {
+  poll(call: string, memoryBytes: number): void {
     const d = this.deferred;
     if (!d || !d.job.ready) return;
     this.deferred = undefined;
@@ -207,6 +211,12 @@ export class AdaptiveRun {
     const frames = wasmFrames();
     if (!d.whole && frames.some((f) => !d.set.has(f))) {
       this.defer(d.trigger, [...d.set, ...frames], d.rounds + 1);
+      return;
+    }
+    const cannot = stackWontFit(readFrameBounds(r.bytes), frames, memoryBytes);
+    if (cannot !== undefined) {
+      // The re-execution would find it at this call, too late to go on: no snapshot (the module stays cached).
+      this.progress?.(`no ${d.trigger} snapshot at ${call}: ${cannot}; the program goes on`);
       return;
     }
     const functions = d.whole ? undefined : [...d.set].sort((a, b) => a - b);

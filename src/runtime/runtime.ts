@@ -19,7 +19,7 @@ import { hostRoot } from './vfs/host-nodes';
 import { WASI_MODULE, wasiImports, type WasiHooks } from './wasi';
 import { StdioDesc } from './descriptors';
 import { cacheDir, instrument, isInstrumented, legacyInstrumented } from './snapshot/instrument';
-import { loadStackSet, wasmFrames } from './snapshot/adaptive';
+import { growStackSet, loadStackSet, wasmFrames } from './snapshot/adaptive';
 import { AdaptiveRun, SwitchPending } from './adaptive-run';
 import { AsyncifyState, findResumePoint, Snapshotter, StopAfterSnapshot, type InstrumentedModule } from './snapshot/snapshotter';
 import type { IndexedResume } from './snapshot/indexed-resume';
@@ -340,6 +340,8 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
 
   const guestMemory: { memory?: WebAssembly.Memory } = {};
   const snap: { s?: Snapshotter } = {};
+  // The functions the running module can unwind, when not all (a run resumed from an adaptively taken snapshot).
+  const partial = !adaptive && instrumented?.functions ? new Set(instrumented.functions) : undefined;
   const triggers = snapOpts ? new TriggerState(snapOpts, wantAsyncify && !adaptive ? unwindImports : ALL_SNAPSHOT_IMPORTS) : undefined;
   const isStdin = (fd: number): boolean => proc.fds.has(fd) && proc.fds.get(fd) instanceof StdioDesc && fd === 0;
   const trySnapshot = (name: string, first: unknown): boolean => {
@@ -355,7 +357,14 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
           return false;
         }
         // Throws SwitchPending when the module is instrumented for these frames: the run re-executes in it.
-        adaptive.off ??= adaptive.switchAt(name, t, frames);
+        if (adaptive.off === undefined) {
+          const no = adaptive.switchAt(name, t, frames, guestMemory.memory!.buffer.byteLength);
+          if ('skip' in no) {
+            opts.progress?.(`no ${t} snapshot at ${name}: ${no.skip}; the program goes on`);
+            return false;
+          }
+          adaptive.off = no.off;
+        }
         if (snap.s?.withStacks) {
           opts.progress?.(`no ${t} snapshot at ${name}: its call stack holds functions the module was not instrumented for (${adaptive.off}); the program goes on`);
           return false;
@@ -366,6 +375,20 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
     }
     const s = snap.s;
     if (!s) return false;
+    if (s.withStacks && partial) {
+      // A run resumed in a module instrumented for chosen functions (those of its snapshot's stacks) can unwind
+      // only those: a stack with another function is not saved (the next runs of the module instrument it too).
+      const frames = wasmFrames();
+      const missing = frames.filter((f) => !partial.has(f));
+      if (missing.length > 0) {
+        growStackSet(moduleHex, [...partial, ...frames]);
+        opts.progress?.(
+          `no ${t} snapshot at ${name}: its call stack holds ${missing.length} function(s) the module this run resumed in was not instrumented for ` +
+            `(the snapshot it resumed from was taken with the ${partial.size} functions seen on call stacks then; the next runs instrument these too); the program goes on`,
+        );
+        return false;
+      }
+    }
     if (s.withStacks) {
       const cannot = s.beginSnapshot(t);
       if (cannot === undefined) return true;
@@ -401,7 +424,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
       if (adaptive) {
         adaptive.calls++;
         // Throws SwitchPending when a snapshot that waited for its module can be taken here.
-        adaptive.poll(name);
+        adaptive.poll(name, guestMemory.memory!.buffer.byteLength);
       }
       return trySnapshot(name, first);
     },

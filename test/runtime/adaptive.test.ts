@@ -230,3 +230,38 @@ test('adaptive: a run that restores a journal\'s effects into a host folder firs
   assert.equal(replay.code, 0, replay.err);
   assert.match(replay.out + replay.err, /run 2 of 2 reproduced exactly/);
 });
+
+test('adaptive: a run resumed from a snapshot taken with chosen functions takes its own snapshots only where that module can unwind (the others are skipped, saying why, and learned for the next runs); each resumes', () => {
+  const misc = path.join(GUESTS, 'misc.wasm');
+  const env = { WASM_JOURNAL_CACHE: tempDir('wj-cache-'), WASM_JOURNAL_ADAPTIVE: 'wait' };
+  const plain = cli(['run', misc], '', env);
+  assert.equal(plain.code, 0, plain.err);
+  const j = path.join(tempDir('wj-adapt-'), 'm.journal');
+  const first = cli(['run', misc, '--snapshot-on', 'non-deterministic-call', '--journal-writable', j], '', env);
+  assert.equal(first.code, 0, first.err);
+  const firstSets = snapshotFunctions(j);
+  // Later stacks grew the set (or, after three re-executions, the module was instrumented as a whole: no list).
+  const last = firstSets[firstSets.length - 1];
+  assert.ok(Array.isArray(firstSets[0]) && (last === undefined || firstSets[0]!.length < last.length), 'the first snapshot was taken with fewer functions than later ones');
+  // On from snapshot 0 (its module: the few functions seen then), taking snapshots at every clock and random call.
+  const second = cli(['run', misc, '--snapshot-on', 'non-deterministic-call', '--journal-writable', j, '--at', '0', '--skip-journal-stdio'], '', env);
+  assert.equal(second.code, 0, second.err);
+  assert.match(second.err, /no non-deterministic-call snapshot at \w+: its call stack holds \d+ function\(s\) the module this run resumed in was not instrumented for/);
+  const sets = snapshotFunctions(j);
+  const taken = sets.length - firstSets.length;
+  assert.ok(taken >= 1, `the resumed run took the snapshots its module covers (${taken})`);
+  assert.ok(sets.slice(firstSets.length).every((s) => JSON.stringify(s) === JSON.stringify(firstSets[0])), 'with the module it resumed in');
+  // Every snapshot of both runs resumes: run 1's print the whole run's output; run 2's print the terminal text
+  // restored (a beginning of it) and then go on where the snapshot was (an end of it). The replay of run 2 is exact.
+  for (let k = 0; k < sets.length; k++) {
+    const r = cli(['run', misc, '--journal', j, '--at', String(k)], '', env);
+    assert.equal(r.code, 0, `snapshot ${k}: ${r.err}`);
+    if (k < firstSets.length) assert.equal(r.out, plain.out, `snapshot ${k}`);
+    else {
+      let a = 0;
+      while (a < r.out.length && r.out[a] === plain.out[a]) a++;
+      assert.ok(plain.out.endsWith(r.out.slice(a)) && r.out.length - a < plain.out.length - 10, `snapshot ${k} goes on where it was: ${JSON.stringify(r.out.slice(a, a + 200))}`);
+    }
+  }
+  assert.match(cli(['replay', j, misc], '', env).err, /run 2 of 2 reproduced exactly/);
+});

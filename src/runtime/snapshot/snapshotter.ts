@@ -22,6 +22,50 @@ export const BLOCK = 512;
 const CHUNK = 64 * 1024;
 const MAX_REGION = 4 << 20;
 const MAX_BUFFER = 1 << 20;
+
+/**
+ * The unwind buffer for a memory of `memoryBytes` and a call stack that saves up to `need` bytes: 1 MiB (or what
+ * the stack needs, when more), borrowed from the top of memory, at most half of it; 0 when that is not enough.
+ */
+function unwindBufferSize(memoryBytes: number, need: number): number {
+  const half = (memoryBytes >>> 1) & ~15;
+  const size = Math.max(Math.min(MAX_BUFFER, half), (need + 15) & ~15);
+  return size > half ? 0 : size;
+}
+
+/** What each function's frame can add to an unwind at most (frameBounds); null for code the reader does not decode. */
+export function readFrameBounds(moduleBytes: Uint8Array): Uint32Array | null {
+  try {
+    return frameBounds(moduleBytes);
+  } catch (e) {
+    if (!(e instanceof WasmShapeError)) throw e;
+    return null; // the buffer stays 1 MiB
+  }
+}
+
+/** The most an unwind of the functions `frames` (V8's stack, innermost first) saves. */
+function stackBound(bounds: Uint32Array, frames: readonly number[]): { bytes: number; frames: number } {
+  let bytes = 8;
+  for (const f of frames) bytes += bounds[f] ?? MAX_BUFFER;
+  return { bytes, frames: frames.length };
+}
+
+function noRoom(bound: { bytes: number; frames: number } | undefined, memoryBytes: number): string {
+  const half = memoryBytes >>> 1;
+  return bound
+    ? `its call stack (${bound.frames} frames, up to ${bound.bytes} bytes saved) does not fit in half of the program's memory (${half} bytes)`
+    : `the program's memory (${half * 2} bytes) has no room to save its call stack in`;
+}
+
+/**
+ * Why the call stack `frames` could not be saved by a module whose frames are bounded by `bounds` (readFrameBounds)
+ * in a memory of `memoryBytes`, as beginSnapshot would say; undefined when it fits. For a run about to switch to a
+ * newly instrumented module, which would otherwise find this out only after re-executing to the call.
+ */
+export function stackWontFit(bounds: Uint32Array | null, frames: readonly number[], memoryBytes: number): string | undefined {
+  const bound = bounds ? stackBound(bounds, frames) : undefined;
+  return unwindBufferSize(memoryBytes, bound?.bytes ?? 0) === 0 ? noRoom(bound, memoryBytes) : undefined;
+}
 /** A frame of the program in V8's stack trace: `name (wasm://wasm/<id>:wasm-function[<index>]:<offset>)`. */
 /** Changed blocks this close (in blocks of unchanged memory between them) are written as one region. */
 const GAP_BLOCKS = 8;
@@ -173,9 +217,8 @@ export class Snapshotter {
    */
   private borrowBuffer(need = 0): number {
     const mem = this.bytes();
-    const half = (mem.length >>> 1) & ~15;
-    const size = Math.max(Math.min(MAX_BUFFER, half), (need + 15) & ~15);
-    if (size > half) return 0;
+    const size = unwindBufferSize(mem.length, need);
+    if (size === 0) return 0;
     this.bufPtr = mem.length - size;
     this.saved = mem.slice(this.bufPtr);
     return size;
@@ -188,21 +231,11 @@ export class Snapshotter {
   private unwindBound(): { bytes: number; frames: number } | undefined {
     if (this.frameBounds === undefined && this.moduleBytes) {
       // At the first snapshot, not at start-up (a large module takes tens of milliseconds to read).
-      try {
-        this.frameBounds = frameBounds(this.moduleBytes);
-      } catch (e) {
-        if (!(e instanceof WasmShapeError)) throw e;
-        this.frameBounds = null; // code this reader does not decode: the buffer stays 1 MiB
-      }
+      this.frameBounds = readFrameBounds(this.moduleBytes);
       this.moduleBytes = undefined;
     }
     if (!this.frameBounds) return undefined;
-    const bounds = this.frameBounds;
-    const on = wasmFrames();
-    let bytes = 8;
-    for (const f of on) bytes += bounds[f] ?? MAX_BUFFER;
-    const frames = on.length;
-    return { bytes, frames };
+    return stackBound(this.frameBounds, wasmFrames());
   }
 
   private returnBuffer(): void {
@@ -218,12 +251,7 @@ export class Snapshotter {
   beginSnapshot(trigger: SnapshotTriggerName): string | undefined {
     const bound = this.unwindBound();
     const size = this.borrowBuffer(bound?.bytes ?? 0);
-    if (size === 0) {
-      const half = this.bytes().length >>> 1;
-      return bound
-        ? `its call stack (${bound.frames} frames, up to ${bound.bytes} bytes saved) does not fit in half of the program's memory (${half} bytes)`
-        : `the program's memory (${half * 2} bytes) has no room to save its call stack in`;
-    }
+    if (size === 0) return noRoom(bound, this.bytes().length);
     const v = new DataView(this.memory.buffer);
     v.setUint32(this.bufPtr, this.bufPtr + 8, true);
     v.setUint32(this.bufPtr + 4, this.bufPtr + size, true);
