@@ -300,3 +300,26 @@ test('a module binaryen cannot instrument as a whole: adaptively its snapshot st
     assert.match(inst.err, /wasm-journal instrument: /);
   }
 });
+
+test('a native wasm-opt is asked its version once: the answer is kept in the cache and asked again when the program changes', () => {
+  const dir = tempDir('wj-fakeopt-');
+  const tool = path.join(dir, 'wasm-opt');
+  const asked = path.join(dir, 'asked.txt');
+  const script = (version: number): string => `#!/bin/sh\necho "$1" >> '${asked}'\necho "wasm-opt version ${version} (fake)"\n`;
+  fs.writeFileSync(tool, script(108), { mode: 0o755 });
+  const env = { ...process.env, WASM_JOURNAL_WASM_OPT: tool, WASM_JOURNAL_CACHE: tempDir('wj-cache-') };
+  const label = (): string => {
+    const r = spawnSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(path.join(ROOT, 'out', 'src', 'runtime', 'snapshot', 'instrument.js'))}).toolLabel())`], { env, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  const times = (): number => (fs.existsSync(asked) ? fs.readFileSync(asked, 'utf8').trim().split('\n').length : 0);
+  assert.equal(label(), 'wasm-opt 108 (native)');
+  assert.equal(times(), 2, '--version and --help');
+  assert.equal(label(), 'wasm-opt 108 (native)');
+  assert.equal(times(), 2, 'the second process asks nothing');
+  // Another wasm-opt at the same path (an upgrade): asked again.
+  fs.writeFileSync(tool, script(117) + '# upgraded\n', { mode: 0o755 });
+  assert.equal(label(), 'wasm-opt 117 (native)');
+  assert.equal(times(), 4);
+});

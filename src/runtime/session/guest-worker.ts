@@ -346,7 +346,7 @@ class Control implements PointObserver {
   recordPoint(n: number, name: string, args: readonly unknown[]): void {
     const now = performance.now();
     this.now = now;
-    this.batch.add(n, name, args, memoryBytes(), this.records(), now - this.t0);
+    this.batch.add(n, name, args, memoryBytes, this.records(), now - this.t0);
     if (this.batch.full || now - this.lastPost > 100) this.flushPoints();
   }
 

@@ -132,8 +132,11 @@ export class PointBatchWriter {
     return this.batch.count >= BATCH;
   }
 
-  /** Adds point `n`: host call `call` with its arguments, described straight into the columns. */
-  add(n: number, call: string, args: readonly unknown[], memory: Uint8Array, record: number, time: number): void {
+  /**
+   * Adds point `n`: host call `call` with its arguments, described straight into the columns. `memory` gives the
+   * guest's memory, asked for only by the calls whose description reads it (paths, buffers).
+   */
+  add(n: number, call: string, args: readonly unknown[], memory: () => Uint8Array, record: number, time: number): void {
     const b = this.batch;
     if (b.count === 0) b.first = n;
     const i = b.count++;
@@ -146,9 +149,9 @@ export class PointBatchWriter {
     const shape = shapeOf(call);
     b.calls[i] = id;
     b.fds[i] = fdOf(shape, args) ?? -1;
-    b.lens[i] = lenOf(shape, args, memory) ?? -1;
+    b.lens[i] = shape.iov ? (lenOf(shape, args, memory()) ?? -1) : -1;
     if (shape.path) {
-      const path = pathOf(shape, args, memory);
+      const path = pathOf(shape, args, memory());
       if (path !== undefined) b.paths.push([i, path]);
     }
     b.records[i] = record;

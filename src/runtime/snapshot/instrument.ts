@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { threadId, Worker } from 'node:worker_threads';
 import { RuntimeError } from '../errors';
 import { ASYNCIFY_OPTIMIZE_LEVEL, onlyList, type RecipeInput, type RecipeOutput } from './recipe';
 import { ALL_SNAPSHOT_IMPORTS } from './triggers';
@@ -118,16 +118,55 @@ function findNative(): { path: string; version: string; features: string[] } | u
     // On PATH, a script is the npm package's wasm-opt (node_modules/.bin, which `npm run` and `npx` put first):
     // binaryen compiled to WebAssembly, on one thread, so the npm path (on every core) is the faster of the two.
     if (c !== named && isScript(c)) continue;
-    const r = spawnSync(c, ['--version'], { encoding: 'utf8', timeout: 10_000 });
-    const m = /version\s+(\d+)/.exec(r.stdout ?? '');
-    if (r.status === 0 && m) {
-      // Newer wasm-opts split memory.copy and memory.fill off bulk memory (bulk-memory-opt): enabled where known.
-      const help = spawnSync(c, ['--help'], { encoding: 'utf8', timeout: 10_000 }).stdout ?? '';
-      nativeFound = { path: c, version: m[1], features: [...FEATURES, ...(help.includes('--enable-bulk-memory-opt') ? ['--enable-bulk-memory-opt'] : [])] };
+    const probed = probeNative(c);
+    if (probed) {
+      nativeFound = { path: c, ...probed };
       break;
     }
   }
   return nativeFound ?? undefined;
+}
+
+/** What probing a wasm-opt found, by its path; `stamp` says which file it was (size, mtime, inode). */
+type Probes = Record<string, { stamp: string; version: string; features: string[] } | undefined>;
+
+/**
+ * The version and features of the native wasm-opt `c`, or undefined when it is not one. Asking it takes two
+ * processes (about 15 ms), which a run whose instrumented module is cached would pay for nothing but the cache's
+ * key: the answer is kept in the cache folder, by the program's path, and asked again when the file changes.
+ */
+function probeNative(c: string): { version: string; features: string[] } | undefined {
+  let stamp: string;
+  try {
+    const st = fs.statSync(c);
+    stamp = `${st.size}:${st.mtimeMs}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
+  const file = path.join(cacheDir(), 'wasm-opt-probes.json');
+  let probes: Probes = {};
+  try {
+    probes = JSON.parse(fs.readFileSync(file, 'utf8')) as Probes;
+  } catch {
+    // none kept yet, or unreadable: probe
+  }
+  const kept = probes[c];
+  if (kept && kept.stamp === stamp && typeof kept.version === 'string' && Array.isArray(kept.features)) return { version: kept.version, features: kept.features };
+  const r = spawnSync(c, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  const m = /version\s+(\d+)/.exec(r.stdout ?? '');
+  if (r.status !== 0 || !m) return undefined;
+  // Newer wasm-opts split memory.copy and memory.fill off bulk memory (bulk-memory-opt): enabled where known.
+  const help = spawnSync(c, ['--help'], { encoding: 'utf8', timeout: 10_000 }).stdout ?? '';
+  const found = { version: m[1], features: [...FEATURES, ...(help.includes('--enable-bulk-memory-opt') ? ['--enable-bulk-memory-opt'] : [])] };
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.${threadId}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify({ ...probes, [c]: { stamp, ...found } }));
+    fs.renameSync(tmp, file);
+  } catch {
+    // a cache that cannot be written: probed again next time
+  }
+  return found;
 }
 
 /** The native wasm-opt `auto` would use (its path), if any. */
