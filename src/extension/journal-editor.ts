@@ -15,20 +15,52 @@ import { programFor } from './commands';
 
 export const JOURNAL_EDITOR = 'wasmJournal.journalEditor';
 
-/** The journal indexed (again: only what was appended since), as the view's summary. */
-function summarize(lines: JournalLines): JournalSummary {
-  const notes: string[] = [];
-  try {
-    lines.refresh();
-  } catch (e) {
-    notes.push(e instanceof JournalError ? e.message : `cannot read it: ${(e as Error).message}`);
-  }
+/** Time the extension host gives the index at a stretch, between which it answers everything else. */
+const SLICE_MS = 20;
+/** How often a journal still being indexed shows how far it got. */
+const PROGRESS_MS = 250;
+
+/**
+ * Indexes the journal (again: only what was appended since) in slices of SLICE_MS, so that a journal of millions of
+ * records never holds up the extension host; `show` gets the summary every PROGRESS_MS while it works (`indexing`),
+ * and at the end. Returns a function that stops it.
+ */
+function indexInSlices(lines: JournalLines, show: (s: JournalSummary) => void): () => void {
+  let stopped = false;
+  let shown = performance.now();
+  const slice = (): void => {
+    if (stopped) return;
+    const notes: string[] = [];
+    let done = true;
+    try {
+      done = lines.refresh(performance.now() + SLICE_MS);
+    } catch (e) {
+      notes.push(e instanceof JournalError ? e.message : `cannot read it: ${(e as Error).message}`);
+    }
+    if (done) {
+      show(summarize(lines, notes, false));
+      return;
+    }
+    if (performance.now() - shown >= PROGRESS_MS) {
+      shown = performance.now();
+      show(summarize(lines, notes, true));
+    }
+    setImmediate(slice);
+  };
+  slice();
+  return () => {
+    stopped = true;
+  };
+}
+
+/** The journal as indexed so far, as the view's summary. */
+function summarize(lines: JournalLines, notes: string[], indexing: boolean): JournalSummary {
   const outline: OutlineItem[] = lines.landmarks.map((l) =>
     l.kind === 'run'
       ? { kind: 'run', entry: l.entry, run: l.run, label: `Run ${l.run} (module ${l.module!.slice(0, 12)}...)` }
       : { kind: 'snapshot', entry: l.entry, run: l.run, label: `Snapshot ${l.snapshot} · ${l.trigger}`, restoreAt: l.snapshot },
   );
-  return { file: lines.file, bytes: lines.bytes, entries: lines.entries, notes: [...notes, ...lines.notes], outline };
+  return { file: lines.file, bytes: lines.bytes, entries: lines.entries, notes: [...notes, ...lines.notes], outline, ...(indexing ? { indexing } : {}) };
 }
 
 class JournalDocument implements vscode.CustomDocument {
@@ -61,25 +93,33 @@ export class JournalEditorProvider implements vscode.CustomReadonlyEditorProvide
 <section id="entries" tabindex="0" aria-label="Entries, one per line"><div id="spacer"></div><div id="body"></div></section></main>`,
     );
     const lines = new JournalLines(file);
-    let summary = summarize(lines);
+    let summary: JournalSummary = { file, bytes: 0, entries: 0, notes: [], outline: [], indexing: true };
+    let ready = false;
     const send = (m: ToJournal): void => void w.postMessage(m);
+    const show = (s: JournalSummary): void => {
+      summary = s;
+      if (ready) send({ type: 'summary', summary });
+    };
+    let stopIndexing = indexInSlices(lines, show);
     // Following the file as it grows (debounced: a journal being written changes often).
     let timer: NodeJS.Timeout | undefined;
     const watcher = fs.watch(path.dirname(file), (_e, name) => {
       if (name !== path.basename(file)) return;
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => {
-        summary = summarize(lines);
-        send({ type: 'summary', summary });
+        stopIndexing();
+        stopIndexing = indexInSlices(lines, show);
       }, 300);
     });
     panel.onDidDispose(() => {
       watcher.close();
+      stopIndexing();
       if (timer) clearTimeout(timer);
     });
     w.onDidReceiveMessage(async (m: FromJournal) => {
       switch (m.type) {
         case 'ready':
+          ready = true;
           send({ type: 'summary', summary });
           return;
         case 'lines':

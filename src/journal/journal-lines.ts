@@ -67,8 +67,11 @@ export class JournalLines {
   /**
    * Indexes what was appended since the last call (everything, the first time, or when the file was replaced or cut).
    * Throws a JournalError when the file is not a journal; damage in the middle ends the index there (see `notes`).
+   * With `until` (a performance.now() time), it stops once that time has passed and returns false: the next call goes
+   * on from there (a viewer indexes a large journal in slices, answering its user between them). True: indexed to
+   * the end of the file as it is.
    */
-  refresh(): void {
+  refresh(until = Infinity): boolean {
     const fd = openJournalFile(this.file);
     try {
       const st = fs.fstatSync(fd);
@@ -76,8 +79,9 @@ export class JournalLines {
       if (!same || (this.position && st.size < this.position.offset)) this.reset();
       this.identity = { dev: st.dev, ino: st.ino };
       this.bytes = st.size;
-      if (this.damage || (this.position && this.position.offset >= st.size)) return;
+      if (this.damage || (this.position && this.position.offset >= st.size)) return true;
       const scanner = new RecordScanner(fd, st.size, { name: this.file, from: this.position });
+      let done = true;
       try {
         for (let raw = scanner.next(); raw; raw = scanner.next()) {
           const kind = kindByTag(raw.kind);
@@ -104,14 +108,19 @@ export class JournalLines {
             const e = decodeEntry(kind, raw.flags, raw.payload, raw.offset) as { trigger: string };
             this.landmarks.push({ kind: 'snapshot', entry: index, run: this.runs, snapshot: this.snapshotsInRun++, trigger: e.trigger });
           }
+          if ((this.count & 1023) === 0 && performance.now() > until) {
+            done = false;
+            break;
+          }
         }
-        this.tornBytes = scanner.end.tornBytes;
+        if (done) this.tornBytes = scanner.end.tornBytes;
       } catch (e) {
         if (!(e instanceof JournalError)) throw e;
         this.damage = `${e.message}: the entries after it are not shown`;
       }
       // Before the file header is complete there is no place to go on from: the next refresh starts over.
       if (scanner.position.offset > 0) this.position = scanner.position;
+      return done;
     } finally {
       fs.closeSync(fd);
     }

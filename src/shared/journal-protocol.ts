@@ -19,6 +19,8 @@ export interface JournalSummary {
   /** Warnings and damage found reading it (a torn tail, damaged records). */
   notes: string[];
   outline: OutlineItem[];
+  /** Still indexing (a large journal): what is here so far, more to come. */
+  indexing?: boolean;
 }
 
 /** Extension to view. */

@@ -116,3 +116,25 @@ test('a journal replaced (compacted, cut) is indexed again; damage in the middle
   fs.writeFileSync(notJournal, 'just some text, not a journal at all\n');
   assert.throws(() => new JournalLines(notJournal).refresh(), /notes\.txt: not a wasm-journal file/);
 });
+
+test('indexing in slices (a time limit) goes on where it stopped and ends with the same index as one pass', () => {
+  const file = tempJournal();
+  const entries: JournalEntry[] = [init(0xab), ENTRY_FIXTURES.ProgramStartV1];
+  for (let i = 0; i < 5000; i++) entries.push(sequenceEntry(i));
+  writeJournal(file, entries);
+  const whole = new JournalLines(file);
+  assert.equal(whole.refresh(), true);
+  const sliced = new JournalLines(file);
+  let slices = 0;
+  // A limit already passed: each call indexes one stretch of 1,024 records, then stops.
+  while (!sliced.refresh(0)) {
+    slices++;
+    assert.equal(sliced.entries % 1024, 0, 'a slice ends after a whole stretch');
+    assert.ok(slices < 100);
+  }
+  assert.equal(slices, Math.floor(whole.entries / 1024));
+  assert.equal(sliced.entries, whole.entries);
+  assert.deepEqual(sliced.landmarks, whole.landmarks);
+  assert.deepEqual(sliced.lines(0, whole.entries), whole.lines(0, whole.entries));
+  assert.deepEqual(sliced.notes, whole.notes);
+});

@@ -60,7 +60,9 @@ function show(s: JournalSummary): void {
   asked = new Set();
   const runs = s.outline.filter((o) => o.kind === 'run').length;
   const snaps = s.outline.filter((o) => o.kind === 'snapshot').length;
-  $('summary').textContent = `${s.file}: ${s.entries} entries, ${s.bytes} bytes, ${runs} run${runs === 1 ? '' : 's'}, ${snaps} snapshot${snaps === 1 ? '' : 's'}`;
+  $('summary').textContent = s.indexing
+    ? `${s.file}: reading... ${s.entries} entries so far, ${runs} run${runs === 1 ? '' : 's'}, ${snaps} snapshot${snaps === 1 ? '' : 's'}`
+    : `${s.file}: ${s.entries} entries, ${s.bytes} bytes, ${runs} run${runs === 1 ? '' : 's'}, ${snaps} snapshot${snaps === 1 ? '' : 's'}`;
   $('notes').replaceChildren(...s.notes.map((n) => Object.assign(document.createElement('li'), { textContent: n })));
   $('outline').replaceChildren(
     ...s.outline.map((o) => {
