@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     const tools: ('native' | 'npm')[] = [...(native ? ['native' as const] : []), ...(mb < 6 || npmAll ? ['npm' as const] : [])];
     for (const tool of tools) {
       for (const [label, imports] of [[`the default triggers (${DEFAULT_TRIGGERS.join(', ')})`, snapshotImports(DEFAULT_TRIGGERS)], ['every call (signals, period)', [...ALL_SNAPSHOT_IMPORTS]]] as const) {
-        const r = await instrument(m.bytes, Buffer.from(m.hash).toString('hex'), m.module, { noCache: true, tool, imports });
+        const r = await instrument(m.bytes, Buffer.from(m.hash).toString('hex'), { noCache: true, tool, imports });
         const ph = r.phases!;
         const ours = runTime(r.bytes);
         console.log(

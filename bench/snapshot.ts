@@ -45,9 +45,9 @@ async function instrumentation(): Promise<{ rows: string[]; tool: string }> {
   for (const file of [path.join(root, 'bench', 'guests', 'cpu.wasm'), path.join(root, 'test', 'fixtures', 'guests', 'files.wasm')]) {
     const m = await loadModule(fs.readFileSync(file), file);
     const hash = Buffer.from(m.hash).toString('hex');
-    const first = await instrument(m.bytes, hash, m.module);
-    const again = await instrument(m.bytes, hash, m.module, { noCache: true });
-    const cached = await instrument(m.bytes, hash, m.module);
+    const first = await instrument(m.bytes, hash);
+    const again = await instrument(m.bytes, hash, { noCache: true });
+    const cached = await instrument(m.bytes, hash);
     tool = first.tool ?? again.tool ?? '';
     const mb = m.bytes.length / 1e6;
     rows.push(`| ${path.basename(file)} | ${(m.bytes.length / 1024).toFixed(0)} KiB -> ${(first.bytes.length / 1024).toFixed(0)} KiB | ${first.ms} | ${again.ms} | ${cached.ms} | ${(again.ms / mb / 1000).toFixed(1)} s/MB |`);

@@ -8,6 +8,7 @@ import { RUN_COMMANDS } from './run-commands';
 import { dapCommand } from './dap';
 import { RuntimeError } from '../runtime/errors';
 import { ClosedPipe, processIo, type Io } from '../runtime';
+import { dropPrestarted } from '../runtime/host/prestart';
 
 const VERSION = '0.1.0';
 
@@ -72,6 +73,8 @@ export async function main(): Promise<void> {
   let code: number;
   try {
     code = await run(process.argv.slice(2), io);
+    // A `run` that did not get as far as running (a usage error, a missing module): its early worker goes.
+    dropPrestarted();
   } catch (e) {
     try {
       io.out.flush();

@@ -278,7 +278,7 @@ const instrumentCmd: Command = {
       }
     }
     const module = await readModule(file);
-    const r = await instrument(module.bytes, Buffer.from(module.hash).toString('hex'), module.module, {
+    const r = await instrument(module.bytes, Buffer.from(module.hash).toString('hex'), {
       noCache: args.flags.has('no-cache'),
       progress: (m) => io.err.line(`wasm-journal: ${m}`),
       imports: triggers.length > 0 ? snapshotImports(triggers) : undefined,

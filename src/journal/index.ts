@@ -4,7 +4,7 @@ export * from './entries';
 export * from './errors';
 export * from './journal';
 export { LogFileJournal, writeJournalAtomically, type LogFileOptions, type SyncPolicy } from './log-file';
-export { UnsupportedJournal, NullJournal, MemoryJournal } from './simple-journals';
+export { UnsupportedJournal, NullJournal, MemoryJournal, PackedEntries } from './simple-journals';
 export { FilteredJournal, passesFilter, FILTER_NAMES, FILTER_ALIASES, type FilterConfig, type FilterName } from './filtered';
 export { CountingJournal } from './counting';
 export { CompactingJournal, CompactingLogFileJournal, type CompactionResult } from './compacting';

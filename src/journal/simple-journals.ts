@@ -1,6 +1,8 @@
 // The small journals: unsupported (refuses writes, restores nothing), null (accepts and forgets), and in-memory.
 
-import type { JournalEntry } from './entries';
+import { ByteWriter } from './bytes';
+import { decodeEntry, encodePayload } from './codec';
+import { kindByTag, type JournalEntry } from './entries';
 import { JournalError } from './errors';
 import { NO_OFFSETS, type Journal, type LogRecord, type WriteResult } from './journal';
 
@@ -74,5 +76,53 @@ export class MemoryJournal implements Journal {
   }
   restart(): void {
     this.cursor = 0;
+  }
+}
+
+/**
+ * Entries kept in memory encoded (each: its kind's tag, its payload's length, the payload as the journal's codec
+ * writes it), for a long list kept only to be read back once: no object per entry for the garbage collector to
+ * carry (a million kept clock readings cost a run a fifth of its time as objects), and about a fifth of the memory.
+ * Byte arrays are copied in as they are encoded, so the entries may be views of buffers their writer reuses.
+ */
+export class PackedEntries {
+  private readonly w = new ByteWriter(1 << 16);
+  private n = 0;
+
+  /** Entries kept. */
+  get length(): number {
+    return this.n;
+  }
+
+  /** Bytes they take. */
+  get byteLength(): number {
+    return this.w.length;
+  }
+
+  push(e: JournalEntry): void {
+    const { kind, payload } = encodePayload(e);
+    this.w.u16(kind.tag);
+    this.w.u32(payload.length);
+    this.w.raw(payload);
+    this.n++;
+  }
+
+  clear(): void {
+    this.w.reset();
+    this.n = 0;
+  }
+
+  /** The entries, decoded (new objects each call). */
+  entries(): JournalEntry[] {
+    const out: JournalEntry[] = [];
+    const b = this.w.view();
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    for (let p = 0; p < b.length; ) {
+      const kind = kindByTag(dv.getUint16(p, true))!;
+      const len = dv.getUint32(p + 2, true);
+      out.push(decodeEntry(kind, 0, b.subarray(p + 6, p + 6 + len), p));
+      p += 6 + len;
+    }
+    return out;
   }
 }

@@ -3,6 +3,7 @@
 // at a snapshot point whose call stack the running one cannot unwind.
 
 import type { JournalEntry } from '../journal/entries';
+import { PackedEntries } from '../journal/simple-journals';
 import type { LogRecord } from '../journal/journal';
 import type { SnapshotTriggerName } from '../journal/wasi-types';
 import { ProcExit, RuntimeError } from './errors';
@@ -53,8 +54,8 @@ export class AdaptiveRun {
   calls = 0;
   /** Snapshots taken by instances the run left. */
   earlierSnapshots = 0;
-  private readonly kept: LogRecord[] = [];
-  private keptBytes = 0;
+  /** The run's inputs so far, encoded (no object per input for the garbage collector: PackedEntries). */
+  private readonly kept = new PackedEntries();
   private full = false;
 
   constructor(
@@ -81,19 +82,10 @@ export class AdaptiveRun {
 
   private keep(e: JournalEntry): void {
     if (this.full) return;
-    // A copy (byte arrays may be views of guest memory, or of buffers the host reuses), made in one pass.
-    const c: Record<string, unknown> = {};
-    for (const k in e) {
-      const v = (e as unknown as Record<string, unknown>)[k];
-      if (v instanceof Uint8Array) {
-        this.keptBytes += v.length;
-        c[k] = v.slice();
-      } else c[k] = v;
-    }
-    this.kept.push({ entry: c as unknown as JournalEntry, index: this.kept.length, offset: 0, size: 0 });
-    if (this.keptBytes > KEEP_BYTES) {
+    this.kept.push(e);
+    if (this.kept.byteLength > KEEP_BYTES) {
       this.full = true;
-      this.kept.length = 0;
+      this.kept.clear();
     }
   }
 
@@ -136,7 +128,7 @@ export class AdaptiveRun {
     let pending: SwitchPending;
     try {
       const functions = whole ? undefined : grown;
-      const r = instrumentNow({ bytes: this.module.bytes, hash: this.hash, module: this.module.module, functions, imports: this.imports }, this.progress);
+      const r = instrumentNow({ bytes: this.module.bytes, hash: this.hash, functions, imports: this.imports }, this.progress);
       const cannot = stackWontFit(readFrameBounds(r.bytes), frames, memoryBytes);
       if (cannot !== undefined) return { skip: cannot };
       const info: InstrumentedModule = { hash: r.hash, tool: r.tool, imports: [...this.imports], ...(functions ? { functions } : {}) };
@@ -186,7 +178,7 @@ export class AdaptiveRun {
           `(${(this.module.bytes.length / 1e6).toFixed(1)} MB, with ${toolLabel()}; cached afterwards); the ${trigger} snapshot is taken at the first call after it is done`,
       );
     }
-    const job = new Instrumenting({ bytes: this.module.bytes, hash: this.hash, module: this.module.module, functions: whole ? undefined : grown, imports: this.imports });
+    const job = new Instrumenting({ bytes: this.module.bytes, hash: this.hash, functions: whole ? undefined : grown, imports: this.imports });
     this.deferred = { job, set: new Set(grown), trigger, whole, rounds };
   }
 
@@ -284,7 +276,8 @@ export class AdaptiveRun {
     trigger: SnapshotTriggerName,
     live: { proc: Process; sink: EntrySink; imports: Imports },
   ): { instance: WebAssembly.Instance; memory: WebAssembly.Memory; snapshotter: Snapshotter } {
-    const cursor = new ReplayCursor(this.kept, false, [], false);
+    const records: LogRecord[] = this.kept.entries().map((entry, index) => ({ entry, index, offset: 0, size: 0 }));
+    const cursor = new ReplayCursor(records, false, [], false);
     const silent: Terminal = { write: () => true };
     const { proc, start } = startProcess({ module: this.module, world: new ReplayWorld(cursor), terminal: silent, restore: this.restore }, cursor);
     const target = this.calls;

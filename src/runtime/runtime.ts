@@ -241,7 +241,9 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
       ? findResumePoint(opts.restore, opts.resumeAt)
       : undefined;
   let wantAsyncify = (snapOpts !== undefined && !snapOpts.noAsyncify) || resume !== undefined;
-  let runnable = module.module;
+  // What runs: the module as built, or an instrumented one (then the module as built is never compiled: a loaded
+  // module compiles when first asked for, loadModule's `lazy`).
+  let runnable: WebAssembly.Module | undefined;
   let instrumented: InstrumentedModule | undefined;
   let instrumentedBytes: Uint8Array | undefined;
   // The imports snapshots can be taken at, which instrumentation makes able to unwind: those of the triggers asked
@@ -258,7 +260,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   const moduleHex = Buffer.from(module.hash).toString('hex');
   const stackSet =
     wantAsyncify && snapOpts && !snapOpts.policy && world instanceof RecordingWorld && !resume && !opts.slot && !opts.points &&
-    (opts.instrumentation ?? (process.env.WASM_JOURNAL_INSTRUMENT === 'static' ? 'static' : 'adaptive')) === 'adaptive' && !isInstrumented(module.module)
+    (opts.instrumentation ?? (process.env.WASM_JOURNAL_INSTRUMENT === 'static' ? 'static' : 'adaptive')) === 'adaptive' && !isInstrumented(module.bytes)
       ? (loadStackSet(moduleHex) ?? { functions: [] })
       : undefined;
   let adaptive: AdaptiveRun | undefined;
@@ -266,7 +268,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
     // Its modules can unwind at every call: a snapshot that waited for its module is taken at the next call covered.
     adaptive = new AdaptiveRun(module, moduleHex, stackSet.functions, [...ALL_SNAPSHOT_IMPORTS], opts.progress, opts.restore);
     if (stackSet.functions.length > 0) {
-      const r = await instrument(module.bytes, moduleHex, module.module, { progress: opts.progress, functions: stackSet.functions, imports: [...ALL_SNAPSHOT_IMPORTS] }).catch((e: unknown) => {
+      const r = await instrument(module.bytes, moduleHex, { progress: opts.progress, functions: stackSet.functions, imports: [...ALL_SNAPSHOT_IMPORTS] }).catch((e: unknown) => {
         if (!(e instanceof RuntimeError) || e.code !== 'cannot-instrument') throw e;
         return undefined;
       });
@@ -293,7 +295,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
     runnable = await WebAssembly.compile(legacy);
     instrumentedBytes = legacy;
   } else if (wantAsyncify) {
-    const r = await instrument(module.bytes, Buffer.from(module.hash).toString('hex'), module.module, {
+    const r = await instrument(module.bytes, Buffer.from(module.hash).toString('hex'), {
       progress: opts.progress,
       want: want?.hash,
       imports: unwindImports,
@@ -322,6 +324,8 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
       instrumentedBytes = r.bytes;
     }
   }
+  // Compiled here at the latest, before the run writes anything: a module that does not compile is refused first.
+  const running = runnable ?? module.module;
   // An adaptive run keeps a copy of its inputs, to re-execute it in a newly instrumented module.
   adaptive?.tap(world as RecordingWorld);
   // Whatever happens (a trap, a divergence, a failing journal), host handles, the stdin probe and the socket worker
@@ -436,8 +440,8 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
     // The one WASIX call we provide: the program asks for a snapshot (the explicit trigger).
     wasix_32v1: { proc_snapshot: procSnapshot },
   };
-  checkImports(module, imports, opts.allowUnknownImports ?? false);
-  const exports = WebAssembly.Module.exports(runnable);
+  checkImports(module, imports, opts.allowUnknownImports ?? false, running);
+  const exports = WebAssembly.Module.exports(running);
   if (!exports.some((e) => e.name === '_start' && e.kind === 'function')) {
     const reactor = exports.some((e) => e.name === '_initialize');
     throw new RuntimeError('no-entry', `${module.path}: has no _start function${reactor ? ' (it is a library, a "reactor" module, not a program)' : ''}`);
@@ -448,7 +452,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   const keptMemory = kept?.exports.memory;
   try {
     if (
-      slot && kept && slot.module === runnable && resume && keptMemory instanceof WebAssembly.Memory &&
+      slot && kept && slot.module === running && resume && keptMemory instanceof WebAssembly.Memory &&
       keptMemory.buffer.byteLength <= resume.point.store.memoryBytes
     ) {
       // Resuming a snapshot into the instance already there: its code compiled, its memory mapped (the snapshot
@@ -458,10 +462,10 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
       instance = kept;
     } else if (slot) {
       slot.targets = imports;
-      instance = new WebAssembly.Instance(runnable, forwarders(slot, imports) as WebAssembly.Imports);
+      instance = new WebAssembly.Instance(running, forwarders(slot, imports) as WebAssembly.Imports);
       slot.instance = instance;
-      slot.module = runnable;
-    } else instance = new WebAssembly.Instance(runnable, imports as WebAssembly.Imports);
+      slot.module = running;
+    } else instance = new WebAssembly.Instance(running, imports as WebAssembly.Imports);
   } catch (e) {
     if (e instanceof RangeError) throw new RuntimeError('out-of-memory', `${module.path}: out of memory while instantiating: ${e.message}`);
     throw new RuntimeError('not-wasm', `${module.path}: cannot instantiate: ${(e as Error).message}`);

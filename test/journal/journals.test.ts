@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { UnsupportedJournal, NullJournal, MemoryJournal } from '../../src/journal/simple-journals';
+import { UnsupportedJournal, NullJournal, MemoryJournal, PackedEntries } from '../../src/journal/simple-journals';
 import { FilteredJournal, passesFilter, FILTER_NAMES, type FilterConfig } from '../../src/journal/filtered';
 import { CountingJournal } from '../../src/journal/counting';
 import { CompactingJournal, CompactingLogFileJournal } from '../../src/journal/compacting';
@@ -151,4 +151,22 @@ test('copyJournal copies every entry', () => {
   const to = new MemoryJournal();
   assert.equal(copyJournal(new MemoryJournal(ALL), to), ALL.length);
   assert.deepEqual(to.all(), ALL);
+});
+
+test('packed entries: every kind is read back as it was pushed, byte arrays copied in (the pusher may reuse its buffers)', () => {
+  const packed = new PackedEntries();
+  const all = ALL;
+  const shared = new Uint8Array([1, 2, 3, 4]);
+  const reused: JournalEntry = { kind: 'RandomBytesV1', data: shared };
+  for (const e of all) packed.push(e);
+  packed.push(reused);
+  shared.fill(9);
+  assert.equal(packed.length, all.length + 1);
+  const back = packed.entries();
+  assert.deepEqual(back.slice(0, all.length), all);
+  assert.deepEqual(back[all.length], { kind: 'RandomBytesV1', data: new Uint8Array([1, 2, 3, 4]) });
+  assert.ok(packed.byteLength > 0);
+  packed.clear();
+  assert.equal(packed.length, 0);
+  assert.deepEqual(packed.entries(), []);
 });

@@ -2,6 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadModule } from '../../src/runtime/module';
@@ -10,6 +11,10 @@ import { CapturedTerminal, runProgram } from '../../src/runtime/runtime';
 import { LiveWorld } from '../../src/runtime/world';
 import { GUESTS } from '../helpers/guest';
 import { tinyModule } from '../helpers/wasm-bytes';
+import { tempDir } from '../helpers/tmp';
+import { sections } from '../../src/runtime/snapshot/wasm-binary';
+
+const BIN = path.join(__dirname, '..', '..', '..', 'out', 'src', 'cli', 'bin.js');
 
 async function rejects(p: Promise<unknown>, code: string, re: RegExp): Promise<void> {
   await assert.rejects(p, (e: unknown) => {
@@ -30,6 +35,28 @@ test('files that are not WebAssembly are named for what they are', async () => {
 test('a truncated module is invalid WebAssembly, with the position V8 found the problem at', async () => {
   const bytes = fs.readFileSync(path.join(GUESTS, 'hello.wasm'));
   await rejects(loadModule(bytes.subarray(0, bytes.length >> 1), 'cut.wasm'), 'not-wasm', /^cut\.wasm: invalid WebAssembly: .*@\+\d+/);
+});
+
+test('run --journal-writable on a cut module or one with a broken function: V8\'s words, exit 1, and no journal left behind (the module as built is compiled only when it runs)', () => {
+  const bytes = fs.readFileSync(path.join(GUESTS, 'misc.wasm'));
+  const dir = tempDir('wj-badmod-');
+  const cut = path.join(dir, 'cut.wasm');
+  fs.writeFileSync(cut, bytes.subarray(0, 3000));
+  // A valid frame of sections around a function body that does not decode.
+  const code = sections(bytes).find((s) => s.id === 10)!;
+  const broken = Buffer.from(bytes);
+  broken.fill(0xff, code.start + ((code.end - code.start) >> 1), code.start + ((code.end - code.start) >> 1) + 4);
+  const bad = path.join(dir, 'bad.wasm');
+  fs.writeFileSync(bad, broken);
+  for (const [file, why] of [[cut, /extends past end of the module/], [bad, /Compiling function #\d+.* failed/]] as const) {
+    const j = path.join(dir, `${path.basename(file)}.journal`);
+    const r = spawnSync(process.execPath, [BIN, 'run', file, '--journal-writable', j], { encoding: 'utf8', env: { ...process.env, WASM_JOURNAL_CACHE: tempDir('wj-cache-') } });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`^wasm-journal run: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: invalid WebAssembly: `));
+    assert.match(r.stderr, why);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.ok(!fs.existsSync(j), 'no journal is left for a module that never ran');
+  }
 });
 
 async function runTiny(bytes: Uint8Array, allowUnknownImports = false) {

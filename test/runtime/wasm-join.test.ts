@@ -26,8 +26,7 @@ async function wat(text: string): Promise<Uint8Array> {
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 async function instrumented(bytes: Uint8Array, threads: number): Promise<Uint8Array> {
-  const module = new WebAssembly.Module(bytes);
-  const r = await instrument(bytes, sha(bytes), module, { noCache: true, tool: 'npm', imports: [...ALL_SNAPSHOT_IMPORTS], threads });
+  const r = await instrument(bytes, sha(bytes), { noCache: true, tool: 'npm', imports: [...ALL_SNAPSHOT_IMPORTS], threads });
   assert.equal(r.source, 'instrumented');
   return r.bytes;
 }

@@ -33,8 +33,8 @@ export function ioTerminal(io: Io): Terminal {
   };
 }
 
-/** Reads and compiles a module, with a clear error for a file that is missing or unreadable. */
-export async function readModule(file: string): Promise<LoadedModule> {
+/** Reads and compiles a module (`lazy`: see loadModule), with a clear error for a file that is missing or unreadable. */
+export async function readModule(file: string, opts: { lazy?: boolean } = {}): Promise<LoadedModule> {
   let bytes: Uint8Array;
   try {
     bytes = fs.readFileSync(file);
@@ -43,7 +43,7 @@ export async function readModule(file: string): Promise<LoadedModule> {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
     throw new RuntimeError('bad-option', `${file}: cannot read the module: ${why}`);
   }
-  return loadModule(bytes, file);
+  return loadModule(bytes, file, opts);
 }
 
 /**
@@ -124,7 +124,7 @@ export interface RunPlan {
  */
 export async function executePlan(plan: RunPlan, io: Io, signals?: Int32Array, onSuspend?: () => void): Promise<number> {
   const { file, growth, sync } = plan;
-  const module = await readModule(file);
+  const module = await readModule(file, { lazy: true });
   // One journal to restore from: a snapshot to resume is gathered through its snapshot index (only the records that
   // make up its state are read); otherwise every entry is read and restored.
   const single = plan.writable ? (plan.journals.length === 0 ? plan.writable : undefined) : plan.journals.length === 1 ? plan.journals[0] : undefined;
@@ -139,6 +139,8 @@ export async function executePlan(plan: RunPlan, io: Io, signals?: Int32Array, o
   const readOnly = indexed ? indexed.effects : plan.journals.flatMap((j) => readJournalEntries(j, io));
   let journal: Journal | undefined;
   let restore = readOnly;
+  // A journal this run creates is removed again when the module turns out not to compile (it holds nothing then).
+  const creates = plan.writable !== undefined && !fs.existsSync(plan.writable);
   if (plan.writable) {
     journal =
       plan.enableCompaction || growth !== undefined
@@ -171,6 +173,13 @@ export async function executePlan(plan: RunPlan, io: Io, signals?: Int32Array, o
       progress: (m) => io.err.line(`wasm-journal: ${m}`),
       onSuspend,
     });
+  } catch (e) {
+    if (creates && e instanceof RuntimeError && e.code === 'not-wasm') {
+      journal?.close();
+      journal = undefined;
+      fs.rmSync(plan.writable!, { force: true });
+    }
+    throw e;
   } finally {
     journal?.close();
   }

@@ -12,7 +12,8 @@ import { Worker } from 'node:worker_threads';
 import { raiseSignal, signalCell, SIGNAL_CODES, type SignalName } from '../signals';
 import { TriggerState } from '../snapshot/triggers';
 import type { RunPlan } from './plan';
-import { HOST_CELLS, HostCell, type RunWorkerData, type RunWorkerEvent } from './protocol';
+import { takePrestarted } from './prestart';
+import { HOST_CELLS, HostCell, type RunWorkerCommand, type RunWorkerData, type RunWorkerEvent } from './protocol';
 
 /** Where the control channel of process `pid` listens. */
 export function controlSocket(pid: number, platform: NodeJS.Platform = process.platform): string {
@@ -50,9 +51,16 @@ export class ProgramHost extends EventEmitter<ProgramHostEvents> {
   /** Starts the program; resolves with the exit status (70 when the worker failed). */
   start(): Promise<number> {
     const data: RunWorkerData = { plan: this.plan, signals: this.cell.buffer as SharedArrayBuffer, control: this.control.buffer as SharedArrayBuffer };
-    const worker = new Worker(path.join(__dirname, 'run-worker.js'), { workerData: data });
+    // A worker started early (prestart.ts) has loaded meanwhile: it gets the plan now.
+    const early = takePrestarted();
+    const worker = early?.worker ?? new Worker(path.join(__dirname, 'run-worker.js'), { workerData: data });
+    if (early) worker.postMessage({ type: 'start', data } satisfies RunWorkerCommand);
     this.worker = worker;
     return new Promise<number>((resolve) => {
+      if (early?.failure) {
+        this.emit('failed', early.failure.stack ?? early.failure.message);
+        resolve(70);
+      }
       worker.on('message', (m: RunWorkerEvent) => {
         if (m.type === 'suspend') {
           if (this.listenerCount('suspend') > 0) this.emit('suspend');

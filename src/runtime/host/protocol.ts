@@ -17,6 +17,9 @@ export interface RunWorkerData {
   control: SharedArrayBuffer;
 }
 
+/** Host to worker: the plan, for a worker started before it was known (prestart.ts; its workerData is `{ early: true }`). */
+export type RunWorkerCommand = { type: 'start'; data: RunWorkerData };
+
 export type RunWorkerEvent =
   /** A stop snapshot was taken (Ctrl+Z, `signal PID stop`): the host suspends as it sees fit, then bumps Resume. */
   | { type: 'suspend' }

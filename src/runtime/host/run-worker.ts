@@ -6,7 +6,7 @@ import { JournalError } from '../../journal';
 import { RuntimeError } from '../errors';
 import { ClosedPipe, processIo } from './fd-writer';
 import { executePlan } from './plan';
-import { HostCell, type RunWorkerData, type RunWorkerEvent } from './protocol';
+import { HostCell, type RunWorkerCommand, type RunWorkerData, type RunWorkerEvent } from './protocol';
 
 function post(e: RunWorkerEvent): void {
   parentPort!.postMessage(e);
@@ -15,7 +15,10 @@ function post(e: RunWorkerEvent): void {
 async function main(): Promise<void> {
   // A trap's message lists the program's wasm frames: this thread is the program's, so it may show more of them.
   Error.stackTraceLimit = 64;
-  const { plan, signals, control } = workerData as RunWorkerData;
+  // Started early (prestart.ts), the worker loaded while the host read the command line: the plan comes now.
+  const { plan, signals, control } = (workerData as { early?: boolean }).early
+    ? await new Promise<RunWorkerData>((resolve) => parentPort!.once('message', (m: RunWorkerCommand) => resolve(m.data)))
+    : (workerData as RunWorkerData);
   const cell = new Int32Array(control);
   const io = processIo();
   const suspend = (): void => {

@@ -90,7 +90,6 @@ export interface InstrumentNowRequest {
   bytes: Uint8Array;
   /** SHA-256 (hex) of the module as built. */
   hash: string;
-  module: WebAssembly.Module;
   /** The functions to instrument; undefined: the static recipe's (every function that can reach a snapshot import). */
   functions: number[] | undefined;
   imports: string[];

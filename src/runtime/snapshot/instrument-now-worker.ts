@@ -13,7 +13,7 @@ function answer(m: unknown): void {
   Atomics.notify(req.done, 0);
 }
 
-instrument(req.bytes, req.hash, req.module, { functions: req.functions, imports: req.imports }).then(
+instrument(req.bytes, req.hash, { functions: req.functions, imports: req.imports }).then(
   (result) => answer({ result }),
   (e: unknown) => answer({ error: e instanceof Error ? e.message : String(e) }),
 );

@@ -19,7 +19,7 @@ import { threadId, Worker } from 'node:worker_threads';
 import { RuntimeError } from '../errors';
 import { ASYNCIFY_OPTIMIZE_LEVEL, onlyList, type RecipeInput, type RecipeOutput } from './recipe';
 import { ALL_SNAPSHOT_IMPORTS } from './triggers';
-import { exportMutableGlobals, functionCount, functionNames, readShape, renameFunctions, WasmShapeError } from './wasm-binary';
+import { exportMutableGlobals, exportNames, functionCount, functionNames, readShape, renameFunctions, WasmShapeError } from './wasm-binary';
 import { bodySizes, joinInstrumented, joinOriginal, stubBodies } from './wasm-join';
 
 /** Names our instrumentation gives the mutable globals it exports. */
@@ -32,8 +32,16 @@ const EARLIER_RECIPES = ['asyncify-v4'];
 const ASYNCIFY_EXPORTS = ['asyncify_start_unwind', 'asyncify_stop_unwind', 'asyncify_start_rewind', 'asyncify_stop_rewind', 'asyncify_get_state'];
 
 /** True when the module was instrumented with asyncify already (by us, or by `wasm-opt --asyncify`). */
-export function isInstrumented(module: WebAssembly.Module): boolean {
-  const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+/** Whether the module (its bytes, read without compiling it) exports asyncify's functions. */
+export function isInstrumented(bytes: Uint8Array): boolean {
+  let names: Set<string>;
+  try {
+    names = new Set(exportNames(bytes));
+  } catch (e) {
+    // Not a module these readers can read: not one of ours (compiling it says what is wrong).
+    if (e instanceof WasmShapeError) return false;
+    throw e;
+  }
   return ASYNCIFY_EXPORTS.every((n) => names.has(n));
 }
 
@@ -210,12 +218,12 @@ export function toolLabel(): string {
 const PASS_NAME = /^wj\$(\d+)$/;
 
 /** Instruments module bytes (hash: their SHA-256, hex) or takes them from the cache. */
-export async function instrument(bytes: Uint8Array, hash: string, module: WebAssembly.Module, opts: InstrumentOptions = {}): Promise<InstrumentResult> {
+export async function instrument(bytes: Uint8Array, hash: string, opts: InstrumentOptions = {}): Promise<InstrumentResult> {
   const t0 = Date.now();
   // Instrumented already (by us, or by `wasm-opt --asyncify`): ours export every mutable global; others get only
   // that step, since without their globals (the stack pointer) a resumed program would corrupt its memory.
-  const already = isInstrumented(module);
-  if (already && WebAssembly.Module.exports(module).some((e) => e.name.startsWith(GLOBAL_EXPORT_PREFIX))) {
+  const already = isInstrumented(bytes);
+  if (already && exportNames(bytes).some((n) => n.startsWith(GLOBAL_EXPORT_PREFIX))) {
     return { bytes, source: 'already', ms: 0, hash: sha256(bytes) };
   }
   if (opts.want && !opts.noCache) {
@@ -233,7 +241,7 @@ export async function instrument(bytes: Uint8Array, hash: string, module: WebAss
   if (!opts.noCache) {
     try {
       const b = fs.readFileSync(cached);
-      return { bytes: b, source: 'cache', ms: Date.now() - t0, hash: sha256(b), tool: tool.label };
+      return { bytes: b, source: 'cache', ms: Date.now() - t0, hash: cachedHash(cached, b), tool: tool.label };
     } catch {
       // not cached yet
     }
@@ -299,14 +307,43 @@ function finish(
   if (!ctx.opts.noCache) {
     try {
       fs.mkdirSync(path.dirname(ctx.cached), { recursive: true });
-      const tmp = `${ctx.cached}.${process.pid}.tmp`;
+      const tmp = `${ctx.cached}.${process.pid}.${threadId}.tmp`;
       fs.writeFileSync(tmp, bytes);
       fs.renameSync(tmp, ctx.cached);
     } catch {
       // a read-only cache: instrument again next time
     }
   }
-  return { bytes, source: ctx.source, ms: Date.now() - ctx.t0, hash: sha256(bytes), tool: ctx.tool.label };
+  const hash = sha256(bytes);
+  if (!ctx.opts.noCache) keepHash(ctx.cached, bytes.length, hash);
+  return { bytes, source: ctx.source, ms: Date.now() - ctx.t0, hash, tool: ctx.tool.label };
+}
+
+/**
+ * The SHA-256 (hex) of the cached module `file` whose bytes are `b`: kept beside it (FILE.sha256: its size and
+ * hash) when it was written, so a run that finds its module cached does not hash 30 MB again (about 30 ms); made
+ * and kept when missing, or when it does not describe these bytes.
+ */
+function cachedHash(file: string, b: Uint8Array): string {
+  try {
+    const [size, hex] = fs.readFileSync(`${file}.sha256`, 'utf8').trim().split(' ');
+    if (Number(size) === b.length && /^[0-9a-f]{64}$/.test(hex ?? '')) return hex;
+  } catch {
+    // not kept (an older cache): hashed below
+  }
+  const hash = sha256(b);
+  keepHash(file, b.length, hash);
+  return hash;
+}
+
+function keepHash(file: string, size: number, hash: string): void {
+  try {
+    const tmp = `${file}.sha256.${process.pid}.${threadId}.tmp`;
+    fs.writeFileSync(tmp, `${size} ${hash}\n`);
+    fs.renameSync(tmp, `${file}.sha256`);
+  } catch {
+    // a read-only cache: hashed again next time
+  }
 }
 
 /** A cached instrumentation of the module `hash` whose own hash is `want` (from any tool or recipe variant). */
@@ -323,8 +360,9 @@ function findCached(hash: string, want: string): Uint8Array | undefined {
     for (const n of names) {
       if (!n.startsWith(`${hash}.`) || !n.endsWith('.wasm')) continue;
       try {
-        const b = fs.readFileSync(path.join(dir, n));
-        if (sha256(b) === want) return b;
+        const file = path.join(dir, n);
+        const b = fs.readFileSync(file);
+        if (cachedHash(file, b) === want) return b;
       } catch {
         // removed meanwhile
       }

@@ -658,6 +658,22 @@ export function functionCount(bytes: Uint8Array): number {
   return readShape(bytes).funcTypes.length;
 }
 
+/** The names of everything the module exports (its export section), in order. */
+export function exportNames(bytes: Uint8Array): string[] {
+  const out: string[] = [];
+  for (const s of sections(bytes)) {
+    if (s.id !== 7) continue;
+    const r = new Reader(bytes, s.start, s.end);
+    const n = r.u32();
+    for (let i = 0; i < n; i++) {
+      out.push(r.name());
+      r.byte();
+      r.u32();
+    }
+  }
+  return out;
+}
+
 /** The index of the function exported as `name`, if there is one. */
 export function exportedFunction(bytes: Uint8Array, name: string): number | undefined {
   for (const s of sections(bytes)) {
