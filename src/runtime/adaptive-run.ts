@@ -30,6 +30,14 @@ const DEFER_FROM_BYTES = 2 * 1024 * 1024;
 
 type Imports = Record<string, Record<string, WebAssembly.ImportValue>>;
 
+/** The run a switch goes on in: its process, sink and imports, and where a debugger counts its points. */
+interface Live {
+  proc: Process;
+  sink: EntrySink;
+  imports: Imports;
+  pointOf?: () => number;
+}
+
 /**
  * Thrown through the old instance's frames once the module is instrumented for the stack a snapshot point met: the
  * run re-executes in it (AdaptiveRun.resume) from the top of the thread's stack, where the re-execution has all of
@@ -87,6 +95,19 @@ export class AdaptiveRun {
       this.full = true;
       this.kept.clear();
     }
+  }
+
+  /** Memory the caller wrote while the program was in a host call (a debugger): [call, offset, bytes]. */
+  private readonly patches: [number, number, Uint8Array][] = [];
+
+  /**
+   * The caller wrote `data` at `offset` while the program is in a host call: the re-execution writes it at the same
+   * call (the call in progress is counted once its hooks ran: it is call `calls + 1` until then, and a stop comes
+   * before them).
+   */
+  wroteMemory(offset: number, data: Uint8Array, atCallStart: boolean): void {
+    if (!atCallStart) this.off ??= 'the debugger wrote memory inside a host call, where a re-execution cannot write it again';
+    else this.patches.push([this.calls + 1, offset, data.slice()]);
   }
 
   /** Switches made so far in this run. */
@@ -150,12 +171,20 @@ export class AdaptiveRun {
    * next runs if the program ends first). Measured (docs/benchmarks.md): below 2 MB of module, instrumenting takes
    * well under a second and waiting costs the first output nothing measurable (1 MB: 0.24 s either way), while it
    * held the 5 and 20 MB programs' first output back by 1.0 and 3.4 s. An explicit request always waits (the
-   * program asked for that place). WASM_JOURNAL_ADAPTIVE=wait or defer decides for every module.
+   * program asked for that place). `preference` is the caller's (SnapshotOptions.deferrable).
+   * WASM_JOURNAL_ADAPTIVE=wait or defer decides for every module and caller.
    */
-  defers(trigger: SnapshotTriggerName): boolean {
+  defers(trigger: SnapshotTriggerName, preference?: boolean): boolean {
     const how = process.env.WASM_JOURNAL_ADAPTIVE;
     if (how === 'wait' || how === 'defer') return how === 'defer';
+    // The caller's say (a debug session: its periodic snapshots may come later, a pause's not: SnapshotOptions).
+    if (preference !== undefined) return preference;
     return trigger !== 'explicit' && this.module.bytes.length >= DEFER_FROM_BYTES;
+  }
+
+  /** True while a snapshot waits for its module (defer). */
+  get deferring(): boolean {
+    return this.deferred !== undefined;
   }
 
   /** A snapshot waiting for its module (defer): instrumenting on a worker while the program goes on. */
@@ -253,7 +282,7 @@ export class AdaptiveRun {
    * run goes on in the instance returned. A re-execution that does not reach that call the same way is an error
    * (the journal holds the run up to that call; the next runs use the static analysis).
    */
-  resume(p: SwitchPending, live: { proc: Process; sink: EntrySink; imports: Imports }): { instance: WebAssembly.Instance; memory: WebAssembly.Memory; snapshotter: Snapshotter } {
+  resume(p: SwitchPending, live: Live): { instance: WebAssembly.Instance; memory: WebAssembly.Memory; snapshotter: Snapshotter } {
     try {
       return this.reexecute(p.compiled, p.code, p.info, p.call, p.trigger, live);
     } catch (e) {
@@ -274,7 +303,7 @@ export class AdaptiveRun {
     info: InstrumentedModule,
     name: string,
     trigger: SnapshotTriggerName,
-    live: { proc: Process; sink: EntrySink; imports: Imports },
+    live: Live,
   ): { instance: WebAssembly.Instance; memory: WebAssembly.Memory; snapshotter: Snapshotter } {
     const records: LogRecord[] = this.kept.entries().map((entry, index) => ({ entry, index, offset: 0, size: 0 }));
     const cursor = new ReplayCursor(records, false, [], false);
@@ -283,9 +312,16 @@ export class AdaptiveRun {
     const target = this.calls;
     const held: { memory?: WebAssembly.Memory; snapshotter?: Snapshotter; reached: boolean } = { reached: false };
     let count = 0;
+    let patch = 0;
     const hooks: WasiHooks = {
       beforeCall: (call) => {
-        if (++count < target) return false;
+        ++count;
+        // Memory the caller wrote during this call, in the run: written again, before the call goes on.
+        while (patch < this.patches.length && this.patches[patch][0] === count) {
+          const [, offset, data] = this.patches[patch++];
+          new Uint8Array(held.memory!.buffer).set(data, offset);
+        }
+        if (count < target) return false;
         if (count > target || call !== name) throw new RuntimeError('divergence', `the re-execution's call ${count} is ${call}, the run's was ${name}`);
         cursor.finish();
         held.reached = true;
@@ -303,6 +339,7 @@ export class AdaptiveRun {
     const memory = instance.exports.memory as WebAssembly.Memory;
     held.memory = memory;
     held.snapshotter = new Snapshotter(instance.exports, memory, live.proc, live.sink, true, info, code);
+    if (live.pointOf) held.snapshotter.pointOf = live.pointOf;
     try {
       (instance.exports._start as () => void)();
     } catch (e) {

@@ -133,6 +133,19 @@ export interface RunOptions {
   instrumentation?: 'adaptive' | 'static';
   /** Called once the instance exists, with its memory, exports and code (a debugger reads them while paused). */
   onInstance?: (memory: WebAssembly.Memory, exports: WebAssembly.Exports, proc: Process, code: Uint8Array) => void;
+  /** Called once the run starts, with what its caller may tell it while it runs (RunControl). */
+  onRun?: (run: RunControl) => void;
+}
+
+/** What the caller of a run may tell it while the program is stopped in a host call. */
+export interface RunControl {
+  /**
+   * The caller wrote the guest's memory (a debugger, at the live end): bytes `data` at `offset`, at the start of the
+   * host call the program is in (`atCallStart`), or inside it. A re-execution of the run (adaptive
+   * instrumentation) writes them again at the start of the same call; a write inside a call cannot be placed so, and
+   * the run re-executes no more (snapshots at stacks the running module cannot unwind are not taken).
+   */
+  wroteMemory(offset: number, data: Uint8Array, atCallStart: boolean): void;
 }
 
 export interface RunResult {
@@ -255,12 +268,15 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
       ? snapshotImports(snapOpts.triggers)
       : ALL_SNAPSHOT_IMPORTS;
   // Adaptive instrumentation (snapshot/adaptive.ts) for a run that takes snapshots from its start (after restoring a
-  // journal's effects, perhaps), on its own triggers; a debugger's runs (their policy can snapshot at any call) and
-  // resumed runs instrument statically.
+  // journal's effects, perhaps). A debugger's live recording (a policy that can snapshot at any call, points) is
+  // adaptive when it asks for it (instrumentation 'adaptive'); resumed runs, a debugger's replays and branches
+  // instrument as their snapshots say.
   const moduleHex = Buffer.from(module.hash).toString('hex');
+  const how = opts.instrumentation ?? (process.env.WASM_JOURNAL_INSTRUMENT === 'static' ? 'static' : 'adaptive');
+  const debugging = snapOpts?.policy !== undefined || opts.points !== undefined;
   const stackSet =
-    wantAsyncify && snapOpts && !snapOpts.policy && world instanceof RecordingWorld && !resume && !opts.slot && !opts.points &&
-    (opts.instrumentation ?? (process.env.WASM_JOURNAL_INSTRUMENT === 'static' ? 'static' : 'adaptive')) === 'adaptive' && !isInstrumented(module.bytes)
+    wantAsyncify && snapOpts && world instanceof RecordingWorld && !resume && !opts.slot &&
+    how === 'adaptive' && (!debugging || opts.instrumentation === 'adaptive') && !isInstrumented(module.bytes)
       ? (loadStackSet(moduleHex) ?? { functions: [] })
       : undefined;
   let adaptive: AdaptiveRun | undefined;
@@ -328,6 +344,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   const running = runnable ?? module.module;
   // An adaptive run keeps a copy of its inputs, to re-execute it in a newly instrumented module.
   adaptive?.tap(world as RecordingWorld);
+  opts.onRun?.({ wroteMemory: (offset, data, atCallStart) => adaptive?.wroteMemory(offset, data, atCallStart) });
   // Whatever happens (a trap, a divergence, a failing journal), host handles, the stdin probe and the socket worker
   // are released at the end.
   const started: { proc?: Process } = {};
@@ -352,10 +369,13 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
     const t = triggers?.check(name, first, isStdin);
     if (!t) return false;
     if (adaptive) {
+      const deferrable = adaptive.defers(t, snapOpts?.deferrable?.(t));
+      // One snapshot waits for its module already: this one comes with it (without reading the stack again).
+      if (deferrable && adaptive.deferring) return false;
       const frames = wasmFrames();
       if (!adaptive.covers(frames)) {
         const had = adaptive.off;
-        if (had === undefined && !snapOpts?.stopAfterSnapshot && triggers!.after === 'continue' && adaptive.defers(t)) {
+        if (had === undefined && !snapOpts?.stopAfterSnapshot && triggers!.after === 'continue' && deferrable) {
           // The program goes on while the module is instrumented for these frames; the snapshot is taken later.
           adaptive.defer(t, frames);
           return false;
@@ -400,6 +420,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
       return false;
     }
     s.snapshotWithoutStack(t);
+    snapOpts?.taken?.(t, s.lastCostMs);
     if (snapOpts?.stopAfterSnapshot || triggers!.after === 'exit') throw new StopAfterSnapshot(t, triggers!.after === 'exit' ? 130 : 0);
     if (triggers!.after === 'stop') opts.onSuspend?.();
     return false;
@@ -495,10 +516,12 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
         const s = snap.s;
         if (!s || s.state !== AsyncifyState.Unwinding) break;
         t = s.completeSnapshot();
+        snapOpts?.taken?.(t, s.lastCostMs);
       } catch (e) {
         if (!(e instanceof SwitchPending)) throw e;
         // Adaptive instrumentation: the run re-executes in the newly instrumented module and takes the snapshot there.
-        const next = adaptive!.resume(e, { proc, sink, imports });
+        const pointOf = points ? (): number => points.current() : undefined;
+        const next = adaptive!.resume(e, { proc, sink, imports, pointOf });
         adaptive!.earlierSnapshots += snap.s?.count ?? 0;
         instance = next.instance;
         memory = next.memory;
@@ -506,6 +529,7 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
         snap.s = next.snapshotter;
         opts.onInstance?.(memory, instance.exports, proc, e.code);
         t = e.trigger;
+        snapOpts?.taken?.(t, next.snapshotter.lastCostMs);
       }
       const s = snap.s!;
       if (snapOpts?.stopAfterSnapshot || triggers?.after === 'exit') {

@@ -327,16 +327,6 @@ test('dap: bad programs, bad journals and traps give clear errors; the adapter g
   }
 });
 
-async function waitFor(c: AdapterClient, re: RegExp): Promise<void> {
-  for (let i = 0; i < 500 && !re.test(c.programOutput()); i++) await new Promise((r) => setTimeout(r, 20));
-  assert.match(c.programOutput(), re);
-}
-
-async function readU64(c: AdapterClient, ref: string, address: number): Promise<bigint> {
-  const r = await c.readMemoryRequest(ref, address, 8);
-  return Buffer.from(r.body!.data!, 'base64').readBigUInt64LE(0);
-}
-
 test('dap: attach to a recording cut short by a crash: every point up to the cut can be visited', async () => {
   const dir = tempDir('wj-dap-');
   fs.mkdirSync(path.join(dir, 'out'));
@@ -368,7 +358,7 @@ test('dap: pause a program that never ends, at a host call (a snapshot there) an
     c.startStdio();
     try {
       await launched(c, { program: path.join(GUESTS, 'spin.wasm'), args: [mode], journal: path.join(dir, `${mode}.journal`) });
-      await waitFor(c, mode === 'calls' ? /ticks at/ : /computing/);
+      await c.waitForOutput(mode === 'calls' ? /ticks at/ : /computing/);
       const address = Number(/ticks at (0x[0-9a-f]+)/.exec(c.programOutput())![1]);
       let stop = await c.moved(() => c.pauseRequest({ threadId: 1 }));
       assert.equal(stop.body.reason, 'pause');
@@ -376,16 +366,16 @@ test('dap: pause a program that never ends, at a host call (a snapshot there) an
       const st = await c.stackTraceRequest({ threadId: 1 });
       assert.ok(st.body.stackFrames.some((f) => /main/.test(f.name)), st.body.stackFrames.map((f) => f.name).join(', '));
       const ref = await c.memoryRef();
-      const first = await readU64(c, ref, address);
+      const first = await c.readU64(ref, address);
       assert.ok(first > 0n);
       // Paused means paused: the counter does not move.
       await new Promise((r) => setTimeout(r, 100));
-      assert.equal(await readU64(c, ref, address), first);
+      assert.equal(await c.readU64(ref, address), first);
       await c.continueRequest({ threadId: 1 });
       await new Promise((r) => setTimeout(r, 100));
       stop = await c.moved(() => c.pauseRequest({ threadId: 1 }));
       assert.equal(stop.body.reason, 'pause');
-      const later = await readU64(c, await c.memoryRef(), address);
+      const later = await c.readU64(await c.memoryRef(), address);
       assert.ok(later > first, `${later} > ${first}`);
       const end = Number((await c.pointVariables()).point);
       if (mode === 'calls') {
@@ -399,7 +389,7 @@ test('dap: pause a program that never ends, at a host call (a snapshot there) an
         assert.ok(at > end, `${at} > ${end}`);
         // Back through the recording and forward to the live end again.
         await c.moved(() => c.customRequest('travel', { point: end }));
-        assert.equal(await readU64(c, await c.memoryRef(), address), later);
+        assert.equal(await c.readU64(await c.memoryRef(), address), later);
         await c.moved(() => c.customRequest('travel', { point: at }));
         await c.moved(() => c.stepBackRequest({ threadId: 1 }));
         assert.equal((await c.pointVariables()).point, String(at - 1));
@@ -408,14 +398,14 @@ test('dap: pause a program that never ends, at a host call (a snapshot there) an
         await c.moved(() => c.stepBackRequest({ threadId: 1 }));
         assert.equal((await c.pointVariables()).point, String(end - 1));
         await c.moved(() => c.customRequest('travel', { point: end }));
-        assert.equal(await readU64(c, await c.memoryRef(), address), later);
+        assert.equal(await c.readU64(await c.memoryRef(), address), later);
         // Continue from the past: through the recording to its last point, then the live program goes on computing.
         await c.moved(() => c.stepBackRequest({ threadId: 1 }));
         await c.continueRequest({ threadId: 1 });
         await new Promise((r) => setTimeout(r, 100));
         const again = await c.moved(() => c.pauseRequest({ threadId: 1 }));
         assert.match(again.body.description ?? '', /Paused while computing/);
-        assert.ok((await readU64(c, await c.memoryRef(), address)) > later);
+        assert.ok((await c.readU64(await c.memoryRef(), address)) > later);
       }
     } finally {
       await c.close();

@@ -21,8 +21,8 @@ export class AdapterClient extends DebugClient {
   }
 
   /** `wasm-journal dap` on stdio; with a transcript, every message both ways is put in it as it passes. */
-  startStdio(transcript?: Transcript): void {
-    const child = spawn(process.execPath, [BIN, 'dap'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  startStdio(transcript?: Transcript, env?: Record<string, string>): void {
+    const child = spawn(process.execPath, [BIN, 'dap'], { stdio: ['pipe', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : process.env });
     child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.child = child;
     if (transcript) {
@@ -95,6 +95,17 @@ export class AdapterClient extends DebugClient {
   async readU32(ref: string, address: number): Promise<number> {
     const r = await this.readMemoryRequest(ref, address, 4);
     return Buffer.from(r.body!.data!, 'base64').readUInt32LE(0);
+  }
+
+  async readU64(ref: string, address: number): Promise<bigint> {
+    const r = await this.readMemoryRequest(ref, address, 8);
+    return Buffer.from(r.body!.data!, 'base64').readBigUInt64LE(0);
+  }
+
+  /** Waits (up to 10 s) until the program's output matches `re`. */
+  async waitForOutput(re: RegExp): Promise<void> {
+    for (let i = 0; i < 500 && !re.test(this.programOutput()); i++) await new Promise((r) => setTimeout(r, 20));
+    if (!re.test(this.programOutput())) throw new Error(`the program's output never matched ${re}: ${JSON.stringify(this.programOutput())}`);
   }
 
   readMemoryRequest(memoryReference: string, offset: number, count: number): Promise<DebugProtocol.ReadMemoryResponse> {

@@ -14,7 +14,7 @@ import type { LogRecord } from '../../journal/journal';
 import { RuntimeError } from '../errors';
 import { loadModule, type LoadedModule } from '../module';
 import { sinkFor, type EntrySink, type Process, type Terminal } from '../process';
-import { InstanceSlot, PASSIVE, ReplayCursor, ReplayEnd, runBounds, runProgram, type PointObserver, type RunOptions, type RunResult } from '../runtime';
+import { InstanceSlot, PASSIVE, ReplayCursor, ReplayEnd, runBounds, runProgram, type PointObserver, type RunControl, type RunOptions, type RunResult } from '../runtime';
 import { indexedResume, type IndexedResume } from '../snapshot/indexed-resume';
 import { decodeStore } from '../snapshot/snapshotter';
 import { JournalTail } from './records';
@@ -170,7 +170,15 @@ class SessionStdin implements StdinSource {
         told = true;
       }
       // Waiting for input is a place to pause too (the call has not read anything yet).
-      if (Atomics.load(ctl, Cell.Pause) === 1) control.stopHere('pause', 'Paused while the program waits for input');
+      if (Atomics.load(ctl, Cell.Pause) === 1) {
+        // Inside the call, not at its start (where a re-execution could write memory again at the same moment).
+        control.atCallStart = false;
+        try {
+          control.stopHere('pause', 'Paused while the program waits for input');
+        } finally {
+          control.atCallStart = true;
+        }
+      }
       else serveOnce(200);
     }
     const first = this.chunks[0];
@@ -185,6 +193,9 @@ class SessionStdin implements StdinSource {
 }
 
 let stdin: SessionStdin | undefined;
+
+/** What the live run may be told while it is stopped (memory written at the live end). */
+let runControl: RunControl | undefined;
 
 // ---- requests ----------------------------------------------------------------------------------------------------
 
@@ -221,7 +232,9 @@ function handle(req: Envelope): RunMode | undefined {
           throw new RuntimeError('bad-option', `bytes ${req.offset}-${req.offset + req.data.length} are outside memory (${m.length} bytes)`);
         }
         m.set(req.data, req.offset);
-        // The program's state changed outside its calls: the next snapshot holds it (a restore brings it back).
+        // The program's state changed outside its calls: the next snapshot holds it (a restore brings it back), and
+        // a re-execution of the run (adaptive instrumentation) writes it again where it was written.
+        runControl?.wroteMemory(req.offset, req.data, control.atCallStart);
         control.forceSnapshot = true;
         respond(req.id, { written: req.data.length });
         return undefined;
@@ -490,6 +503,9 @@ class Control implements PointObserver {
     }
   }
 
+  /** False while stopped inside a call (waiting for input) rather than at its start, where the point stops are. */
+  atCallStart = true;
+
   /** Stops here, inside the current call: reports it, then answers requests until told to go on. */
   /** performance.now() at the last point recorded (one clock reading per call serves the policy too). */
   now = 0;
@@ -691,7 +707,9 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
   let check: ReplayCursor | undefined;
   let memoryBytesSince = 0;
   let policyFired = false;
-  let snapStart = 0;
+  /** When the policy last asked for a snapshot, and whether that was a pause's (which must be taken where it is). */
+  let firedAt = 0;
+  let forced = false;
   let snapCost = 0;
   let firstSnapshot = true;
   // The policy measures running time: time stopped at a breakpoint is not time between snapshots.
@@ -712,11 +730,6 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
       if (e.kind === 'UpdateMemoryRegionV1') memoryBytesSince += e.data.length;
       if (e.kind === 'SnapshotV1') {
         control.flushPoints();
-        // The cost in real time (the running clock stands still within the host call the snapshot is taken at). The
-        // first one writes all of memory, the next ones what changed since: its cost says nothing of theirs.
-        snapCost = firstSnapshot ? 0 : performance.now() - snapStart;
-        firstSnapshot = false;
-        lastSnapEnd = running() + snapCost;
         post({ type: 'snapshot', index: snapshots++, point: control.n, record: count - 1, trigger: e.trigger, timeMs: performance.now() - control.t0, bytes: memoryBytesSince });
         memoryBytesSince = 0;
         if (cfg.stopOnSnapshot && !policyFired && !control.pending) {
@@ -793,7 +806,7 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
         policy: () => {
           if (control.forceSnapshot) {
             control.forceSnapshot = false;
-            snapStart = performance.now();
+            forced = true;
             policyFired = !cfg.stopOnSnapshot || control.pending !== undefined;
             return true;
           }
@@ -803,12 +816,32 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
           // Often enough that any point is a short re-execution away, rarely enough that taking them costs little:
           // at least AUTO_MIN_MS apart, and AUTO_FACTOR times as long as the last one took.
           if (now - lastSnapEnd < Math.max(AUTO_MIN_MS, AUTO_FACTOR * snapCost)) return false;
-          snapStart = performance.now();
+          // The last one asked for has not come (it waits for its module to be instrumented for the call stack it
+          // met, or that stack could not be saved): not again at every call.
+          if (policyFired && now - firedAt < AUTO_MIN_MS) return false;
+          firedAt = now;
+          forced = false;
           policyFired = true;
           return true;
         },
+        // The policy's own snapshots can wait for a call whose stack the module can unwind (adaptive
+        // instrumentation); a pause's is taken where the program paused, and one the user asked to stop at, where
+        // its trigger fired.
+        deferrable: (t) => (t === 'periodic-interval' && !forced ? true : cfg.stopOnSnapshot || forced ? false : undefined),
+        taken: (_t, costMs) => {
+          // Measured in real time (the running clock stands still within the host call the snapshot is taken at).
+          // The first one writes all of memory, the next ones what changed since: its cost says nothing of theirs.
+          snapCost = firstSnapshot ? 0 : costMs;
+          firstSnapshot = false;
+          // Running time from now on: what the snapshot took (and a re-execution of the run in a newly
+          // instrumented module before it, adaptive instrumentation) is not time the program ran.
+          lastSnapEnd = performance.now() - control.pausedMs;
+          forced = false;
+        },
       },
       points: control,
+      instrumentation: sessionInstrumentation(module),
+      onRun: (r) => (runControl = r),
       ...runHooks(restore ?? []),
     });
   } catch (e) {
@@ -828,6 +861,22 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
     }
   }
 }
+
+/**
+ * How a live recording instruments its module. From ADAPTIVE_FROM_BYTES on, adaptively: the module as built runs at
+ * once, and the functions seen on call stacks at snapshot points are instrumented (cached per module, as `run` does:
+ * snapshot/adaptive.ts); the policy's snapshots come at a call the module can unwind, once it is instrumented for
+ * it. Below, statically (every function that can reach a WASI call): measured, that takes 0.2-0.4 s for the
+ * fixtures and about 4 s per MB (8 with npm binaryen) beyond, once per module, and then every policy snapshot is
+ * where the policy asks. WASM_JOURNAL_INSTRUMENT=static or adaptive decides for every module. (A branch
+ * re-executes its prefix, not a recording: it instruments as its snapshots say.)
+ */
+function sessionInstrumentation(module: LoadedModule): 'adaptive' | 'static' {
+  const how = process.env.WASM_JOURNAL_INSTRUMENT;
+  if (how === 'static' || how === 'adaptive') return how;
+  return module.bytes.length >= ADAPTIVE_FROM_BYTES ? 'adaptive' : 'static';
+}
+const ADAPTIVE_FROM_BYTES = 2 * 1024 * 1024;
 
 /** Snapshots of a debug session: at least this far apart (ms of running)... */
 const AUTO_MIN_MS = 50;

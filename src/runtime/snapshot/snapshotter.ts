@@ -302,7 +302,11 @@ export class Snapshotter {
     this.returnBuffer();
   }
 
+  /** Real time the last snapshot took to write (finding the memory changed, writing it and the thread), in ms. */
+  lastCostMs = 0;
+
   private writeSnapshot(callStack: Uint8Array | undefined, trigger: SnapshotTriggerName): void {
+    const t0 = performance.now();
     for (const e of this.memoryEntries()) this.sink.write(e);
     if (callStack) this.writeThread(callStack);
     const files = [...this.proc.fds.entries()].filter(([, d]) => d instanceof FileDesc) as [number, FileDesc][];
@@ -320,6 +324,7 @@ export class Snapshotter {
       trigger,
     });
     this.count++;
+    this.lastCostMs = performance.now() - t0;
   }
 
   private writeThread(callStack: Uint8Array): void {

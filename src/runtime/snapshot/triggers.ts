@@ -22,9 +22,18 @@ export interface SnapshotOptions {
   /**
    * A policy of the caller's (a debug session's "often enough to travel anywhere fast"): asked at every call; true
    * takes a periodic-interval snapshot there. With a policy, every WASI call can unwind (the module is instrumented
-   * for all of them).
+   * for all of them, or adaptively: RunOptions.instrumentation).
    */
   policy?: (call: string) => boolean;
+  /**
+   * Adaptive instrumentation, a snapshot of trigger `t` at a call stack the running module cannot unwind yet: true
+   * lets it come at a later call, once the module is instrumented for the stack (the program goes on meanwhile);
+   * false waits inside the call; undefined (or no function): by the module's size (AdaptiveRun.defers). A debug
+   * session's periodic snapshots may come later; a pause's may not.
+   */
+  deferrable?: (t: SnapshotTriggerName) => boolean | undefined;
+  /** Told after each snapshot is written: its trigger and the real time writing it took (ms). */
+  taken?: (t: SnapshotTriggerName, costMs: number) => void;
   /** While true, no trigger fires (a debugger's branch re-executing what its journal already holds). */
   suspended?: () => boolean;
 }
