@@ -1,4 +1,4 @@
-// Debugger benchmarks (issue 10), through the real adapter (`wasm-journal dap` as a child process, a real DAP client),
+// Debugger benchmarks (issue 10), through the real adapter (`wasm-journal dap` of the bundle as a child process, a real DAP client),
 // each against a baseline measured in the same run:
 //  - Step Back, request to stopped event, on a 64 MiB guest with 1,000 snapshots (goal under 100 ms), against a
 //    restore of a snapshot of the same journal into fresh memory (the engine's restore, what `run --at` does);
@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { AdapterClient, BIN } from '../test/helpers/dap';
+import { AdapterClient } from '../test/helpers/dap';
 import { LogFileJournal, readAll } from '../src/journal';
 import { loadModule } from '../src/runtime/module';
 import { CapturedTerminal, replayProgram, runProgram } from '../src/runtime/runtime';
@@ -33,6 +33,9 @@ const root = path.resolve(__dirname, '..', '..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wj-bench-debug-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 const SNAPMEM = path.join(root, 'bench', 'guests', 'snapmem.wasm');
+// The command as installed (package.json's bin: the bundle `npm run bench` builds), for the adapter and for `run`:
+// what a user starts, and what VS Code starts as the adapter.
+const BIN = path.join(root, 'dist', 'cli.js');
 const CALLS = path.join(root, 'bench', 'guests', 'calls.wasm');
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -41,7 +44,7 @@ const now = (): number => performance.now();
 
 /** A DAP session on the built adapter, launched and run to the program's end. */
 async function recorded(args: Record<string, unknown>): Promise<{ c: AdapterClient; ms: number; runMs: number; end: number }> {
-  const c = new AdapterClient();
+  const c = new AdapterClient(BIN);
   const t0 = now();
   c.startStdio();
   await c.initializeRequest({ adapterID: 'wasm-journal', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });

@@ -8,7 +8,7 @@ import { RUN_COMMANDS } from './run-commands';
 import { dapCommand } from './dap';
 import { RuntimeError } from '../runtime/errors';
 import { ClosedPipe, processIo, type Io } from '../runtime';
-import { dropPrestarted } from '../runtime/host/prestart';
+import { dropPrestarted } from '../runtime/prestart';
 
 const VERSION = '0.1.0';
 
@@ -73,7 +73,8 @@ export async function main(): Promise<void> {
   let code: number;
   try {
     code = await run(process.argv.slice(2), io);
-    // A `run` that did not get as far as running (a usage error, a missing module): its early worker goes.
+    // Workers started early that nothing took (a usage error, a missing module, a `dap` whose client never
+    // launched a program) go.
     dropPrestarted();
   } catch (e) {
     try {

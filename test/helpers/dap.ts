@@ -15,14 +15,15 @@ export class AdapterClient extends DebugClient {
   stderr = '';
   readonly outputs: DebugProtocol.OutputEvent[] = [];
 
-  constructor() {
-    super('node', BIN, 'wasm-journal');
+  /** `bin`: the CLI to serve the adapter (default BIN). */
+  constructor(private readonly bin = BIN) {
+    super('node', bin, 'wasm-journal');
     this.on('output', (e: DebugProtocol.OutputEvent) => this.outputs.push(e));
   }
 
   /** `wasm-journal dap` on stdio; with a transcript, every message both ways is put in it as it passes. */
   startStdio(transcript?: Transcript, env?: Record<string, string>): void {
-    const child = spawn(process.execPath, [BIN, 'dap'], { stdio: ['pipe', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : process.env });
+    const child = spawn(process.execPath, [this.bin, 'dap'], { stdio: ['pipe', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : process.env });
     child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.child = child;
     if (transcript) {
@@ -40,7 +41,7 @@ export class AdapterClient extends DebugClient {
 
   /** `wasm-journal dap --port 0`, then a connection to the port it prints. */
   async startPort(): Promise<number> {
-    const child = spawn(process.execPath, [BIN, 'dap', '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [this.bin, 'dap', '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     const port = await new Promise<number>((resolve, reject) => {
       child.stderr!.on('data', (d: Buffer) => {

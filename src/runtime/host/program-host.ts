@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { raiseSignal, signalCell, SIGNAL_CODES, type SignalName } from '../signals';
 import { TriggerState } from '../snapshot/triggers';
 import type { RunPlan } from './plan';
-import { takePrestarted } from './prestart';
+import { takePrestarted, workerFile } from '../prestart';
 import { HOST_CELLS, HostCell, type RunWorkerCommand, type RunWorkerData, type RunWorkerEvent } from './protocol';
 
 /** Where the control channel of process `pid` listens. */
@@ -21,6 +21,11 @@ export function controlSocket(pid: number, platform: NodeJS.Platform = process.p
   if (platform === 'win32') return `\\\\.\\pipe\\wasm-journal-${pid}`;
   const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
   return path.join(os.tmpdir(), `wasm-journal-${uid}`, `${pid}.sock`);
+}
+
+/** The worker a ProgramHost runs the program on. */
+export function runWorkerFile(): string {
+  return workerFile('run-worker.js', 'host');
 }
 
 export interface ProgramHostEvents {
@@ -52,8 +57,9 @@ export class ProgramHost extends EventEmitter<ProgramHostEvents> {
   start(): Promise<number> {
     const data: RunWorkerData = { plan: this.plan, signals: this.cell.buffer as SharedArrayBuffer, control: this.control.buffer as SharedArrayBuffer };
     // A worker started early (prestart.ts) has loaded meanwhile: it gets the plan now.
-    const early = takePrestarted();
-    const worker = early?.worker ?? new Worker(path.join(__dirname, 'run-worker.js'), { workerData: data });
+    const file = runWorkerFile();
+    const early = takePrestarted(file);
+    const worker = early?.worker ?? new Worker(file, { workerData: data });
     if (early) worker.postMessage({ type: 'start', data } satisfies RunWorkerCommand);
     this.worker = worker;
     return new Promise<number>((resolve) => {

@@ -17,7 +17,7 @@ export interface RunWorkerData {
   control: SharedArrayBuffer;
 }
 
-/** Host to worker: the plan, for a worker started before it was known (prestart.ts; its workerData is `{ early: true }`). */
+/** Host to worker: the plan, for a worker started before it was known (runtime/prestart.ts; its workerData is `{ early: true }`). */
 export type RunWorkerCommand = { type: 'start'; data: RunWorkerData };
 
 export type RunWorkerEvent =

@@ -15,7 +15,7 @@ function post(e: RunWorkerEvent): void {
 async function main(): Promise<void> {
   // A trap's message lists the program's wasm frames: this thread is the program's, so it may show more of them.
   Error.stackTraceLimit = 64;
-  // Started early (prestart.ts), the worker loaded while the host read the command line: the plan comes now.
+  // Started early (runtime/prestart.ts), the worker loaded while the host read the command line: the plan comes now.
   const { plan, signals, control } = (workerData as { early?: boolean }).early
     ? await new Promise<RunWorkerData>((resolve) => parentPort!.once('message', (m: RunWorkerCommand) => resolve(m.data)))
     : (workerData as RunWorkerData);

@@ -6,7 +6,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { kindOf, type EntryByKind, type EntryKind, type JournalEntry } from '../../journal/entries';
 import { LogFileJournal } from '../../journal/log-file';
 import { JournalError } from '../../journal/errors';
@@ -28,15 +28,18 @@ import { LiveWorld, NO_TTY, RecordingWorld, ReplayWorld, type InputSource, type 
 import { diffMemory } from '../../journal/memory-diff';
 import { describePoint, isHostCall, parseCondition, PointBatchWriter, type Condition, type PointInfo } from './points';
 import {
-  Cell, type BreakpointSpec, type DataBreakpointSpec, type Envelope, type LiveConfig, type SnapshotAt,
+  Cell, type BreakpointSpec, type DataBreakpointSpec, type Envelope, type GuestWorkerStart, type LiveConfig, type SnapshotAt,
   type ProcessState, type RunMode, type StackFrameInfo, type StopReason, type WorkerEvent, type WorkerInit,
 } from './protocol';
 
 // This thread is the program's: a trap's message and a stop's call stack may list many wasm frames.
 Error.stackTraceLimit = 200;
 
-const { init, port } = workerData as { init: WorkerInit; port: MessagePort };
-const ctl = new Int32Array(init.control);
+// What this worker runs: from workerData, or, for a worker started before its session knew (runtime/prestart.ts),
+// from the session's start message (main() waits for it before anything reads these).
+let init: WorkerInit;
+let port: MessagePort;
+let ctl: Int32Array;
 
 function post(e: WorkerEvent, transfer: ArrayBuffer[] = []): void {
   port.postMessage(e, transfer);
@@ -533,7 +536,7 @@ class Control implements PointObserver {
   }
 }
 
-const control = new Control();
+let control: Control;
 
 // What the session reads of a program paused by the inspector in the middle of a computation (it cannot ask through
 // the port then): memory as base64, the process's state, the last point.
@@ -1083,6 +1086,12 @@ async function reexecute(module: LoadedModule, cfg: NonNullable<WorkerInit['repl
 }
 
 async function main(): Promise<void> {
+  const data = workerData as { early?: boolean; init: WorkerInit; port: MessagePort };
+  const start = data.early ? await new Promise<GuestWorkerStart>((resolve) => parentPort!.once('message', resolve)) : data;
+  init = start.init;
+  port = start.port;
+  ctl = new Int32Array(init.control);
+  control = new Control();
   let module: LoadedModule;
   try {
     module = await load();

@@ -2,6 +2,7 @@
 // program (guest-worker.ts). One file declares them all, so both sides change together. Requests carry an id and are
 // answered by a `response` with the same id; the worker also sends events of its own.
 
+import type { MessagePort } from 'node:worker_threads';
 import type { FsMode, MountSpec } from '../world';
 import type { SnapshotTriggerName } from '../../journal/wasi-types';
 import type { PointBatch } from './points';
@@ -68,6 +69,16 @@ export interface WorkerInit {
   live?: LiveConfig;
   /** The recording a replay worker moves through; host folders by guest path (the recording names guest paths only). */
   replay?: { journal: string; mounts: MountSpec[]; scan?: boolean; /** Which run of the journal, from 1 (default: the last). */ run?: number };
+}
+
+/**
+ * Session to worker, the first message of a worker started before its session knew what to run (runtime/prestart.ts;
+ * its workerData is `{ early: true }`): what workerData holds otherwise. Everything after goes through `port`.
+ */
+export interface GuestWorkerStart {
+  type: 'start';
+  init: WorkerInit;
+  port: MessagePort;
 }
 
 /** How a stopped program goes on. */

@@ -14,13 +14,14 @@ import { FS_MODES, type FsMode, type MountSpec } from '../world';
 import { exportJournal, type ExportOptions, type ExportResult } from './export';
 import { parseMount } from '../host/plan';
 import { WorkerInspector } from './inspector-pause';
+import { takePrestarted, workerFile } from '../prestart';
 
 /** How long a paused program may go without a host call before its engine is paused instead. */
 const COMPUTING_GRACE_MS = 300;
 import { categoryOf, joinColumns, pointText, PointTable, type PointColumns, type PointInfo } from './points';
 import {
   Cell, CONTROL_CELLS, type BreakpointSpec, type LiveConfig, type DataBreakpointSpec, type MemoryDiff, type ProcessState, type Request,
-  type RunMode, type SnapshotAt, type StackFrameInfo, type StopReason, type WorkerEvent, type WorkerInit,
+  type RunMode, type SnapshotAt, type StackFrameInfo, type StopReason, type WorkerEvent, type WorkerInit, type GuestWorkerStart,
 } from './protocol';
 
 export interface LaunchOptions {
@@ -115,10 +116,9 @@ export interface SessionEvents {
   waitingForInput: [number];
 }
 
-/** The folder of the bundled workers (dist/), or of the compiled sources when run from out/. */
-function workerFile(): string {
-  const here = path.join(__dirname, 'guest-worker.js');
-  return here;
+/** The guest worker: next to the bundle (dist/), or in this folder of the compiled sources. */
+export function guestWorkerFile(): string {
+  return workerFile('guest-worker.js', 'session');
 }
 
 /** One guest worker and the requests in flight to it. */
@@ -140,7 +140,12 @@ class GuestThread {
     this.control = new Int32Array(sab);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.worker = new Worker(workerFile(), { workerData: { init: { ...init, control: sab }, port: port2 }, transferList: [port2] });
+    // A worker started early (runtime/prestart.ts) has loaded meanwhile: it gets its part now.
+    const file = guestWorkerFile();
+    const early = takePrestarted(file);
+    const data = { init: { ...init, control: sab }, port: port2 };
+    this.worker = early?.worker ?? new Worker(file, { workerData: data, transferList: [port2] });
+    if (early) this.worker.postMessage({ type: 'start', ...data } satisfies GuestWorkerStart, [port2]);
     let readyResolve!: () => void;
     let readyReject!: (e: Error) => void;
     this.ready = new Promise((res, rej) => {
@@ -175,6 +180,7 @@ class GuestThread {
     };
     this.port.on('message', dispatch);
     this.worker.on('error', (err) => this.fail(`the guest worker failed: ${err.message}`));
+    if (early?.failure) this.fail(`the guest worker failed: ${early.failure.message}`);
     this.worker.on('exit', () => {
       // What the worker said last (why it failed) may still wait in the port: the exit can be seen before it.
       for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) dispatch(m.message as WorkerEvent);
