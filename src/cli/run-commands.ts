@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as net from 'node:net';
 import * as tty from 'node:tty';
 import {
-  cacheDir, controlSocket, DEFAULT_TRIGGERS, FS_MODES, instrument, ioTerminal, reportEnd, parseMount, ProgramHost, readJournalRecords,
+  cacheDir, controlSocket, DEFAULT_TRIGGERS, FS_MODES, instrument, ioTerminal, NetPolicy, reportEnd, parseMount, ProgramHost, readJournalRecords,
   readModule, replayProgram, RuntimeError, snapshotImports, type FsMode, type Io, type MountSpec, type RunPlan,
   type SignalName, type SnapshotOptions, type Terminal, type TtyInfo,
 } from '../runtime';
@@ -104,6 +104,10 @@ const run: Command = {
       { name: 'no-asyncify', type: 'flag', help: 'snapshots without thread stacks (no instrumentation); a restore restarts main' },
       { name: 'at', type: 'number', value: 'N', help: 'resume from snapshot N of the journals (from 0; default: the last)' },
       { name: 'tcp-listen', type: 'string', repeatable: true, value: 'HOST:PORT', help: 'give the program a TCP socket listening there (after the folders; sock_accept takes connections)' },
+      {
+        name: 'net', type: 'string', repeatable: true, value: 'ADDR',
+        help: 'let the program\'s own sockets (WASIX) bind and connect there too: an address, ADDRESS/BITS, or any (default: loopback only)',
+      },
       { name: 'force', type: 'flag', help: 'restore from journals recorded from another module' },
       { name: 'allow-unknown-imports', type: 'flag', help: 'run modules that import unknown functions; calling one traps with a message' },
       { name: 'sync', type: 'string', value: 'POLICY', choices: ['never', 'snapshot', 'always'], help: 'when the journal is fdatasync\'ed (default: at snapshots and the end)' },
@@ -174,6 +178,13 @@ export function planRun(args: ParsedArgs): RunPlan {
   if (growth !== undefined && !(Number(growth) > 0)) throw new UsageError('--with-compact-on-growth needs a factor above 0');
   const listeners = args.values.get('tcp-listen') ?? [];
   for (const l of listeners) if (!/^(\[[^\]]+\]|[^:]*):\d+$/.test(l)) throw new UsageError(`--tcp-listen ${l}: expected HOST:PORT`);
+  const net = args.values.get('net') ?? [];
+  try {
+    new NetPolicy(net);
+  } catch (e) {
+    if (e instanceof RuntimeError) throw new UsageError(e.message);
+    throw e;
+  }
   const at = args.values.get('at')?.[0];
   const snapshots = snapshotOptions(args);
   if (snapshots && !args.values.get('journal-writable')) throw new UsageError('snapshots need a journal to go to: add --journal-writable J');
@@ -191,6 +202,7 @@ export function planRun(args: ParsedArgs): RunPlan {
     journals: args.values.get('journal') ?? [],
     writable: args.values.get('journal-writable')?.[0],
     listeners,
+    net,
     skipJournalStdio: args.flags.has('skip-journal-stdio'),
     force: args.flags.has('force'),
     allowUnknownImports: args.flags.has('allow-unknown-imports'),

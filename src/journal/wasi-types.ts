@@ -28,7 +28,7 @@ export const HOST_FS_OPS = [
 export type HostFsOpName = (typeof HOST_FS_OPS)[number];
 export const HostFsOp = enumOf('u8', HOST_FS_OPS);
 /** The socket operations whose results SocketResultV1 records (src/runtime/sockets.ts). */
-export const SOCKET_OPS = ['listen', 'accept', 'recv', 'send', 'shutdown', 'close'] as const;
+export const SOCKET_OPS = ['listen', 'accept', 'recv', 'send', 'shutdown', 'close', 'connect', 'udp_bind', 'send_to', 'recv_from', 'set_opt'] as const;
 export type SocketOpName = (typeof SOCKET_OPS)[number];
 export const SocketOp = enumOf('u8', SOCKET_OPS);
 export const SocketShutdownHow = enumOf('u8', ['read', 'write', 'both'] as const);

@@ -13,7 +13,7 @@ import { InstanceSlot, forwarders, ReplayCursor, startProcess } from './runtime'
 import { growStackSet, Instrumenting, instrumentNow, wasmFrames } from './snapshot/adaptive';
 import { toolLabel } from './snapshot/instrument';
 import { AsyncifyState, readFrameBounds, Snapshotter, stackWontFit, type InstrumentedModule } from './snapshot/snapshotter';
-import { WASI_MODULE, wasiImports, type WasiHooks } from './wasi';
+import { splitImports, wasiImports, type WasiHooks } from './wasi';
 import { ReplayWorld, type RecordingWorld } from './world';
 
 /** What a run keeps to re-execute at most (the data of its entries): past it, it stops keeping, and cannot switch. */
@@ -331,8 +331,7 @@ export class AdaptiveRun {
       },
       interrupted: () => false,
     };
-    const { proc_snapshot: procSnapshot, ...preview1 } = wasiImports(proc, () => held.memory!, start.args, start.env, hooks);
-    const imports: Imports = { [WASI_MODULE]: preview1, wasix_32v1: { proc_snapshot: procSnapshot } };
+    const imports: Imports = splitImports(wasiImports(proc, () => held.memory!, start.args, start.env, hooks));
     const slot = new InstanceSlot();
     slot.targets = imports;
     const instance = new WebAssembly.Instance(compiled, forwarders(slot, live.imports) as WebAssembly.Imports);

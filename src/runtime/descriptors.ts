@@ -83,26 +83,48 @@ export class StdioDesc extends Descriptor {
 }
 
 /** A TCP socket given to the program (listening) or accepted by it (a connection); `id` is the world's. */
+/**
+ * Where a socket is: opened (nothing bound yet), bound (a TCP socket's port is taken: the host listens already; a UDP
+ * socket receives), listening, connected, or reset (a connection a restore could not bring back: its next use is
+ * ECONNRESET).
+ */
+export type SocketState = 'opened' | 'bound' | 'listening' | 'connected' | 'reset';
+
 export class SocketDesc extends Descriptor {
+  /** Options the program set, by WASIX option number: flags, sizes, and times (ns; null: none). */
+  readonly flags = new Map<number, boolean>();
+  readonly sizes = new Map<number, bigint>();
+  readonly times = new Map<number, bigint | null>();
   constructor(
-    readonly id: number,
-    readonly listening: boolean,
-    readonly local: string,
-    readonly peer: string | undefined,
+    /** The world's id for it (undefined until it is bound or connected). */
+    public id: number | undefined,
+    public state: SocketState,
+    public local: string | undefined,
+    public peer: string | undefined,
     private readonly closeSocket: (id: number) => void,
     fdflags = 0,
+    readonly type: 'stream' | 'dgram' = 'stream',
+    readonly family: 4 | 6 = 4,
   ) {
     super(fdflags);
   }
+  get listening(): boolean {
+    return this.state === 'listening';
+  }
   filetype(): Filetype {
-    return FILETYPE.SOCKET_STREAM;
+    return this.type === 'dgram' ? FILETYPE.SOCKET_DGRAM : FILETYPE.SOCKET_STREAM;
+  }
+  /** The world's socket goes (a connect from a bound TCP socket gives up its listener first). */
+  drop(): void {
+    if (this.id !== undefined) this.closeSocket(this.id);
+    this.id = undefined;
   }
   rights(): [bigint, bigint] {
     const r = R.FD_READ | R.FD_WRITE | R.FD_FDSTAT_SET_FLAGS | R.FD_FILESTAT_GET | R.POLL_FD_READWRITE | R.SOCK_SHUTDOWN | R.SOCK_ACCEPT;
     return [r, r];
   }
   override release(): void {
-    this.closeSocket(this.id);
+    this.drop();
   }
 }
 

@@ -13,6 +13,7 @@ export type RuntimeErrorCode =
   | 'module-mismatch' // restore: the journal was recorded from another module
   | 'bad-journal' // restore or replay: the journal cannot be used
   | 'bad-option'
+  | 'restore' // restore: the outside world cannot be brought back as the journal holds it (a port in use)
   | 'cancelled'; // the user cancelled a long operation (a debugger's travel)
 
 export class RuntimeError extends Error {

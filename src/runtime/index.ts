@@ -8,7 +8,7 @@ export {
   CapturedTerminal, checkModuleHash, InstanceSlot, runBounds, replayProgram, runProgram,
   type PointObserver, type ReplayOptions, type ReplayResult, type RunOptions, type RunResult,
 } from './runtime';
-export { FS_MODES, LiveWorld, NO_TTY, RecordingWorld, ReplayWorld, type FsMode, type MountSpec, type StdinSource, type TtyInfo, type World } from './world';
+export { FS_MODES, LiveWorld, NetPolicy, NO_TTY, RecordingWorld, ReplayWorld, type FsMode, type MountSpec, type StdinSource, type TtyInfo, type World } from './world';
 export { DEFAULT_TRIGGERS, snapshotImports, type SnapshotOptions } from './snapshot/triggers';
 export { cacheDir, instrument } from './snapshot/instrument';
 export { indexedResume, type IndexedResume } from './snapshot/indexed-resume';

@@ -4,14 +4,16 @@
 // a restore (restore.ts) calls the same operations with the journal's arguments, so there is one implementation
 // of each effect.
 
-import type { JournalEntry } from '../journal/entries';
-import { Descriptor, DirDesc, FdTable, FileDesc, SocketDesc, StdioDesc } from './descriptors';
+import type { EntryByKind, JournalEntry } from '../journal/entries';
+import { Descriptor, DirDesc, FdTable, FileDesc, SocketDesc, StdioDesc, type SocketState } from './descriptors';
+import { isIP } from 'node:net';
+import { SockOption, SOCK_PROTO_NAMES } from '../journal/wasi-types';
 import { resolvePath, type Resolved } from './vfs/resolve';
 import { FsError, type Stat, type TimeSpec, type VDir, type VNode } from './vfs/types';
 import {
   CLOCK, E, FDFLAG, FSTFLAG, LOOKUP_SYMLINK_FOLLOW, OFLAG, R, WHENCE,
 } from './wasi-defs';
-import type { TtyInfo, World } from './world';
+import { joinAddress, splitAddress, type TtyInfo, type World } from './world';
 
 export interface Mount {
   /** The guest path the folder appears under (fd_prestat_dir_name). */
@@ -75,7 +77,7 @@ export class Process {
   private readonly listenerDescs: SocketDesc[] = [];
   private addListeners(): void {
     for (const l of this.listeners) {
-      const d = new SocketDesc(l.id, true, l.local, undefined, (id) => this.world.closeSocket(id));
+      const d = new SocketDesc(l.id, 'listening', l.local, undefined, (id) => this.world.closeSocket(id));
       this.listenerDescs.push(d);
       this.fds.add(d);
     }
@@ -435,55 +437,268 @@ export class Process {
     return r.node.target();
   }
 
-  // ---- sockets ----
+  // ---- sockets: those given to the program (run --tcp-listen), and those it opens (WASIX) ----
 
-  private socket(fd: number, listening: boolean): SocketDesc {
+  /** A socket descriptor (ENOTSOCK otherwise); one a restore could not bring back is ECONNRESET. */
+  private sock(fd: number): SocketDesc {
     const d = this.fds.get(fd);
     if (!(d instanceof SocketDesc)) throw new FsError(E.NOTSOCK);
+    if (d.state === 'reset') throw new FsError(E.CONNRESET);
+    return d;
+  }
+
+  private socket(fd: number, listening: boolean): SocketDesc {
+    const d = this.sock(fd);
     if (d.listening !== listening) throw new FsError(listening ? E.INVAL : E.NOTCONN);
     return d;
   }
 
+  private newSocket(id: number | undefined, state: SocketState, local: string | undefined, peer: string | undefined, fdflags: number, type: 'stream' | 'dgram', family: 4 | 6): SocketDesc {
+    return new SocketDesc(id, state, local, peer, (i) => this.world.closeSocket(i), fdflags, type, family);
+  }
+
+  /** sock_open: an unbound socket of address family `af` (1 inet4, 2 inet6), type (1 stream, 2 dgram), protocol. */
+  sockOpen(af: number, type: number, proto: number, at?: number): number {
+    if (af !== 1 && af !== 2) throw new FsError(E.AFNOSUPPORT);
+    if (type !== 1 && type !== 2) throw new FsError(E.NOTSUP);
+    // Protocol 0 is the type's own; TCP only on a stream socket, UDP only on a datagram one.
+    if (proto !== 0 && !(proto === 6 && type === 1) && !(proto === 17 && type === 2)) throw new FsError(E.NOTSUP);
+    const fd = this.fds.add(this.newSocket(undefined, 'opened', undefined, undefined, 0, type === 1 ? 'stream' : 'dgram', af === 1 ? 4 : 6), at);
+    this.sink.write({ kind: 'SocketOpenV1', af: af === 1 ? 'Inet4' : 'Inet6', ty: type === 1 ? 'Stream' : 'Dgram', pt: SOCK_PROTO_NAMES[proto === 0 ? (type === 1 ? 6 : 17) : proto], fd });
+    return fd;
+  }
+
+  /** The address family of a host (4 or 6) must be the socket's. */
+  private sameFamily(d: SocketDesc, host: string): void {
+    if (isIP(host) !== d.family) throw new FsError(E.AFNOSUPPORT);
+  }
+
+  /**
+   * sock_bind. A TCP socket's port is taken at once (the host listens already, so a port in use fails here, as bind
+   * does, and port 0 is given its number); a UDP socket starts receiving.
+   */
+  sockBind(fd: number, host: string, port: number): void {
+    const d = this.sock(fd);
+    if (d.state !== 'opened') throw new FsError(E.INVAL);
+    this.sameFamily(d, host);
+    const r = d.type === 'stream' ? this.world.listen(joinAddress(host, port)) : this.world.udpBind(joinAddress(host, port));
+    d.id = r.id;
+    d.local = r.local;
+    d.state = 'bound';
+    // Where it is bound (a restore binds there again).
+    this.sink.write({ kind: 'SocketBindV1', fd, addr: r.local });
+  }
+
+  sockListen(fd: number, backlog: number): void {
+    const d = this.sock(fd);
+    if (d.type !== 'stream') throw new FsError(E.NOTSUP);
+    if (d.state === 'listening') return;
+    // Listening without a bind: an address of the host's choosing (loopback, unless --net allows more).
+    if (d.state === 'opened') this.sockBind(fd, d.family === 6 ? '::' : '0.0.0.0', 0);
+    else if (d.state !== 'bound') throw new FsError(E.INVAL);
+    d.state = 'listening';
+    this.sink.write({ kind: 'SocketListenV1', fd, backlog });
+  }
+
+  /** Accepts a connection on a listening socket: the new descriptor and its peer's address. */
   sockAccept(fd: number, flags: number): number {
+    return this.sockAcceptPeer(fd, flags).fd;
+  }
+
+  sockAcceptPeer(fd: number, flags: number): { fd: number; peer: string } {
     const l = this.socket(fd, true);
     if (flags & ~FDFLAG.NONBLOCK) throw new FsError(E.INVAL);
-    const c = this.world.accept(l.id, (l.fdflags & FDFLAG.NONBLOCK) === 0);
-    const nfd = this.fds.add(new SocketDesc(c.id, false, c.local, c.peer, (id) => this.world.closeSocket(id), flags & FDFLAG.NONBLOCK));
+    const c = this.world.accept(l.id!, (l.fdflags & FDFLAG.NONBLOCK) === 0);
+    const nfd = this.fds.add(this.newSocket(c.id, 'connected', c.local, c.peer, flags & FDFLAG.NONBLOCK, 'stream', l.family));
     this.sink.write({
       kind: 'SocketAcceptedV1', listen_fd: fd, fd: nfd, local_addr: c.local, peer_addr: c.peer, fd_flags: flags,
       non_blocking: (flags & FDFLAG.NONBLOCK) !== 0,
     });
-    return nfd;
+    return { fd: nfd, peer: c.peer };
+  }
+
+  /**
+   * sock_connect. A TCP socket connects (blocking; a bound one gives up its port first); a UDP socket keeps the peer
+   * its sends without an address go to, and its receives come from.
+   */
+  sockConnect(fd: number, host: string, port: number): void {
+    const d = this.sock(fd);
+    this.sameFamily(d, host);
+    const address = joinAddress(host, port);
+    if (d.type === 'stream') {
+      if (d.state === 'listening') throw new FsError(E.INVAL);
+      if (d.state === 'connected') throw new FsError(E.ISCONN);
+      d.drop();
+      const c = this.world.connect(address);
+      d.id = c.id;
+      d.local = c.local;
+      d.peer = c.peer;
+      d.state = 'connected';
+    } else {
+      this.udpBound(d, fd);
+      d.peer = address;
+    }
+    this.sink.write({ kind: 'SocketConnectedV1', fd, local_addr: d.local!, peer_addr: d.peer! });
+  }
+
+  /** A UDP socket that sends before it is bound is bound to an address of the host's choosing, as on a real one. */
+  private udpBound(d: SocketDesc, fd: number): void {
+    if (d.state === 'opened') this.sockBind(fd, d.family === 6 ? '::' : '0.0.0.0', 0);
   }
 
   /** Receives into the buffers in order; `peek` and `waitall` flags are not supported. */
   sockRecv(fd: number, bufs: Uint8Array[]): { n: number } {
+    const d = this.sock(fd);
+    if (d.type === 'dgram') return { n: this.sockRecvFrom(fd, bufs).n };
     const c = this.socket(fd, false);
+    if (c.state !== 'connected') throw new FsError(E.NOTCONN);
     const want = bufs.reduce((n, b) => n + b.length, 0);
     if (want === 0) return { n: 0 };
-    const data = this.world.recv(c.id, want, (c.fdflags & FDFLAG.NONBLOCK) === 0);
-    let p = 0;
-    for (const b of bufs) {
-      if (p >= data.length) break;
-      const k = Math.min(b.length, data.length - p);
-      b.set(data.subarray(p, p + k));
-      p += k;
+    return { n: scatter(this.world.recv(c.id!, want, (c.fdflags & FDFLAG.NONBLOCK) === 0), bufs) };
+  }
+
+  /** Receives a datagram (a stream socket: what recv gives) and who sent it. */
+  sockRecvFrom(fd: number, bufs: Uint8Array[]): { n: number; peer: string } {
+    const d = this.sock(fd);
+    if (d.type === 'stream') return { n: this.sockRecv(fd, bufs).n, peer: d.peer ?? '' };
+    if (d.state === 'opened') throw new FsError(E.NOTCONN);
+    const want = bufs.reduce((n, b) => n + b.length, 0);
+    for (;;) {
+      const r = this.world.recvFrom(d.id!, want, (d.fdflags & FDFLAG.NONBLOCK) === 0);
+      // A connected UDP socket takes datagrams from its peer alone (the others are dropped, as the kernel does).
+      if (d.peer !== undefined && r.peer !== d.peer) continue;
+      return { n: scatter(r.data, bufs), peer: r.peer };
     }
-    return { n: data.length };
   }
 
   sockSend(fd: number, data: Uint8Array, flags: number): number {
+    const d = this.sock(fd);
+    if (d.type === 'dgram') {
+      if (d.peer === undefined) throw new FsError(E.DESTADDRREQ);
+      return this.sockSendTo(fd, data, flags, d.peer);
+    }
     const c = this.socket(fd, false);
-    const n = this.world.send(c.id, data);
+    if (c.state !== 'connected') throw new FsError(E.NOTCONN);
+    const n = this.world.send(c.id!, data);
     this.sink.write({ kind: 'SocketSendV1', fd, data: n === data.length ? data : data.subarray(0, n), flags, is_64bit: false });
+    return n;
+  }
+
+  /** Sends a datagram to `address` ("host:port"); on a stream socket, the address is ignored (as send does). */
+  sockSendTo(fd: number, data: Uint8Array, flags: number, address: string): number {
+    const d = this.sock(fd);
+    if (d.type === 'stream') return this.sockSend(fd, data, flags);
+    this.sameFamily(d, splitAddress(address).host);
+    this.udpBound(d, fd);
+    const n = this.world.sendTo(d.id!, data, address);
+    this.sink.write({ kind: 'SocketSendToV1', fd, data: n === data.length ? data : data.subarray(0, n), flags, addr: address, is_64bit: false });
     return n;
   }
 
   sockShutdown(fd: number, how: number): void {
     const c = this.socket(fd, false);
     if (how < 1 || how > 3) throw new FsError(E.INVAL);
-    this.world.shutdown(c.id, how);
+    if (c.state !== 'connected') throw new FsError(E.NOTCONN);
+    this.world.shutdown(c.id!, how);
     this.sink.write({ kind: 'SocketShutdownV1', fd, how: how === 1 ? 'read' : how === 2 ? 'write' : 'both' });
+  }
+
+  /**
+   * A restore: the connection at `fd` (accepted at `listenFd`, or connected) cannot come back (its peer is gone, or
+   * talks to the process that recorded it): the program finds it reset at its next call. A UDP socket's peer is
+   * only an address, and stays.
+   */
+  restoreConnection(fd: number, local: string, peer: string, listenFd?: number): void {
+    const d = this.fds.has(fd) ? this.fds.get(fd) : undefined;
+    if (d instanceof SocketDesc && d.type === 'dgram') {
+      d.peer = peer;
+      return;
+    }
+    const l = listenFd !== undefined && this.fds.has(listenFd) ? this.fds.get(listenFd) : undefined;
+    const family = d instanceof SocketDesc ? d.family : l instanceof SocketDesc ? l.family : isIP(splitAddress(local).host) === 6 ? 6 : 4;
+    if (d instanceof SocketDesc) d.drop();
+    this.fds.add(this.newSocket(undefined, 'reset', local, peer, 0, 'stream', family), fd);
+  }
+
+  /** A restore: an option the program set on the socket at its descriptor, kept again (what it tells back). */
+  restoreSocketOption(e: EntryByKind<'SocketSetOptFlagV1'> | EntryByKind<'SocketSetOptSizeV1'> | EntryByKind<'SocketSetOptTimeV1'>): void {
+    const d = this.fds.has(e.fd) ? this.fds.get(e.fd) : undefined;
+    if (!(d instanceof SocketDesc)) return;
+    if (e.kind === 'SocketSetOptFlagV1') d.flags.set(SockOption.names.indexOf(e.opt), e.flag);
+    else if (e.kind === 'SocketSetOptSizeV1') d.sizes.set(SockOption.names.indexOf(e.opt), e.size);
+    else {
+      const opt = [...TIME_OPTIONS].find(([, ty]) => ty === e.ty)?.[0];
+      if (opt !== undefined) d.times.set(opt, e.time === null ? null : e.time.secs * 1_000_000_000n + BigInt(e.time.nanos));
+    }
+  }
+
+  /** sock_status: opened (a socket that works: 1) or failed (one a restore could not bring back: 3). */
+  sockStatus(fd: number): number {
+    const d = this.fds.get(fd);
+    if (!(d instanceof SocketDesc)) throw new FsError(E.NOTSOCK);
+    return d.state === 'reset' ? 3 : 1;
+  }
+
+  /** The socket's own address ("host:port"; the unspecified address, port 0, before it is bound). */
+  sockAddrLocal(fd: number): string {
+    const d = this.sock(fd);
+    return d.local ?? (d.family === 6 ? '[::]:0' : '0.0.0.0:0');
+  }
+
+  sockAddrPeer(fd: number): string {
+    const d = this.sock(fd);
+    if (d.peer === undefined) throw new FsError(E.NOTCONN);
+    return d.peer;
+  }
+
+  /** Socket options that are true or false (WASIX option numbers: REUSE_ADDR 2, NO_DELAY 3, KEEP_ALIVE 12, ...). */
+  sockSetFlag(fd: number, opt: number, flag: boolean): void {
+    const d = this.sock(fd);
+    if (!FLAG_OPTIONS.has(opt)) throw new FsError(E.INVAL);
+    // Those the host acts on for a connection (others are kept and told back: the host sets SO_REUSEADDR itself).
+    if ((opt === SOCKOPT.NO_DELAY || opt === SOCKOPT.KEEP_ALIVE) && d.state === 'connected') {
+      this.world.setSocketOption(d.id!, opt === SOCKOPT.NO_DELAY ? 'nodelay' : 'keepalive', flag);
+    }
+    d.flags.set(opt, flag);
+    this.sink.write({ kind: 'SocketSetOptFlagV1', fd, opt: SockOption.names[opt], flag });
+  }
+
+  sockGetFlag(fd: number, opt: number): boolean {
+    const d = this.sock(fd);
+    if (opt === SOCKOPT.LISTENING) return d.listening;
+    if (!FLAG_OPTIONS.has(opt)) throw new FsError(E.INVAL);
+    return d.flags.get(opt) ?? false;
+  }
+
+  /** Sizes (buffer sizes, TTL): kept and told back, not applied (Node sets the host's). */
+  sockSetSize(fd: number, opt: number, size: bigint): void {
+    const d = this.sock(fd);
+    if (!SIZE_OPTIONS.has(opt)) throw new FsError(E.INVAL);
+    d.sizes.set(opt, size);
+    this.sink.write({ kind: 'SocketSetOptSizeV1', fd, opt: SockOption.names[opt], size });
+  }
+
+  sockGetSize(fd: number, opt: number): bigint {
+    const d = this.sock(fd);
+    if (opt === SOCKOPT.TYPE) return BigInt(d.type === 'stream' ? 1 : 2);
+    if (opt === SOCKOPT.PROTO) return BigInt(d.type === 'stream' ? 6 : 17);
+    if (!SIZE_OPTIONS.has(opt)) throw new FsError(E.INVAL);
+    return d.sizes.get(opt) ?? 0n;
+  }
+
+  /** Timeouts (ns, or null for none): kept and told back; calls wait as long as they wait without one. */
+  sockSetTime(fd: number, opt: number, ns: bigint | null): void {
+    const d = this.sock(fd);
+    const ty = TIME_OPTIONS.get(opt);
+    if (ty === undefined) throw new FsError(E.INVAL);
+    d.times.set(opt, ns);
+    this.sink.write({ kind: 'SocketSetOptTimeV1', fd, ty, time: ns === null ? null : { secs: ns / 1_000_000_000n, nanos: Number(ns % 1_000_000_000n) } });
+  }
+
+  sockGetTime(fd: number, opt: number): bigint | null {
+    const d = this.sock(fd);
+    if (!TIME_OPTIONS.has(opt)) throw new FsError(E.INVAL);
+    return d.times.get(opt) ?? null;
   }
 
   /** The guest-visible state of the run: the files of each folder, for tests and the debugger. */
@@ -502,3 +717,26 @@ function timeSpecs(atim: bigint, mtim: bigint, flags: number): [TimeSpec, TimeSp
   const m: TimeSpec = flags & FSTFLAG.MTIM ? mtim : flags & FSTFLAG.MTIM_NOW ? 'now' : undefined;
   return [a, m];
 }
+
+/** Copies `data` into the buffers in order; how many bytes went. */
+function scatter(data: Uint8Array, bufs: Uint8Array[]): number {
+  let p = 0;
+  for (const b of bufs) {
+    if (p >= data.length) break;
+    const k = Math.min(b.length, data.length - p);
+    b.set(data.subarray(p, p + k));
+    p += k;
+  }
+  return p;
+}
+
+/** WASIX socket options (sock_option) the runtime knows by name. */
+const SOCKOPT = { NO_DELAY: 3, LISTENING: 10, KEEP_ALIVE: 12, TYPE: 25, PROTO: 26 } as const;
+/** Options that are flags: reuse port/addr, no delay, don't route, only v6, broadcast, multicast loops, keep-alive, OOB inline. */
+const FLAG_OPTIONS = new Set([1, 2, 3, 4, 5, 6, 7, 8, 12, 14]);
+/** Options that are sizes: receive/send buffer, receive/send low-water marks, TTL, multicast TTL. */
+const SIZE_OPTIONS = new Set([15, 16, 17, 18, 23, 24]);
+/** Options that are times, and their journal names: linger, receive, send, connect and accept timeouts. */
+const TIME_OPTIONS = new Map<number, 'linger' | 'read_timeout' | 'write_timeout' | 'connect_timeout' | 'accept_timeout'>([
+  [13, 'linger'], [19, 'read_timeout'], [20, 'write_timeout'], [21, 'connect_timeout'], [22, 'accept_timeout'],
+]);

@@ -7,7 +7,9 @@
 import type { JournalEntry } from '../journal/entries';
 import { entryText } from '../journal/text';
 import { FsError } from './vfs/types';
-import { errnoName, OFLAG } from './wasi-defs';
+import { E, errnoName, OFLAG } from './wasi-defs';
+import { RuntimeError } from './errors';
+import { splitAddress } from './world';
 import type { Process } from './process';
 import { StdioDesc } from './descriptors';
 
@@ -113,6 +115,36 @@ function applyEntry(proc: Process, e: JournalEntry, printStdio: boolean): boolea
     case 'DuplicateFileDescriptorV1':
     case 'DuplicateFileDescriptorV2':
       proc.duplicate(e.original_fd, e.copied_fd);
+      return true;
+    // Sockets (docs/sockets.md): opened again under the same numbers, bound again to the same addresses
+    // (the port the recorded run was given, too), listening again; connections come back reset.
+    case 'SocketOpenV1':
+      proc.sockOpen(e.af === 'Inet6' ? 2 : 1, e.ty === 'Dgram' ? 2 : 1, 0, e.fd);
+      return true;
+    case 'SocketBindV1': {
+      const { host, port } = splitAddress(e.addr);
+      try {
+        proc.sockBind(e.fd, host, port);
+      } catch (err) {
+        // The program goes on as if it were bound there: without it, it would not be the program that was recorded.
+        if (err instanceof FsError) throw new RuntimeError('restore', `cannot bind the socket of descriptor ${e.fd} to ${e.addr} again, as the journal holds it: ${err.message || errnoName(err.errno)}${err.errno === E.ADDRINUSE ? ' (the address is in use: is the recorded program, or another, still running?)' : ''}`);
+        throw err;
+      }
+      return true;
+    }
+    case 'SocketListenV1':
+      proc.sockListen(e.fd, e.backlog);
+      return true;
+    case 'SocketAcceptedV1':
+      proc.restoreConnection(e.fd, e.local_addr, e.peer_addr, e.listen_fd);
+      return true;
+    case 'SocketConnectedV1':
+      proc.restoreConnection(e.fd, e.local_addr, e.peer_addr);
+      return true;
+    case 'SocketSetOptFlagV1':
+    case 'SocketSetOptSizeV1':
+    case 'SocketSetOptTimeV1':
+      proc.restoreSocketOption(e);
       return true;
     default:
       // Inputs, snapshots, memory, threads, terminal settings: nothing to bring back before main starts.

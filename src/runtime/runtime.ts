@@ -16,7 +16,7 @@ import { Process, type EntrySink, type Mount, type Terminal } from './process';
 import { restoreEntries, type RestoreReport } from './restore';
 import { MemFsContext, memoryRoot, overlayRoot } from './vfs/mem-fs';
 import { hostRoot } from './vfs/host-nodes';
-import { WASI_MODULE, wasiImports, type WasiHooks } from './wasi';
+import { splitImports, wasiImports, type WasiHooks } from './wasi';
 import { StdioDesc } from './descriptors';
 import { cacheDir, instrument, isInstrumented, legacyInstrumented } from './snapshot/instrument';
 import { growStackSet, loadStackSet, wasmFrames } from './snapshot/adaptive';
@@ -226,7 +226,7 @@ export function startProcess(
   const mounts = buildMounts(world, start, ctx);
   const listeners = start.listeners.map((address) => {
     try {
-      return world.listen(address);
+      return world.listen(address, true);
     } catch (e) {
       if (!(e instanceof FsError)) throw e;
       throw new RuntimeError('bad-option', `cannot listen on ${address}: ${e.message} (${errnoName(e.errno)})`);
@@ -455,12 +455,8 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
     },
     interrupted: (name) => trySnapshot(name, undefined),
   };
-  const { proc_snapshot: procSnapshot, ...preview1 } = wasiImports(proc, () => guestMemory.memory!, start.args, start.env, hooks);
-  const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {
-    [WASI_MODULE]: preview1,
-    // The one WASIX call we provide: the program asks for a snapshot (the explicit trigger).
-    wasix_32v1: { proc_snapshot: procSnapshot },
-  };
+  // wasi_snapshot_preview1, and WASIX (its sockets, and proc_snapshot: the program asks for a snapshot).
+  const imports: Record<string, Record<string, WebAssembly.ImportValue>> = splitImports(wasiImports(proc, () => guestMemory.memory!, start.args, start.env, hooks));
   checkImports(module, imports, opts.allowUnknownImports ?? false, running);
   const exports = WebAssembly.Module.exports(running);
   if (!exports.some((e) => e.name === '_start' && e.kind === 'function')) {

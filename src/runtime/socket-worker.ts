@@ -1,8 +1,10 @@
-// The socket worker (see sockets.ts): owns the TCP sockets handed to the program and runs their event loop. Each
+// The socket worker (see sockets.ts): owns the program's sockets (TCP listeners and connections, UDP sockets) and
+// runs their event loop. Each
 // request from the guest's thread is answered into the shared buffer: a u32 length, a JSON header, raw bytes. A
 // blocking request (accept, recv) is answered when it can be; ctrl[0] = 1 wakes the guest's thread. A `cancel`
 // drops the blocking request still waiting (answered `cancelled`), and is ignored when it was answered already.
 
+import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -10,8 +12,13 @@ const ctrl = new Int32Array(workerData.ctrl as SharedArrayBuffer);
 const data = new Uint8Array(workerData.data as SharedArrayBuffer);
 interface Conn { sock: net.Socket; chunks: Buffer[]; size: number; eof: boolean; err: string | undefined; readShut: boolean }
 interface Listener { server: net.Server; queue: net.Socket[] }
+interface Datagram { data: Buffer; peer: string }
+interface Udp { sock: dgram.Socket; queue: Datagram[]; size: number; err: string | undefined }
 const listeners = new Map<number, Listener>();
 const conns = new Map<number, Conn>();
+const udps = new Map<number, Udp>();
+/** Datagrams a UDP socket keeps for the program at most (more are dropped, as a full receive buffer drops them). */
+const UDP_KEEP = 4 << 20;
 let nextId = 1;
 let waiting: (() => boolean) | undefined;
 const HIGH_WATER = 1 << 20;
@@ -76,7 +83,12 @@ function when(test: () => boolean, block: boolean): void {
 process.on('uncaughtException', (e) => respond({ errno: 'EIO', message: `socket worker: ${(e as Error).message}` }));
 Atomics.store(ctrl, 2, 1);
 
-parentPort!.on('message', (req: { op: string; id?: number; host?: string; port?: number; max?: number; block?: boolean; how?: number; bytes?: Uint8Array; ids?: number[] }) => {
+interface Req {
+  op: string; id?: number; host?: string; port?: number; max?: number; block?: boolean; how?: number; bytes?: Uint8Array; ids?: number[];
+  family?: 4 | 6; localHost?: string; localPort?: number; opt?: string; value?: boolean | number;
+}
+
+parentPort!.on('message', (req: Req) => {
   try {
     switch (req.op) {
       case 'listen': {
@@ -94,6 +106,73 @@ parentPort!.on('message', (req: { op: string; id?: number; host?: string; port?:
           respond({ id, local: addr(a.address, a.port) });
         });
         return;
+      }
+      case 'connect': {
+        const sock = net.connect({ host: req.host, port: req.port!, localAddress: req.localHost, localPort: req.localPort, allowHalfOpen: true });
+        sock.pause();
+        const failed = (e: NodeJS.ErrnoException): void => respond({ errno: e.code ?? 'EIO', message: e.message });
+        sock.once('error', failed);
+        sock.once('connect', () => {
+          sock.off('error', failed);
+          const id = adopt(sock);
+          respond({ id, local: addr(sock.localAddress, sock.localPort), peer: addr(sock.remoteAddress, sock.remotePort) });
+        });
+        return;
+      }
+      case 'udpbind': {
+        const sock = dgram.createSocket({ type: req.family === 6 ? 'udp6' : 'udp4' });
+        const u: Udp = { sock, queue: [], size: 0, err: undefined };
+        sock.on('message', (b, rinfo) => {
+          if (u.size + b.length > UDP_KEEP) return;
+          u.queue.push({ data: b, peer: addr(rinfo.address, rinfo.port) });
+          u.size += b.length;
+          wake();
+        });
+        const failed = (e: NodeJS.ErrnoException): void => respond({ errno: e.code ?? 'EIO', message: e.message });
+        sock.once('error', failed);
+        sock.bind(req.port, req.host, () => {
+          sock.off('error', failed);
+          sock.on('error', (e: NodeJS.ErrnoException) => {
+            u.err = e.code ?? 'EIO';
+            wake();
+          });
+          const id = nextId++;
+          udps.set(id, u);
+          const a = sock.address();
+          respond({ id, local: addr(a.address, a.port) });
+        });
+        return;
+      }
+      case 'sendto': {
+        const u = udps.get(req.id!);
+        if (!u) return respond({ errno: 'EBADF' });
+        const n = req.bytes!.length;
+        u.sock.send(Buffer.from(req.bytes!), req.port, req.host, (e) => (e ? respond({ errno: (e as NodeJS.ErrnoException).code ?? 'EIO', message: e.message }) : respond({ n })));
+        return;
+      }
+      case 'recvfrom': {
+        const u = udps.get(req.id!);
+        if (!u) return respond({ errno: 'EBADF' });
+        return when(() => {
+          const d = u.queue.shift();
+          if (!d) {
+            if (!u.err) return false;
+            respond({ errno: u.err });
+            u.err = undefined;
+            return true;
+          }
+          u.size -= d.data.length;
+          // A datagram longer than the buffer is cut (the rest is lost), as recvfrom does.
+          respond({ peer: d.peer, size: d.data.length }, d.data.subarray(0, req.max!));
+          return true;
+        }, req.block!);
+      }
+      case 'setopt': {
+        const c = conns.get(req.id!);
+        if (!c) return respond({ errno: 'EBADF' });
+        if (req.opt === 'nodelay') c.sock.setNoDelay(req.value === true);
+        else if (req.opt === 'keepalive') c.sock.setKeepAlive(req.value === true);
+        return respond({});
       }
       case 'accept': {
         const l = listeners.get(req.id!);
@@ -160,6 +239,11 @@ parentPort!.on('message', (req: { op: string; id?: number; host?: string; port?:
           l.server.close();
           for (const s of l.queue) s.destroy();
         }
+        const u = udps.get(req.id!);
+        if (u) {
+          udps.delete(req.id!);
+          u.sock.close();
+        }
         return respond({});
       }
       case 'ready': {
@@ -167,7 +251,9 @@ parentPort!.on('message', (req: { op: string; id?: number; host?: string; port?:
           const c = conns.get(id);
           if (c) return c.chunks.length > 0 || c.eof || c.err !== undefined || c.readShut;
           const l = listeners.get(id);
-          return l ? l.queue.length > 0 : true;
+          if (l) return l.queue.length > 0;
+          const u = udps.get(id);
+          return u ? u.queue.length > 0 || u.err !== undefined : true;
         });
         return respond({ ready });
       }
@@ -182,6 +268,7 @@ parentPort!.on('message', (req: { op: string; id?: number; host?: string; port?:
       case 'stop': {
         for (const c of conns.values()) c.sock.destroy();
         for (const l of listeners.values()) l.server.close();
+        for (const u of udps.values()) u.sock.close();
         respond({});
         setImmediate(() => process.exit(0));
         return;

@@ -1,4 +1,5 @@
-// TCP sockets handed to the program (`run --tcp-listen ADDR`, like wasmtime's --tcplisten). WASI calls are
+// The program's sockets: TCP sockets handed to it (`run --tcp-listen ADDR`, like wasmtime's --tcplisten) and those
+// it opens itself (WASIX: TCP listeners and connections, UDP sockets). WASI calls are
 // synchronous, Node's sockets are not: a worker thread owns the sockets and runs their event loop, and the guest's
 // thread asks it for each operation and waits on a shared buffer for the answer (Atomics.wait). Accepts and reads
 // block like the system calls they stand for, unless the descriptor is non-blocking. A signal for the program ends
@@ -77,6 +78,25 @@ export class SocketBridge {
   }
   shutdown(id: number, how: number): void {
     this.call({ op: 'shutdown', id, how });
+  }
+  connect(host: string, port: number): Accepted {
+    const { res } = this.call({ op: 'connect', host, port });
+    return { id: res.id as number, local: res.local as string, peer: res.peer as string };
+  }
+  udpBind(host: string, port: number, family: 4 | 6): { id: number; local: string } {
+    const { res } = this.call({ op: 'udpbind', host, port, family });
+    return { id: res.id as number, local: res.local as string };
+  }
+  sendTo(id: number, bytes: Uint8Array, host: string, port: number): number {
+    return this.call({ op: 'sendto', id, bytes: bytes.slice(), host, port }).res.n as number;
+  }
+  /** A datagram (cut to `max` bytes) and who sent it. */
+  recvFrom(id: number, max: number, block: boolean): { data: Uint8Array; peer: string } {
+    const { res, bytes } = this.call({ op: 'recvfrom', id, max: Math.min(max, CAPACITY - 4096), block });
+    return { data: bytes, peer: res.peer as string };
+  }
+  setOption(id: number, opt: 'nodelay' | 'keepalive', value: boolean): void {
+    this.call({ op: 'setopt', id, opt, value });
   }
   close(id: number): void {
     this.call({ op: 'close', id });

@@ -6,7 +6,8 @@
 // written. Anything else (a runtime bug, a replay divergence, proc_exit) is thrown and ends the run, as wasmtime does.
 
 import { DirDesc, FileDesc, SocketDesc, StdioDesc } from './descriptors';
-import type { Readiness } from './world';
+import { splitAddress, type Readiness } from './world';
+import { isIP } from 'node:net';
 import type { Process } from './process';
 import { FsError, type Stat } from './vfs/types';
 import {
@@ -173,11 +174,16 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
   const DATA_CALLS = new Set(['fd_read', 'fd_write', 'fd_pread', 'fd_pwrite']);
   const world = proc.world;
   const before = hooks.beforeCall;
-  const def = (name: string, f: (...a: never[]) => void | number): void => {
+  /**
+   * Defines call `name` (under `key` in the import object: WASIX calls go under `wasix_32v1.NAME`, see splitImports).
+   * WASIX calls answer a bad pointer with MEMVIOLATION, as Wasmer does; preview1 calls trap.
+   */
+  const def = (name: string, f: (...a: never[]) => void | number, key = name): void => {
     const g = f as (...a: unknown[]) => number | void;
     const settles = !DATA_CALLS.has(name);
+    const memviolation = key.startsWith(WASIX_PREFIX);
     // Fixed arity (no rest parameters): the hot calls stay cheap.
-    fns[name] = (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f2?: unknown, g2?: unknown, h?: unknown, i?: unknown) => {
+    fns[key] = (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f2?: unknown, g2?: unknown, h?: unknown, i?: unknown) => {
       if (before && before(name, a, b, c, d, e)) return 0;
       // WebAssembly hands i32 and i64 arguments to JS as signed values; WASI's are unsigned (fd_seek's offset is the
       // one signed argument, and takes it back there).
@@ -189,7 +195,10 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
           return r === undefined ? E.SUCCESS : r;
         } catch (err) {
           if (err instanceof FsError) return err.errno;
-          if (err instanceof PointerFault) throw new RuntimeError('trap', `${name}: ${err.message}`);
+          if (err instanceof PointerFault) {
+            if (memviolation) return MEMVIOLATION;
+            throw new RuntimeError('trap', `${name}: ${err.message}`);
+          }
           if (err instanceof CallInterrupted) {
             if (hooks.interrupted?.(name)) return 0;
             continue; // no snapshot for it: wait again
@@ -435,7 +444,8 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
         const d = proc.fds.get(s.fd);
         const reading = s.type === EVENTTYPE.FD_READ;
         if (d instanceof SocketDesc) {
-          if (!reading || readiness.socket(d.id)) ready.push(event(s, E.SUCCESS));
+          // A socket not bound yet has nothing to read; one a restore could not bring back is ready (to fail).
+          if (!reading || d.state === 'reset' || (d.id !== undefined && readiness.socket(d.id))) ready.push(event(s, E.SUCCESS));
           continue;
         }
         if (!(d instanceof StdioDesc)) continue;
@@ -478,7 +488,178 @@ export function wasiImports(proc: Process, memory: () => WebAssembly.Memory, arg
   });
   def('sock_shutdown', (fd: number, how: number) => proc.sockShutdown(fd, how));
 
+  // ---- WASIX sockets (wasix_32v1, as Wasmer provides them; docs/sockets.md) ----
+  const wx = (name: string, f: (...a: never[]) => void | number): void => def(name, f, `${WASIX_PREFIX}${name}`);
+  const readAddr = (p: number): string => readAddrPort(m, p);
+  const writeAddr = (p: number, address: string): void => writeAddrPort(m, p, address);
+  wx('sock_open', (af: number, ty: number, pt: number, out: number) => {
+    m.check(out, 4, 4);
+    m.setU32(out, proc.sockOpen(af, ty, pt));
+  });
+  wx('sock_bind', (fd: number, addr: number) => {
+    const { host, port } = splitAddress(readAddr(addr));
+    proc.sockBind(fd, host, port);
+  });
+  wx('sock_listen', (fd: number, backlog: number) => proc.sockListen(fd, backlog));
+  // The four-argument accept of WASIX (also named sock_accept_v2 there): the new descriptor and its peer.
+  const acceptV2 = (fd: number, flags: number, outFd: number, outAddr: number): void => {
+    m.check(outFd, 4, 4);
+    m.check(outAddr, ADDR_PORT_SIZE);
+    const r = proc.sockAcceptPeer(fd, flags);
+    m.setU32(outFd, r.fd);
+    writeAddr(outAddr, r.peer);
+  };
+  def('sock_accept_v2', acceptV2, `${WASIX_PREFIX}sock_accept`);
+  wx('sock_accept_v2', acceptV2);
+  wx('sock_connect', (fd: number, addr: number) => {
+    const { host, port } = splitAddress(readAddr(addr));
+    proc.sockConnect(fd, host, port);
+  });
+  wx('sock_send_to', (fd: number, iovs: number, n: number, flags: number, addr: number, out: number) => {
+    socketFd(fd);
+    const data = m.gather(m.iovecArray(iovs, n));
+    const to = readAddr(addr);
+    m.check(out, 4, 4);
+    m.setU32(out, proc.sockSendTo(fd, data, flags, to));
+  });
+  wx('sock_recv_from', (fd: number, iovs: number, n: number, flags: number, outLen: number, outFlags: number, outAddr: number) => {
+    socketFd(fd);
+    if (flags !== 0) throw new FsError(E.NOTSUP); // RECV_PEEK and RECV_WAITALL are not supported
+    const bufs = m.buffers(m.iovecArray(iovs, n));
+    m.check(outLen, 4, 4);
+    m.check(outFlags, 2, 2);
+    m.check(outAddr, ADDR_PORT_SIZE);
+    const r = proc.sockRecvFrom(fd, bufs);
+    m.setU32(outLen, r.n);
+    m.dv().setUint16(outFlags, 0, true);
+    writeAddr(outAddr, r.peer);
+  });
+  wx('sock_status', (fd: number, out: number) => {
+    m.check(out, 1);
+    const s = proc.sockStatus(fd);
+    m.dv().setUint8(out, s);
+  });
+  wx('sock_addr_local', (fd: number, out: number) => {
+    m.check(out, ADDR_PORT_SIZE);
+    writeAddr(out, proc.sockAddrLocal(fd));
+  });
+  wx('sock_addr_peer', (fd: number, out: number) => {
+    m.check(out, ADDR_PORT_SIZE);
+    writeAddr(out, proc.sockAddrPeer(fd));
+  });
+  wx('sock_set_opt_flag', (fd: number, opt: number, flag: number) => {
+    if (flag > 1) throw new FsError(E.INVAL);
+    proc.sockSetFlag(fd, opt, flag === 1);
+  });
+  wx('sock_get_opt_flag', (fd: number, opt: number, out: number) => {
+    m.check(out, 1);
+    const f = proc.sockGetFlag(fd, opt);
+    m.dv().setUint8(out, f ? 1 : 0);
+  });
+  wx('sock_set_opt_size', (fd: number, opt: number, size: bigint) => proc.sockSetSize(fd, opt, size));
+  wx('sock_get_opt_size', (fd: number, opt: number, out: number) => {
+    m.check(out, 8, 8);
+    m.setU64(out, proc.sockGetSize(fd, opt));
+  });
+  // An optional timestamp: a tag byte (0 none, 1 some), then the nanoseconds at byte 8.
+  wx('sock_set_opt_time', (fd: number, opt: number, p: number) => {
+    m.check(p, 16, 8);
+    const tag = m.dv().getUint8(p);
+    if (tag > 1) throw new FsError(E.INVAL);
+    proc.sockSetTime(fd, opt, tag === 1 ? m.dv().getBigUint64(p + 8, true) : null);
+  });
+  wx('sock_get_opt_time', (fd: number, opt: number, out: number) => {
+    m.check(out, 16, 8);
+    const t = proc.sockGetTime(fd, opt);
+    const v = m.dv();
+    for (let i = 0; i < 16; i++) v.setUint8(out + i, 0);
+    if (t !== null) {
+      v.setUint8(out, 1);
+      v.setBigUint64(out + 8, t, true);
+    }
+  });
+
   return fns as unknown as Record<string, Fn>;
+}
+
+/** WASIX calls are defined under this prefix in wasiImports' object (splitImports makes the two modules of it). */
+const WASIX_PREFIX = 'wasix_32v1.';
+export const WASIX_MODULE = 'wasix_32v1';
+/** WASIX's errno for a bad pointer. */
+const MEMVIOLATION = 78;
+/** The part of __wasi_addr_port_t a call reads or writes: tag, padding, port, 16 address bytes (Wasmer's 20). */
+const ADDR_PORT_SIZE = 20;
+
+/**
+ * The import object's two modules: wasi_snapshot_preview1, and wasix_32v1 (every preview1 call too, as Wasmer
+ * provides them, with WASIX's own sock_accept, which takes four arguments, and proc_snapshot).
+ */
+export function splitImports(fns: Record<string, Fn>): Record<string, Record<string, Fn>> {
+  const preview1: Record<string, Fn> = {};
+  const wasix: Record<string, Fn> = {};
+  for (const [k, f] of Object.entries(fns)) {
+    if (k.startsWith(WASIX_PREFIX)) wasix[k.slice(WASIX_PREFIX.length)] = f;
+    else if (k === 'proc_snapshot') wasix[k] = f;
+    else preview1[k] = f;
+  }
+  for (const [k, f] of Object.entries(preview1)) wasix[k] ??= f;
+  return { [WASI_MODULE]: preview1, [WASIX_MODULE]: wasix };
+}
+
+/**
+ * A socket address from the guest (`__wasi_addr_port_t`): the family (1 inet4, 2 inet6) at byte 0, the port at 2 in
+ * the guest's byte order (little-endian: what Wasmer reads), the address in network order from byte 4.
+ */
+function readAddrPort(m: GuestMemory, p: number): string {
+  m.check(p, ADDR_PORT_SIZE);
+  const b = m.u8();
+  const port = b[p + 2] | (b[p + 3] << 8);
+  if (b[p] === 1) return `${b[p + 4]}.${b[p + 5]}.${b[p + 6]}.${b[p + 7]}:${port}`;
+  if (b[p] === 2) {
+    const groups: string[] = [];
+    for (let i = 0; i < 8; i++) groups.push(((b[p + 4 + i * 2] << 8) | b[p + 5 + i * 2]).toString(16));
+    return `[${groups.join(':')}]:${port}`;
+  }
+  throw new FsError(E.INVAL);
+}
+
+/** A socket address for the guest: the family, the port in network order (as Wasmer writes it), the address. */
+function writeAddrPort(m: GuestMemory, p: number, address: string): void {
+  m.check(p, ADDR_PORT_SIZE);
+  const { host, port } = splitAddress(address);
+  const out = new Uint8Array(ADDR_PORT_SIZE);
+  const v4 = isIP(host) === 4 ? host : /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host)?.[1];
+  out[2] = port >> 8;
+  out[3] = port & 0xff;
+  if (v4 !== undefined) {
+    out[0] = 1;
+    v4.split('.').forEach((x, i) => (out[4 + i] = Number(x)));
+  } else {
+    out[0] = 2;
+    out.set(ipv6Bytes(host), 4);
+  }
+  m.u8().set(out, p);
+}
+
+/** The 16 bytes of an IPv6 address in text ("::1", "fe80::1:2", "::ffff:1.2.3.4"). */
+function ipv6Bytes(host: string): Uint8Array {
+  const out = new Uint8Array(16);
+  let text = host;
+  const tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (tail) {
+    const [a, b, c, d] = tail[1].split('.').map(Number);
+    text = `${text.slice(0, tail.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, rest] = text.includes('::') ? text.split('::') : [text, undefined];
+  const h = head ? head.split(':') : [];
+  const t = rest ? rest.split(':') : [];
+  const groups = rest === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  groups.forEach((g, i) => {
+    const n = parseInt(g, 16) || 0;
+    out[i * 2] = n >> 8;
+    out[i * 2 + 1] = n & 0xff;
+  });
+  return out;
 }
 
 export const WASI_MODULE = 'wasi_snapshot_preview1';

@@ -5,6 +5,7 @@
 
 import * as fs from 'node:fs';
 import * as tty from 'node:tty';
+import { BlockList, isIP } from 'node:net';
 import { randomFillSync } from 'node:crypto';
 import { nulList, toNulList, type EntryByKind, type EntryKind, type JournalEntry } from '../journal/entries';
 import type { HostFsOpName } from '../journal/wasi-types';
@@ -73,8 +74,21 @@ export interface World {
    */
   poll(compute: PollCompute, deadlineNs: bigint | undefined): Uint8Array;
   hostFs(root: string): HostFs;
-  /** Opens a listening TCP socket ("host:port"); returns its id and the address it is bound to. */
-  listen(address: string): { id: number; local: string };
+  /**
+   * Opens a listening TCP socket ("host:port"); returns its id and the address it is bound to. `given`: one the user
+   * handed to the program (`--tcp-listen`), not one the program asks for (the network policy does not apply).
+   */
+  listen(address: string, given?: boolean): { id: number; local: string };
+  /** Connects a TCP socket to "host:port": its id and both ends' addresses. */
+  connect(address: string): Accepted;
+  /** Opens a UDP socket bound to "host:port" (port 0: any): its id and the address it is bound to. */
+  udpBind(address: string): { id: number; local: string };
+  /** Sends a datagram to "host:port"; the bytes sent. */
+  sendTo(id: number, data: Uint8Array, address: string): number;
+  /** Receives a datagram (cut to `max` bytes) and its sender; EAGAIN when not blocking and none waits. */
+  recvFrom(id: number, max: number, block: boolean): { data: Uint8Array; peer: string };
+  /** An option of a connection that changes what the host does (Nagle's algorithm, keep-alive probes). */
+  setSocketOption(id: number, opt: 'nodelay' | 'keepalive', value: boolean): void;
   /** Accepts a connection (blocking unless `block` is false: then EAGAIN when none is waiting). */
   accept(id: number, block: boolean): Accepted;
   /** Receives up to `max` bytes (an empty result: the peer closed; EAGAIN when not blocking and none waits). */
@@ -108,6 +122,67 @@ export interface LiveWorldOptions {
   tty?: TtyInfo;
   /** stdin from elsewhere than descriptor `stdinFd`. */
   stdin?: StdinSource;
+  /** Where the program may bind and connect its own sockets (default: loopback only). */
+  net?: NetPolicy;
+  /** A line for the user (a socket bound to loopback instead of every interface, say). */
+  notice?: (message: string) => void;
+}
+
+/**
+ * The addresses a program may bind and connect its own sockets to (`run --net`): loopback, and what the user adds
+ * (an address, a subnet `10.0.0.0/8`, or `any`). Binding to every interface (0.0.0.0, ::) where not every address is
+ * allowed binds to loopback instead, saying so.
+ */
+export class NetPolicy {
+  private readonly allowed = new BlockList();
+  readonly any: boolean;
+  readonly specs: readonly string[];
+
+  constructor(specs: readonly string[] = []) {
+    this.specs = specs;
+    this.any = specs.includes('any');
+    this.allowed.addSubnet('127.0.0.0', 8, 'ipv4');
+    this.allowed.addAddress('::1', 'ipv6');
+    this.allowed.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
+    for (const s of specs) {
+      if (s === 'any' || s === 'loopback') continue;
+      const m = /^([^/]+)(?:\/(\d+))?$/.exec(s);
+      const family = m ? isIP(m[1]) : 0;
+      if (!m || family === 0) throw new RuntimeError('bad-option', `--net ${s}: expected an IP address, ADDRESS/BITS, loopback or any`);
+      const type = family === 6 ? 'ipv6' : 'ipv4';
+      if (m[2] === undefined) this.allowed.addAddress(m[1], type);
+      else {
+        const bits = Number(m[2]);
+        if (bits > (family === 6 ? 128 : 32)) throw new RuntimeError('bad-option', `--net ${s}: a prefix of ${bits} bits is too long`);
+        this.allowed.addSubnet(m[1], bits, type);
+      }
+    }
+  }
+
+  allows(host: string): boolean {
+    if (this.any) return true;
+    const family = isIP(host);
+    return family !== 0 && this.allowed.check(host, family === 6 ? 'ipv6' : 'ipv4');
+  }
+
+  /** Where to bind for `host` (the unspecified address is loopback unless every address is allowed), or EACCES. */
+  bindHost(host: string): string {
+    if ((host === '0.0.0.0' || host === '::') && !this.any) return host === '::' ? '::1' : '127.0.0.1';
+    if (!this.allows(host)) throw new FsError(E.ACCES, `${host} is outside the addresses the program may use (--net)`);
+    return host;
+  }
+}
+
+/** "host:port" ("[v6]:port") split. */
+export function splitAddress(address: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address);
+  if (!m) throw new FsError(E.INVAL, `${address}: expected HOST:PORT`);
+  return { host: m[1] ?? m[2], port: Number(m[3]) };
+}
+
+/** "host:port", with brackets for IPv6. */
+export function joinAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** No terminal: pipes or files, 80 by 24. */
@@ -316,10 +391,39 @@ export class LiveWorld implements World {
     this.bridge ??= new SocketBridge(this.signals);
     return this.bridge;
   }
-  listen(address: string): { id: number; local: string } {
-    const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address);
-    if (!m) throw new FsError(E.INVAL, `${address}: expected HOST:PORT`);
-    return this.sockets().listen(m[1] ?? m[2], Number(m[3]));
+  private net_: NetPolicy | undefined;
+  private get net(): NetPolicy {
+    return (this.net_ ??= this.options.net ?? new NetPolicy());
+  }
+  /** Where a socket the program opens binds (the policy's), telling the user when that is not what it asked. */
+  private bindHost(host: string, port: number): string {
+    const h = this.net.bindHost(host);
+    if (h !== host) this.options.notice?.(`the program binds ${joinAddress(host, port)}: bound to ${joinAddress(h, port)} instead (--net any lets it listen on every interface)`);
+    return h;
+  }
+  listen(address: string, given = false): { id: number; local: string } {
+    const { host, port } = splitAddress(address);
+    return this.sockets().listen(given ? host : this.bindHost(host, port), port);
+  }
+  connect(address: string): Accepted {
+    const { host, port } = splitAddress(address);
+    if (!this.net.allows(host)) throw new FsError(E.ACCES, `${host} is outside the addresses the program may use (--net)`);
+    return this.sockets().connect(host, port);
+  }
+  udpBind(address: string): { id: number; local: string } {
+    const { host, port } = splitAddress(address);
+    return this.sockets().udpBind(this.bindHost(host, port), port, isIP(host) === 6 ? 6 : 4);
+  }
+  sendTo(id: number, data: Uint8Array, address: string): number {
+    const { host, port } = splitAddress(address);
+    if (!this.net.allows(host)) throw new FsError(E.ACCES, `${host} is outside the addresses the program may use (--net)`);
+    return this.sockets().sendTo(id, data, host, port);
+  }
+  recvFrom(id: number, max: number, block: boolean): { data: Uint8Array; peer: string } {
+    return this.sockets().recvFrom(id, max, block);
+  }
+  setSocketOption(id: number, opt: 'nodelay' | 'keepalive', value: boolean): void {
+    this.sockets().setOption(id, opt, value);
   }
   accept(id: number, block: boolean): Accepted {
     return this.sockets().accept(id, block);
@@ -440,8 +544,30 @@ export class RecordingWorld implements World {
     this.record({ kind: 'SocketResultV1', op, errno: 0, data: enc(r) });
     return r;
   }
-  listen(address: string): { id: number; local: string } {
-    return this.socketCall('listen', () => this.live.listen(address), (r) => toNulList([String(r.id), r.local]));
+  listen(address: string, given = false): { id: number; local: string } {
+    return this.socketCall('listen', () => this.live.listen(address, given), (r) => toNulList([String(r.id), r.local]));
+  }
+  connect(address: string): Accepted {
+    return this.socketCall('connect', () => this.live.connect(address), (r) => toNulList([String(r.id), r.local, r.peer]));
+  }
+  udpBind(address: string): { id: number; local: string } {
+    return this.socketCall('udp_bind', () => this.live.udpBind(address), (r) => toNulList([String(r.id), r.local]));
+  }
+  sendTo(id: number, data: Uint8Array, address: string): number {
+    return this.socketCall('send_to', () => this.live.sendTo(id, data, address), (n) => toNulList([String(n)]));
+  }
+  recvFrom(id: number, max: number, block: boolean): { data: Uint8Array; peer: string } {
+    // The sender, then the datagram (which may hold any byte).
+    return this.socketCall('recv_from', () => this.live.recvFrom(id, max, block), (r) => {
+      const peer = Buffer.from(r.peer + '\0', 'utf8');
+      const out = new Uint8Array(peer.length + r.data.length);
+      out.set(peer);
+      out.set(r.data, peer.length);
+      return out;
+    });
+  }
+  setSocketOption(id: number, opt: 'nodelay' | 'keepalive', value: boolean): void {
+    this.socketCall('set_opt', () => this.live.setSocketOption(id, opt, value), () => new Uint8Array(0));
   }
   accept(id: number, block: boolean): Accepted {
     return this.socketCall('accept', () => this.live.accept(id, block), (r) => toNulList([String(r.id), r.local, r.peer]));
@@ -567,6 +693,25 @@ export class ReplayWorld implements World {
   accept(): Accepted {
     const [id, local, peer] = nulList(this.socketAnswer('accept'));
     return { id: Number(id), local, peer };
+  }
+  connect(): Accepted {
+    const [id, local, peer] = nulList(this.socketAnswer('connect'));
+    return { id: Number(id), local, peer };
+  }
+  udpBind(): { id: number; local: string } {
+    const [id, local] = nulList(this.socketAnswer('udp_bind'));
+    return { id: Number(id), local };
+  }
+  sendTo(): number {
+    return Number(nulList(this.socketAnswer('send_to'))[0]);
+  }
+  recvFrom(): { data: Uint8Array; peer: string } {
+    const d = this.socketAnswer('recv_from');
+    const nul = d.indexOf(0);
+    return { peer: Buffer.from(d.subarray(0, nul)).toString('utf8'), data: d.subarray(nul + 1) };
+  }
+  setSocketOption(): void {
+    this.socketAnswer('set_opt');
   }
   recv(): Uint8Array {
     return this.socketAnswer('recv');

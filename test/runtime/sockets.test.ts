@@ -1,37 +1,22 @@
 // Sockets handed to the program (`run --tcp-listen`): a C echo server in the runtime, real TCP clients on
 // loopback, then a replay of the recorded run without any network.
 
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { GUESTS } from '../helpers/guest';
 import { tempDir } from '../helpers/tmp';
+import { freePort, startCli } from '../helpers/net';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const BIN = path.join(ROOT, 'out', 'src', 'cli', 'bin.js');
 const ECHO = path.join(GUESTS, 'echo.wasm');
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** Servers started by the tests: stopped at the end even when a test fails midway. */
-const servers: ChildProcessWithoutNullStreams[] = [];
-after(() => {
-  for (const c of servers) if (c.exitCode === null) c.kill('SIGKILL');
-});
-function server(args: string[]): ChildProcessWithoutNullStreams {
-  const c = spawn(process.execPath, [BIN, ...args]);
-  servers.push(c);
-  return c;
-}
+/** A server started by the test (stopped at the end even when a test fails midway). */
+const server = (args: string[]): ChildProcessWithoutNullStreams => startCli(BIN, args);
 
 /** What a server says on stderr, and its exit status once it ends. */
 function watch(c: ChildProcessWithoutNullStreams): { err: () => string; exited: Promise<number> } {

@@ -13,7 +13,7 @@ import { sinkFor, type Terminal } from '../process';
 import { runProgram, type RunResult } from '../runtime';
 import { indexedResume, type IndexedResume } from '../snapshot/indexed-resume';
 import type { SnapshotOptions } from '../snapshot/triggers';
-import { LiveWorld, RecordingWorld, type FsMode, type MountSpec, type TtyInfo } from '../world';
+import { LiveWorld, NetPolicy, RecordingWorld, type FsMode, type MountSpec, type TtyInfo } from '../world';
 import { ClosedPipe, type Io } from './fd-writer';
 import { openJournal, reportScanEnd, reportTail } from './journal-io';
 
@@ -112,6 +112,8 @@ export interface RunPlan {
   journals: string[];
   writable: string | undefined;
   listeners: string[];
+  /** Where the program's own sockets may bind and connect besides loopback (`--net`). */
+  net: string[];
   skipJournalStdio: boolean;
   force: boolean;
   allowUnknownImports: boolean;
@@ -153,7 +155,11 @@ export async function executePlan(plan: RunPlan, io: Io, signals?: Int32Array, o
     for (const e of readOnly) journal.write(e);
     restore = [...own, ...readOnly];
   }
-  const live = new LiveWorld(plan.guestArgs, plan.env, plan.fsMode, plan.mounts, 0, plan.listeners, signals, { tty: plan.tty });
+  const live = new LiveWorld(plan.guestArgs, plan.env, plan.fsMode, plan.mounts, 0, plan.listeners, signals, {
+    tty: plan.tty,
+    net: new NetPolicy(plan.net),
+    notice: (m) => io.err.line(`wasm-journal: ${m}`),
+  });
   const sink = journal ? sinkFor(journal) : undefined;
   const world = sink ? new RecordingWorld(live, (e) => sink.write(e)) : live;
   let result: RunResult;

@@ -665,11 +665,26 @@ class BranchWorld implements World {
   hostFs(root: string): HostFs {
     return this.rec.hostFs(root);
   }
-  listen(address: string): { id: number; local: string } {
-    return this.w().listen(address);
+  listen(address: string, given?: boolean): { id: number; local: string } {
+    return this.w().listen(address, given);
   }
   accept(id: number, block: boolean): Accepted {
     return this.w().accept(id, block);
+  }
+  connect(address: string): Accepted {
+    return this.w().connect(address);
+  }
+  udpBind(address: string): { id: number; local: string } {
+    return this.w().udpBind(address);
+  }
+  sendTo(id: number, data: Uint8Array, address: string): number {
+    return this.w().sendTo(id, data, address);
+  }
+  recvFrom(id: number, max: number, block: boolean): { data: Uint8Array; peer: string } {
+    return this.w().recvFrom(id, max, block);
+  }
+  setSocketOption(id: number, opt: 'nodelay' | 'keepalive', value: boolean): void {
+    this.w().setSocketOption(id, opt, value);
   }
   recv(id: number, max: number, block: boolean): Uint8Array {
     return this.w().recv(id, max, block);

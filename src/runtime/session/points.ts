@@ -31,7 +31,7 @@ const PATH_WITH_FD = /^path_(?!symlink)/;
 
 /** The WASI calls (preview1, and our one WASIX call): a breakpoint on another name is on a guest function. */
 export function isHostCall(name: string): boolean {
-  return /^(args|environ|clock|random|sched|proc|fd|path|poll|sock)_[a-z_]+$/.test(name);
+  return /^(args|environ|clock|random|sched|proc|fd|path|poll|sock)_[a-z0-9_]+$/.test(name);
 }
 
 /** Which arguments of a call a point describes (worked out once per call name). */

@@ -55,11 +55,22 @@ export const DEFAULT_PERIOD_MS = 10_000;
 export const DEFAULT_TRIGGERS: readonly SnapshotTriggerName[] = ['idle', 'first-environ', 'first-listen', 'first-stdin', 'explicit'];
 
 /** Calls that reach outside the sandbox (the non-deterministic-call trigger). */
-const OUTSIDE = new Set(['clock_time_get', 'random_get', 'poll_oneoff', 'sock_accept', 'sock_recv', 'sock_send', 'sock_shutdown']);
+const OUTSIDE = new Set([
+  'clock_time_get', 'random_get', 'poll_oneoff', 'sock_accept', 'sock_accept_v2', 'sock_recv', 'sock_send', 'sock_shutdown',
+  // WASIX: where the answers come from the network
+  'sock_bind', 'sock_connect', 'sock_recv_from', 'sock_send_to',
+]);
 
 const WASI = 'wasi_snapshot_preview1';
+const WASIX = 'wasix_32v1';
+/** The WASIX calls preview1 does not have (a module instrumented for `${WASI}.*` alone cannot unwind at them). */
+const WASIX_ONLY = new Set([
+  'proc_snapshot', 'sock_open', 'sock_bind', 'sock_listen', 'sock_accept_v2', 'sock_connect', 'sock_send_to', 'sock_recv_from',
+  'sock_status', 'sock_addr_local', 'sock_addr_peer', 'sock_set_opt_flag', 'sock_get_opt_flag', 'sock_set_opt_time',
+  'sock_get_opt_time', 'sock_set_opt_size', 'sock_get_opt_size',
+]);
 /** Every import a snapshot can be taken at. */
-export const ALL_SNAPSHOT_IMPORTS: readonly string[] = [`${WASI}.*`, 'wasix_32v1.proc_snapshot'];
+export const ALL_SNAPSHOT_IMPORTS: readonly string[] = [`${WASI}.*`, `${WASIX}.*`];
 
 /**
  * The imports at which these triggers can take a snapshot (so the only ones that must be able to unwind: what
@@ -80,7 +91,8 @@ export function snapshotImports(triggers: readonly SnapshotTriggerName[]): strin
         calls.add('environ_get').add('environ_sizes_get');
         break;
       case 'first-listen':
-        calls.add('sock_accept');
+        // WASIX's listen, or the first accept on a socket handed to the program (preview1 cannot listen).
+        calls.add('sock_listen').add('sock_accept').add('sock_accept_v2');
         break;
       case 'non-deterministic-call':
         calls.add('fd_read');
@@ -92,13 +104,14 @@ export function snapshotImports(triggers: readonly SnapshotTriggerName[]): strin
         return [...ALL_SNAPSHOT_IMPORTS];
     }
   }
-  return [...[...calls].sort().map((c) => `${WASI}.${c}`), 'wasix_32v1.proc_snapshot'];
+  // A call may come from either module (WASIX provides the preview1 calls too); the ones a module lacks are ignored.
+  return [...[...calls].sort().flatMap((c) => [`${WASI}.${c}`, `${WASIX}.${c}`]), `${WASIX}.proc_snapshot`];
 }
 
 export class TriggerState {
   private readonly on: ReadonlySet<SnapshotTriggerName>;
-  /** WASI calls a snapshot can be taken at (undefined: all), as the running module was instrumented. */
-  private readonly at: ReadonlySet<string> | undefined;
+  /** Whether a snapshot can be taken at a call (by its name), as the running module was instrumented. */
+  private readonly unwinds: (call: string) => boolean;
   private readonly fired = new Set<SnapshotTriggerName>();
   private readonly now: () => number;
   private lastSnapshotMs: number;
@@ -112,7 +125,12 @@ export class TriggerState {
     this.on = new Set(opts.triggers);
     this.now = opts.now ?? (() => performance.now());
     this.lastSnapshotMs = this.now();
-    this.at = imports.includes(`${WASI}.*`) ? undefined : new Set(imports.filter((i) => i.startsWith(`${WASI}.`)).map((i) => i.slice(WASI.length + 1)));
+    // By call name (hooks name a call the same in either module). A list from before WASIX calls were provided
+    // (`${WASI}.*` and the explicit request) can unwind at no WASIX call but that one.
+    const names = new Set(imports.map((i) => i.slice(i.indexOf('.') + 1)));
+    const preview1 = imports.includes(`${WASI}.*`);
+    const wasix = imports.includes(`${WASIX}.*`);
+    this.unwinds = preview1 && wasix ? () => true : preview1 ? (n) => !WASIX_ONLY.has(n) || names.has(n) : (n) => names.has(n);
   }
 
   private once(t: SnapshotTriggerName): SnapshotTriggerName | undefined {
@@ -148,7 +166,7 @@ export class TriggerState {
     if (this.opts.suspended?.()) return undefined;
     if (name === 'proc_snapshot') return 'explicit';
     // Not a call the module can unwind at: nothing fires (a signal waits for the next one that can).
-    if (this.at && !this.at.has(name)) return undefined;
+    if (!this.unwinds(name)) return undefined;
     const signalled = this.signalTrigger();
     if (signalled) return signalled;
     const reading = name === 'fd_read' && typeof fd === 'number' && isStdin(fd);
@@ -156,7 +174,7 @@ export class TriggerState {
     let t: SnapshotTriggerName | undefined;
     if (name === 'environ_get' || name === 'environ_sizes_get') t = this.once('first-environ');
     if (!t && reading) t = this.once('first-stdin');
-    if (!t && name === 'sock_accept') t = this.once('first-listen');
+    if (!t && (name === 'sock_listen' || name === 'sock_accept' || name === 'sock_accept_v2')) t = this.once('first-listen');
     if (!t && this.on.has('idle') && waiting && !this.idleSinceSnapshot) t = 'idle';
     if (!t && this.on.has('non-deterministic-call') && (OUTSIDE.has(name) || reading)) t = 'non-deterministic-call';
     if (!t && this.on.has('periodic-interval') && this.now() - this.lastSnapshotMs >= (this.opts.periodMs ?? DEFAULT_PERIOD_MS)) {
