@@ -608,7 +608,7 @@ export class Process {
    * talks to the process that recorded it): the program finds it reset at its next call. A UDP socket's peer is
    * only an address, and stays.
    */
-  restoreConnection(fd: number, local: string, peer: string, listenFd?: number): void {
+  restoreConnection(fd: number, local: string, peer: string, listenFd?: number, offline = false): void {
     const d = this.fds.has(fd) ? this.fds.get(fd) : undefined;
     if (d instanceof SocketDesc && d.type === 'dgram') {
       d.peer = peer;
@@ -617,7 +617,19 @@ export class Process {
     const l = listenFd !== undefined && this.fds.has(listenFd) ? this.fds.get(listenFd) : undefined;
     const family = d instanceof SocketDesc ? d.family : l instanceof SocketDesc ? l.family : isIP(splitAddress(local).host) === 6 ? 6 : 4;
     if (d instanceof SocketDesc) d.drop();
-    this.fds.add(this.newSocket(undefined, 'reset', local, peer, 0, 'stream', family), fd);
+    // Offline (a re-execution answered from the recording): connected, as it was; its calls are answered from there.
+    this.fds.add(this.newSocket(offline ? OFFLINE_ID : undefined, offline ? 'connected' : 'reset', local, peer, 0, 'stream', family), fd);
+  }
+
+  /**
+   * A restore answered from a recording (restoreEntries' `offline`): the socket at `fd` is bound to `address` as the
+   * recording says, without asking the world (its calls from here on are answered from the recording).
+   */
+  restoreBound(fd: number, address: string): void {
+    const d = this.sock(fd);
+    d.id = OFFLINE_ID;
+    d.local = address;
+    d.state = 'bound';
   }
 
   /** A restore: an option the program set on the socket at its descriptor, kept again (what it tells back). */
@@ -729,6 +741,9 @@ function scatter(data: Uint8Array, bufs: Uint8Array[]): number {
   }
   return p;
 }
+
+/** The world id of a socket restored offline: a world that answers from a recording does not look at ids. */
+const OFFLINE_ID = -1;
 
 /** WASIX socket options (sock_option) the runtime knows by name. */
 const SOCKOPT = { NO_DELAY: 3, LISTENING: 10, KEEP_ALIVE: 12, TYPE: 25, PROTO: 26 } as const;

@@ -27,13 +27,19 @@ export function restoreEntries(
   proc: Process,
   entries: Iterable<JournalEntry>,
   printStdio: boolean,
+  /**
+   * The world the process goes on in answers from a recording that does not hold these entries' own answers (a
+   * debugger's re-execution from a snapshot inside the recorded run: what the outside world said before the
+   * snapshot is behind it). Sockets then come back as the recording had them, without asking the world.
+   */
+  offline = false,
 ): RestoreReport {
   const report: RestoreReport = { applied: 0, skipped: [] };
   let index = -1;
   for (const e of entries) {
     index++;
     try {
-      if (applyEntry(proc, e, printStdio)) report.applied++;
+      if (applyEntry(proc, e, printStdio, offline)) report.applied++;
     } catch (err) {
       if (!(err instanceof FsError)) throw err;
       report.skipped.push({ index, what: entryText(e), reason: errnoName(err.errno) });
@@ -43,7 +49,7 @@ export function restoreEntries(
 }
 
 /** Applies one entry; false when the entry holds nothing to restore here. */
-function applyEntry(proc: Process, e: JournalEntry, printStdio: boolean): boolean {
+function applyEntry(proc: Process, e: JournalEntry, printStdio: boolean, offline: boolean): boolean {
   switch (e.kind) {
     case 'InitModuleV1':
     case 'ProcessExitV1':
@@ -122,6 +128,10 @@ function applyEntry(proc: Process, e: JournalEntry, printStdio: boolean): boolea
       proc.sockOpen(e.af === 'Inet6' ? 2 : 1, e.ty === 'Dgram' ? 2 : 1, 0, e.fd);
       return true;
     case 'SocketBindV1': {
+      if (offline) {
+        proc.restoreBound(e.fd, e.addr);
+        return true;
+      }
       const { host, port } = splitAddress(e.addr);
       try {
         proc.sockBind(e.fd, host, port);
@@ -136,10 +146,10 @@ function applyEntry(proc: Process, e: JournalEntry, printStdio: boolean): boolea
       proc.sockListen(e.fd, e.backlog);
       return true;
     case 'SocketAcceptedV1':
-      proc.restoreConnection(e.fd, e.local_addr, e.peer_addr, e.listen_fd);
+      proc.restoreConnection(e.fd, e.local_addr, e.peer_addr, e.listen_fd, offline);
       return true;
     case 'SocketConnectedV1':
-      proc.restoreConnection(e.fd, e.local_addr, e.peer_addr);
+      proc.restoreConnection(e.fd, e.local_addr, e.peer_addr, undefined, offline);
       return true;
     case 'SocketSetOptFlagV1':
     case 'SocketSetOptSizeV1':

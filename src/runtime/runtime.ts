@@ -133,6 +133,11 @@ export interface RunOptions {
   instrumentation?: 'adaptive' | 'static';
   /** Called once the instance exists, with its memory, exports and code (a debugger reads them while paused). */
   onInstance?: (memory: WebAssembly.Memory, exports: WebAssembly.Exports, proc: Process, code: Uint8Array) => void;
+  /**
+   * The world answers from a recording that does not hold the restored entries' own answers (a re-execution from a
+   * snapshot inside the recorded run): restoreEntries' `offline`.
+   */
+  restoreOffline?: boolean;
   /** Called once the run starts, with what its caller may tell it while it runs (RunControl). */
   onRun?: (run: RunControl) => void;
 }
@@ -210,7 +215,7 @@ export interface StartedProcess {
  * (with `restoreSink` taking the entries the restore makes). The debugger uses this alone to show a restored state.
  */
 export function startProcess(
-  opts: Pick<RunOptions, 'module' | 'world' | 'terminal' | 'restore'>,
+  opts: Pick<RunOptions, 'module' | 'world' | 'terminal' | 'restore' | 'restoreOffline'>,
   sink: EntrySink,
   restoreSink: EntrySink = NOWHERE,
   printRestoredStdio = false,
@@ -237,7 +242,7 @@ export function startProcess(
   let restore: RestoreReport | undefined;
   if (opts.restore && opts.restore.length > 0) {
     proc.sink = restoreSink;
-    restore = restoreEntries(proc, restoreUntil === undefined ? opts.restore : opts.restore.slice(0, restoreUntil), printRestoredStdio);
+    restore = restoreEntries(proc, restoreUntil === undefined ? opts.restore : opts.restore.slice(0, restoreUntil), printRestoredStdio, opts.restoreOffline);
     proc.sink = sink;
   }
   return { proc, start, restore };

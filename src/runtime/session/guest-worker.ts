@@ -24,7 +24,7 @@ import { SnapshotIndex } from '../../journal/snapshot-index';
 import { DirDesc, FileDesc, SocketDesc, StdioDesc } from '../descriptors';
 import { RealHostFs, type HostFs } from '../vfs/host-fs';
 import type { Accepted } from '../sockets';
-import { LiveWorld, NO_TTY, RecordingWorld, ReplayWorld, type InputSource, type MountSpec, type PollCompute, type StartInfo, type StdinSource, type World } from '../world';
+import { LiveWorld, NetPolicy, NO_TTY, RecordingWorld, ReplayWorld, type InputSource, type MountSpec, type PollCompute, type StartInfo, type StdinSource, type World } from '../world';
 import { diffMemory } from '../../journal/memory-diff';
 import { describePoint, isHostCall, parseCondition, PointBatchWriter, type Condition, type PointInfo } from './points';
 import {
@@ -613,8 +613,10 @@ function ended(result: RunResult | undefined, error?: unknown): never {
   const end = control.n + 1;
   control.stack = [];
   if (error !== undefined) {
+    // Not the program's trap (that comes with a result, and its text): the session tells a failed travel or an
+    // unusable recording by the missing text, and says so (the description is the message).
     const msg = error instanceof Error ? error.message : String(error);
-    post({ type: 'stopped', point: control.n, reason: 'exception', description: msg, text: msg });
+    post({ type: 'stopped', point: control.n, reason: 'exception', description: msg });
   } else if (result) {
     if (init.role === 'live') post({ type: 'exited', point: end, exitCode: result.exitCode, trap: result.trap });
     post({
@@ -763,6 +765,8 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
   const live = new LiveWorld(cfg.args, cfg.env, cfg.fsMode, cfg.mounts, 0, [], undefined, {
     tty: NO_TTY,
     stdin,
+    net: new NetPolicy(cfg.net ?? []),
+    notice: (message) => post({ type: 'progress', message }),
   });
   const recording = new RecordingWorld(live, (e) => sink.write(e));
   let world: World = recording;
@@ -1075,6 +1079,8 @@ async function reexecute(module: LoadedModule, cfg: NonNullable<WorkerInit['repl
       terminal,
       restore: effects,
       resumeFrom,
+      // From a snapshot inside the run, what the world said before it is behind the cursor.
+      restoreOffline: req.from !== undefined,
       // The earlier runs' terminal text is theirs, and the recording already checked their module.
       skipJournalStdio: true,
       force: true,

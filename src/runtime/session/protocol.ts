@@ -54,6 +54,8 @@ export interface LiveConfig {
   stdin?: string;
   stopOnEntry: boolean;
   stopOnSnapshot: boolean;
+  /** Where the program's own sockets may bind and connect besides loopback (`run --net`). */
+  net?: string[];
   /**
    * A branch: the journal holds its parent's records before point `at` already; the worker restores `from` (or starts
    * the run), re-executes with those records up to `at`, and from there runs live, appending.

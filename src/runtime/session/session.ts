@@ -10,7 +10,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { RuntimeError } from '../errors';
 import { parseSnapshotTrigger, type SnapshotTriggerName } from '../../journal/wasi-types';
 import { DEFAULT_TRIGGERS } from '../snapshot/triggers';
-import { FS_MODES, type FsMode, type MountSpec } from '../world';
+import { FS_MODES, NetPolicy, type FsMode, type MountSpec } from '../world';
 import { exportJournal, type ExportOptions, type ExportResult } from './export';
 import { parseMount } from '../host/plan';
 import { WorkerInspector } from './inspector-pause';
@@ -43,6 +43,8 @@ export interface LaunchOptions {
   stopOnSnapshot?: boolean;
   /** Snapshots of the session's own policy, so any point is a short re-execution away (default true). */
   autoSnapshots?: boolean;
+  /** Where the program's own sockets may bind and connect besides loopback (as `run --net`). */
+  net?: string[];
 }
 
 export interface AttachOptions {
@@ -269,6 +271,13 @@ function liveConfigOf(opts: LaunchOptions, program: string, journal: string, cwd
     if (!triggers.includes('periodic-interval')) triggers.push('periodic-interval');
   }
   const env = Array.isArray(opts.env) ? opts.env : Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  const net = opts.net ?? [];
+  try {
+    new NetPolicy(net);
+  } catch (e) {
+    if (e instanceof RuntimeError) throw new RuntimeError('bad-option', e.message.replace(/^--net /, 'net: '));
+    throw e;
+  }
   return {
     args: [path.basename(program), ...(opts.args ?? [])],
     env,
@@ -281,6 +290,7 @@ function liveConfigOf(opts: LaunchOptions, program: string, journal: string, cwd
     stdin: opts.stdin,
     stopOnEntry: opts.stopOnEntry ?? false,
     stopOnSnapshot: opts.stopOnSnapshot ?? false,
+    net,
   };
 }
 
