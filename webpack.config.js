@@ -20,6 +20,7 @@ const nodeConfig = {
     'instrument-worker': './src/runtime/snapshot/instrument-worker.ts',
     'instrument-now-worker': './src/runtime/snapshot/instrument-now-worker.ts',
     'guest-worker': './src/runtime/session/guest-worker.ts',
+    'journal-writer': './src/journal/journal-writer.ts',
   },
   // Keep the real __dirname: the socket worker is found next to the bundle.
   node: { __dirname: false },

@@ -6,14 +6,27 @@ import { JournalError } from './errors';
 
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
+/** A ByteWriter over a fixed buffer (ByteWriter.over) ran out of room. */
+export class WriterFull extends Error {}
+
 export class ByteWriter {
   private buf: Buffer;
   private dv: DataView;
   private pos = 0;
+  private fixed = false;
 
   constructor(initialCapacity = 256) {
     this.buf = Buffer.allocUnsafe(initialCapacity);
     this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  }
+
+  /** A writer into `target` itself, which never grows: writing past its end throws WriterFull. */
+  static over(target: Uint8Array): ByteWriter {
+    const w = new ByteWriter(0);
+    w.buf = Buffer.from(target.buffer, target.byteOffset, target.byteLength);
+    w.dv = new DataView(target.buffer, target.byteOffset, target.byteLength);
+    w.fixed = true;
+    return w;
   }
 
   get length(): number {
@@ -28,6 +41,7 @@ export class ByteWriter {
   private ensure(extra: number): void {
     const need = this.pos + extra;
     if (need <= this.buf.length) return;
+    if (this.fixed) throw new WriterFull();
     let cap = this.buf.length * 2;
     while (cap < need) cap *= 2;
     const next = Buffer.allocUnsafe(cap);

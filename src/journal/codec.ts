@@ -55,6 +55,11 @@ export function encodePayload(e: JournalEntry): { kind: KindInfo; payload: Uint8
   return { kind: k, payload: scratch.view() };
 }
 
+/** Appends the payload of an entry (unframed, uncompressed) to `w`. */
+export function appendPayload(w: ByteWriter, e: JournalEntry): void {
+  compile(kindFor(e)).encode(w, e);
+}
+
 /**
  * Appends the framed record of an entry to `w`: header, payload (LZ4-compressed when the kind allows and it pays),
  * zero padding to 8 bytes, and the CRC32C over everything after the checksum field. `w` must end on an 8-byte

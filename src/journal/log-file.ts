@@ -8,13 +8,17 @@
 //  - a writer that opens an existing journal first cuts off a torn tail (a crash mid-record), so it never appends
 //    after garbage; a journal damaged in the middle is refused for writing ("repair" it first);
 //  - one writer at a time: a `<journal>.lock` file holds the writer's process id; a lock left by a dead process is
-//    taken over.
+//    taken over;
+//  - with `background: true` (what `run` and the debugger use), large records are framed, compressed and written by
+//    a thread of their own (background-writer.ts), after everything handed over before them; the same promises hold,
+//    a snapshot's fdatasync being done there once what precedes it is written.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ByteWriter } from './bytes';
-import { appendEntryRecord, decodeEntry } from './codec';
-import { kindByTag, type JournalEntry } from './entries';
+import { appendEntryRecord, appendPayload, decodeEntry } from './codec';
+import { BackgroundWriter } from './background-writer';
+import { kindByTag, kindOf, type JournalEntry } from './entries';
 import { JournalError } from './errors';
 import { encodeFileHeader, FILE_HEADER_SIZE } from './format';
 import type { Journal, LogRecord, WriteResult } from './journal';
@@ -34,6 +38,25 @@ export interface LogFileOptions {
   onWarning?: (message: string) => void;
   /** Creation time written in a new file's header (default: now); for reproducible files. */
   createdMs?: bigint;
+  /**
+   * A worker thread compresses large records and writes to the file (background-writer.ts): the thread that writes
+   * entries waits for neither. Order, crash safety and the meaning of a snapshot's sync are the same; a sync at a
+   * snapshot marker happens on the writer, after what came before it. Not with `sync: 'always'`.
+   */
+  background?: boolean;
+  /** Bytes large records carry before the background writer starts (default 8 MiB; 0: at the first). */
+  backgroundAfter?: number;
+}
+
+/** Records with this many bytes of data (their `data`) go to the background writer to be framed and compressed there. */
+const BACKGROUND_RECORD = 64 * 1024;
+/** ...once such records have carried this much (before, they are written on the caller's thread). */
+const BACKGROUND_START = 8 * 1024 * 1024;
+
+/** The bytes an entry carries (its byte arrays: memory, file or socket data). */
+function bytesIn(entry: JournalEntry): number {
+  const data = (entry as { data?: unknown }).data;
+  return data instanceof Uint8Array ? data.length : 0;
 }
 
 export const DEFAULT_BATCH_BYTES = 64 * 1024;
@@ -163,6 +186,12 @@ export class LogFileJournal implements Journal {
   readonly opened: OpenInfo = { truncatedBytes: 0, records: 0 };
   /** How the last full read ended (torn bytes, headers seen); set when read() reaches the end. */
   lastScan: ScanEnd | undefined;
+  /** The background writer (options.background), once the file is ready to append to. */
+  private bg: BackgroundWriter | undefined;
+  private readonly background: boolean;
+  /** Bytes large records carried so far (the writer starts at backgroundAfter). */
+  private largeBytes = 0;
+  private readonly backgroundAfter: number;
 
   private constructor(
     readonly file: string,
@@ -179,6 +208,17 @@ export class LogFileJournal implements Journal {
     this.batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
     this.onWarning = options.onWarning ?? ((m) => this.warnings.push(m));
     this.createdMs = options.createdMs;
+    this.background = options.background === true && this.sync !== 'always';
+    this.backgroundAfter = options.backgroundAfter ?? BACKGROUND_START;
+  }
+
+  /** In background mode: the writer, started at the file's end at the first large record (a thread costs a start). */
+  private startWriter(): BackgroundWriter {
+    if (!this.bg) {
+      this.flushHere();
+      this.bg = new BackgroundWriter(this.file, this.size);
+    }
+    return this.bg;
   }
 
   /** Opens a journal for reading only. */
@@ -290,6 +330,15 @@ export class LogFileJournal implements Journal {
   write(entry: JournalEntry): WriteResult {
     this.checkOpen();
     if (!this.writable) throw new JournalError('usage', `${this.file}: the journal is open for reading only`);
+    if (this.background) {
+      // The writer starts once large records have carried BACKGROUND_START bytes (a thread costs a start: a run that
+      // snapshots little memory never pays it); until then records are written here, as without it.
+      const kind = kindOf(entry);
+      const n = kind.compress ? bytesIn(entry) : 0;
+      const large = n >= BACKGROUND_RECORD;
+      if (large) this.largeBytes += n;
+      if (this.bg || (large && this.largeBytes >= this.backgroundAfter)) return this.writeBackground(this.startWriter(), entry, large);
+    }
     const recordStart = this.size;
     const { start, end } = appendEntryRecord(this.pending, entry);
     this.size += end - start;
@@ -299,7 +348,52 @@ export class LogFileJournal implements Journal {
     return { recordStart, recordEnd: this.size };
   }
 
+  /**
+   * Background mode: small records are framed here and handed over in batches; a large one is handed over as its
+   * payload (copied now: it may be a view of guest memory) to be framed and compressed by the writer. Where records
+   * end in the file is known only once they are written: the offsets returned are where the record starts at the
+   * earliest and ends at the latest, as far as this thread knows.
+   */
+  private writeBackground(bg: BackgroundWriter, entry: JournalEntry, large: boolean): WriteResult {
+    const recordStart = this.size;
+    if (large) {
+      this.handOver(bg);
+      // Encoded once, into the writer's ring (the one copy of the bytes this thread makes).
+      const kind = kindOf(entry);
+      this.size += bg.recordEncoded(kind.tag, bytesIn(entry) + 256, (w) => appendPayload(w, entry), kind.name) + 64;
+    } else {
+      const { start, end } = appendEntryRecord(this.pending, entry);
+      this.size += end - start;
+    }
+    if (entry.kind === 'SnapshotV1') {
+      this.handOver(bg);
+      // The marker is synced after everything before it, on the writer: the snapshot counts from then.
+      if (this.sync === 'snapshot') bg.sync();
+    } else if (this.pending.length > this.batchBytes) this.handOver(bg);
+    return { recordStart, recordEnd: this.size };
+  }
+
+  /** Background mode: the records framed here go to the writer, after what it has already. */
+  private handOver(bg: BackgroundWriter): void {
+    bg.bytes(this.pending.view());
+    this.pending.reset();
+  }
+
+  /**
+   * Everything written so far is in the file (handed to the operating system). In background mode, waits for the
+   * writer; the journal's size is then exact again.
+   */
   flush(): void {
+    if (this.bg) {
+      this.handOver(this.bg);
+      this.bg.drain();
+      this.size = this.bg.written;
+      return;
+    }
+    this.flushHere();
+  }
+
+  private flushHere(): void {
     const n = this.pending.length;
     if (n === 0) return;
     const position = this.size - n;
@@ -317,7 +411,10 @@ export class LogFileJournal implements Journal {
     this.checkOpen();
     if (!this.writable) return this.size;
     this.flush();
-    if (this.sync !== 'never') {
+    if (this.bg && this.sync !== 'never') {
+      this.bg.sync();
+      this.bg.drain();
+    } else if (this.sync !== 'never') {
       try {
         fs.fdatasyncSync(this.fd);
       } catch (e) {
@@ -333,6 +430,12 @@ export class LogFileJournal implements Journal {
     this.checkOpen();
     if (!this.writable) return;
     this.flush();
+    if (this.bg) {
+      this.bg.sync();
+      this.bg.drain();
+      this.committed = this.size;
+      return;
+    }
     try {
       fs.fdatasyncSync(this.fd);
     } catch (e) {
@@ -344,6 +447,11 @@ export class LogFileJournal implements Journal {
   rollback(): number {
     this.checkOpen();
     if (!this.writable) return 0;
+    if (this.bg) {
+      // What was handed over is written first (the writer appends in order), then cut back.
+      this.bg.drain();
+      this.size = this.bg.written;
+    }
     this.pending.reset();
     const removed = this.size - this.committed;
     if (removed > 0) fs.ftruncateSync(this.fd, this.committed);
@@ -351,7 +459,10 @@ export class LogFileJournal implements Journal {
     return removed;
   }
 
-  /** Bytes in the journal (including records not yet handed to the OS). */
+  /**
+   * Bytes in the journal (including records not yet handed to the OS). In background mode, records the writer has not
+   * written yet count as their size before compression: an upper bound until flush().
+   */
   get byteLength(): number {
     return this.size;
   }
@@ -394,6 +505,7 @@ export class LogFileJournal implements Journal {
         if (this.sync !== 'never') fs.fdatasyncSync(this.fd);
       }
     } finally {
+      this.bg?.close();
       this.closed = true;
       fs.closeSync(this.fd);
       this.releaseLock?.();

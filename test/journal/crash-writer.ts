@@ -1,12 +1,13 @@
 // Child process of the crash test: appends the deterministic sequence (helpers/journals.ts) to a journal, continuing
 // from the records already there, until it is killed or reaches the target count.
-//   node crash-writer.js JOURNAL TARGET
+//   node crash-writer.js JOURNAL TARGET [background]   (background: large records framed and written by the
+//                                                       journal's background writer thread)
 
 import { LogFileJournal } from '../../src/journal/log-file';
 import { sequenceEntry } from '../helpers/journals';
 
 const [file, target] = [process.argv[2], Number(process.argv[3])];
-const j = LogFileJournal.openAppend(file);
+const j = LogFileJournal.openAppend(file, { background: process.argv[4] === 'background', backgroundAfter: 0 });
 let i = j.opened.records;
 process.stdout.write(`ready ${i}\n`);
 for (; i < target; i++) j.write(sequenceEntry(i));

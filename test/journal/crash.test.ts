@@ -27,9 +27,9 @@ function sameEntry(a: JournalEntry, b: JournalEntry): boolean {
 }
 
 /** Runs the writer and kills it `delayMs` after it reports that it is writing. */
-function runAndKill(file: string, delayMs: number): Promise<{ killed: boolean; startedAt: number }> {
+function runAndKill(file: string, delayMs: number, background: boolean): Promise<{ killed: boolean; startedAt: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRITER, file, String(TARGET)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [WRITER, file, String(TARGET), ...(background ? ['background'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let startedAt = -1;
@@ -65,8 +65,16 @@ function checkPrefix(file: string): number {
   return n;
 }
 
-test(`a writer killed with SIGKILL ${KILLS} times leaves a valid prefix every time`, { timeout: 300_000 }, async () => {
-  let file = tempJournal('crash-0.journal');
+for (const background of [false, true]) {
+  // With the background writer, large records are framed, compressed and written by its thread.
+  const kills = background ? Math.ceil(KILLS / 2) : KILLS;
+  test(`a writer${background ? ' with a background writer thread' : ''} killed with SIGKILL ${kills} times leaves a valid prefix every time`, { timeout: 300_000 }, async () => {
+    await killMany(kills, background);
+  });
+}
+
+async function killMany(KILLS: number, background: boolean): Promise<void> {
+  let file = tempJournal(`crash-${background ? 'bg-' : ''}0.journal`);
   let files = 1;
   let torn = 0;
   let kills = 0;
@@ -76,11 +84,11 @@ test(`a writer killed with SIGKILL ${KILLS} times leaves a valid prefix every ti
     return seed / 0x7fffffff;
   };
   while (kills < KILLS) {
-    const { killed } = await runAndKill(file, Math.floor(random() * 15));
+    const { killed } = await runAndKill(file, Math.floor(random() * 15), background);
     if (!killed) {
       // It wrote all 10,000 records before being killed: check them all, then start a new journal.
       assert.equal(checkPrefix(file), TARGET);
-      file = tempJournal(`crash-${files++}.journal`);
+      file = tempJournal(`crash-${background ? 'bg-' : ''}${files++}.journal`);
       continue;
     }
     kills++;
@@ -95,5 +103,5 @@ test(`a writer killed with SIGKILL ${KILLS} times leaves a valid prefix every ti
   }
   assert.equal(kills, KILLS);
   // Whether a kill lands inside a write is luck; the byte-by-byte torn-tail test covers every case.
-  process.stdout.write(`# crash test: ${kills} kills over ${files} journals, ${torn} torn tails cut off\n`);
-});
+  process.stdout.write(`# crash test${background ? ' (background writer)' : ''}: ${kills} kills over ${files} journals, ${torn} torn tails cut off\n`);
+}

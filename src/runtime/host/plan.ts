@@ -147,7 +147,7 @@ export async function executePlan(plan: RunPlan, io: Io, signals?: Int32Array, o
     journal =
       plan.enableCompaction || growth !== undefined
         ? new CompactingLogFileJournal(plan.writable, { sync, growthFactor: growth === undefined ? undefined : Number(growth), compactOnClose: plan.enableCompaction })
-        : LogFileJournal.openAppend(plan.writable, { sync });
+        : LogFileJournal.openAppend(plan.writable, { sync, background: true });
     // Opened (a torn tail cut off): now its index can be trusted to match what the run appends to.
     indexed = resumeFrom();
     const own = indexed ? indexed.effects : [...readAll(journal)].map((r) => r.entry);

@@ -718,7 +718,7 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
   // Made durable at every stop and at the end rather than at every snapshot (the session's own are frequent): a
   // crash loses at most what ran since the last stop, and the journal's torn tail is cut off when it is opened.
   // A branch's journal holds its parent's records before its point already: it goes on after them.
-  const journal = branch ? LogFileJournal.openAppend(cfg.journal, { sync: 'never' }) : LogFileJournal.create(cfg.journal, { sync: 'never' });
+  const journal = branch ? LogFileJournal.openAppend(cfg.journal, { sync: 'never', background: true }) : LogFileJournal.create(cfg.journal, { sync: 'never', background: true });
   const out = sinkFor(journal);
   let count = branch?.records ?? 0;
   let snapshots = branch?.snapshots ?? 0;
