@@ -31,7 +31,12 @@ export const enum Cell {
   Done = 0,
   /** 1 once a job failed (the worker then posts the message and does nothing more). */
   Failed = 1,
+  /** 1 once the worker runs (one that never does, a broken installation, is an error after START_WAIT_MS). */
+  Started = 2,
 }
+
+/** How long a wait for the writer gives a thread that has not started before it says so. */
+const START_WAIT_MS = 10_000;
 /** BigInt64 cells: the file's size as written, and as synced. */
 export const SIZE_WRITTEN = 0;
 export const SIZE_SYNCED = 1;
@@ -40,7 +45,9 @@ export const SIZE_SYNCED = 1;
 const POOL_BYTES = 64 * 1024 * 1024;
 
 export interface WriterData {
+  /** For messages; the writer writes through `fd`, the journal's own descriptor (never the path again). */
   file: string;
+  fd: number;
   /** Where appending starts (the file's size, its torn tail already cut). */
   position: number;
   ints: SharedArrayBuffer;
@@ -54,7 +61,8 @@ export const MAX_IN_FLIGHT = 256 * 1024 * 1024;
 export class BackgroundWriter {
   private readonly worker: Worker;
   private readonly port: MessagePort;
-  private readonly ints = new Int32Array(new SharedArrayBuffer(8));
+  private readonly ints = new Int32Array(new SharedArrayBuffer(12));
+  private readonly startedAt = Date.now();
   private readonly sizes = new BigInt64Array(new SharedArrayBuffer(16));
   /** Payload buffers the writer gave back, by capacity (powers of two). */
   private readonly pool = new Map<number, ArrayBuffer[]>();
@@ -67,6 +75,7 @@ export class BackgroundWriter {
 
   constructor(
     private readonly file: string,
+    fd: number,
     position: number,
   ) {
     const { port1, port2 } = new MessageChannel();
@@ -74,7 +83,7 @@ export class BackgroundWriter {
     this.sizes[SIZE_WRITTEN] = BigInt(position);
     this.sizes[SIZE_SYNCED] = BigInt(position);
     const data: WriterData = {
-      file, position, ints: this.ints.buffer as SharedArrayBuffer, sizes: this.sizes.buffer as SharedArrayBuffer, port: port2,
+      file, fd, position, ints: this.ints.buffer as SharedArrayBuffer, sizes: this.sizes.buffer as SharedArrayBuffer, port: port2,
     };
     // journal-writer.js sits next to this file (out/src/journal) or next to the bundle (dist/).
     this.worker = new Worker(path.join(__dirname, 'journal-writer.js'), { workerData: data, transferList: [port2] });
@@ -205,6 +214,11 @@ export class BackgroundWriter {
   }
 
   private check(): void {
+    if (Atomics.load(this.ints, Cell.Started) === 0 && Date.now() - this.startedAt > START_WAIT_MS) {
+      this.closed = true;
+      void this.worker.terminate();
+      throw new JournalError('io', `${this.file}: the journal's writer thread did not start`);
+    }
     if (Atomics.load(this.ints, Cell.Failed) === 0) return;
     this.collect();
     this.closed = true;

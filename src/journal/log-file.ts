@@ -40,8 +40,10 @@ export interface LogFileOptions {
   createdMs?: bigint;
   /**
    * A worker thread compresses large records and writes to the file (background-writer.ts): the thread that writes
-   * entries waits for neither. Order, crash safety and the meaning of a snapshot's sync are the same; a sync at a
-   * snapshot marker happens on the writer, after what came before it. Not with `sync: 'always'`.
+   * entries waits for neither. Order and crash safety are the same; a snapshot's sync happens on the writer, after
+   * what came before it, so write() of a marker returns before it is durable (commit(), syncNow(), flush() and
+   * close() wait; the runtime commits before a process stops after a snapshot). A record too large for the format
+   * is then the writer's error, thrown at the next call. Not with `sync: 'always'`.
    */
   background?: boolean;
   /** Bytes large records carry before the background writer starts (default 8 MiB; 0: at the first). */
@@ -216,7 +218,7 @@ export class LogFileJournal implements Journal {
   private startWriter(): BackgroundWriter {
     if (!this.bg) {
       this.flushHere();
-      this.bg = new BackgroundWriter(this.file, this.size);
+      this.bg = new BackgroundWriter(this.file, this.fd, this.size);
     }
     return this.bg;
   }
@@ -351,8 +353,8 @@ export class LogFileJournal implements Journal {
   /**
    * Background mode: small records are framed here and handed over in batches; a large one is handed over as its
    * payload (copied now: it may be a view of guest memory) to be framed and compressed by the writer. Where records
-   * end in the file is known only once they are written: the offsets returned are where the record starts at the
-   * earliest and ends at the latest, as far as this thread knows.
+   * end in the file is known only once they are written: the offsets returned are estimates (records the writer has
+   * not compressed yet count as their size before compression), exact again after flush().
    */
   private writeBackground(bg: BackgroundWriter, entry: JournalEntry, large: boolean): WriteResult {
     const recordStart = this.size;
@@ -448,9 +450,13 @@ export class LogFileJournal implements Journal {
     this.checkOpen();
     if (!this.writable) return 0;
     if (this.bg) {
-      // What was handed over is written first (the writer appends in order), then cut back.
-      this.bg.drain();
-      this.size = this.bg.written;
+      // What was handed over is written first (the writer appends in order); the writer goes (it appends after what
+      // it wrote), and the next large record starts one at the cut.
+      this.bg.close();
+      this.size = this.bg.written + this.pending.length;
+      // The snapshots it synced are committed, as the caller's thread commits them without it.
+      this.committed = Math.max(this.committed, this.bg.synced);
+      this.bg = undefined;
     }
     this.pending.reset();
     const removed = this.size - this.committed;

@@ -101,13 +101,13 @@ export class AdaptiveRun {
   private readonly patches: [number, number, Uint8Array][] = [];
 
   /**
-   * The caller wrote `data` at `offset` while the program is in a host call: the re-execution writes it at the same
-   * call (the call in progress is counted once its hooks ran: it is call `calls + 1` until then, and a stop comes
-   * before them).
+   * The caller wrote `data` at `offset` while the program is in a host call: the re-execution writes it at the start
+   * of the same call. The call in progress is counted once its hooks ran, so a stop at its start sees it as call
+   * `calls + 1`; a stop where a snapshot was taken (`rewound`: the call was counted before the unwind) as `calls`.
    */
-  wroteMemory(offset: number, data: Uint8Array, atCallStart: boolean): void {
+  wroteMemory(offset: number, data: Uint8Array, atCallStart: boolean, rewound: boolean): void {
     if (!atCallStart) this.off ??= 'the debugger wrote memory inside a host call, where a re-execution cannot write it again';
-    else this.patches.push([this.calls + 1, offset, data.slice()]);
+    else this.patches.push([rewound ? this.calls : this.calls + 1, offset, data.slice()]);
   }
 
   /** Switches made so far in this run. */

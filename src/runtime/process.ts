@@ -454,7 +454,18 @@ export class Process {
   }
 
   private newSocket(id: number | undefined, state: SocketState, local: string | undefined, peer: string | undefined, fdflags: number, type: 'stream' | 'dgram', family: 4 | 6): SocketDesc {
-    return new SocketDesc(id, state, local, peer, (i) => this.world.closeSocket(i), fdflags, type, family);
+    return new SocketDesc(id, state, local, peer, (i) => this.closeWorldSocket(i), fdflags, type, family);
+  }
+
+  /**
+   * True while a restore applies its entries: a socket it brought back without the world (restoreBound,
+   * restoreConnection offline) is closed again without it too.
+   */
+  restoring = false;
+
+  private closeWorldSocket(id: number): void {
+    if (this.restoring && id === OFFLINE_ID) return;
+    this.world.closeSocket(id);
   }
 
   /** sock_open: an unbound socket of address family `af` (1 inet4, 2 inet6), type (1 stream, 2 dgram), protocol. */

@@ -35,17 +35,71 @@ export function restoreEntries(
   offline = false,
 ): RestoreReport {
   const report: RestoreReport = { applied: 0, skipped: [] };
+  const list = [...entries];
+  // Sockets closed again before the end come back without asking the world (binding them again could only fail,
+  // on a port another program took since).
+  const gone = closedSockets(list);
   let index = -1;
-  for (const e of entries) {
-    index++;
-    try {
-      if (applyEntry(proc, e, printStdio, offline)) report.applied++;
-    } catch (err) {
-      if (!(err instanceof FsError)) throw err;
-      report.skipped.push({ index, what: entryText(e), reason: errnoName(err.errno) });
+  proc.restoring = true;
+  try {
+    for (const e of list) {
+      index++;
+      try {
+        if (applyEntry(proc, e, printStdio, offline || gone.has(index))) report.applied++;
+      } catch (err) {
+        if (!(err instanceof FsError)) throw err;
+        report.skipped.push({ index, what: entryText(e), reason: errnoName(err.errno) });
+      }
     }
+  } finally {
+    proc.restoring = false;
   }
   return report;
+}
+
+/**
+ * The indices of the socket entries (bind, accept, connect) whose descriptor is closed, renumbered over, or opened
+ * anew before the entries end, or whose process restarts: what a restore need not (and must not try to) bring back.
+ */
+function closedSockets(entries: readonly JournalEntry[]): Set<number> {
+  const open = new Map<number, number[]>();
+  const gone = new Set<number>();
+  const close = (fd: number): void => {
+    for (const i of open.get(fd) ?? []) gone.add(i);
+    open.delete(fd);
+  };
+  entries.forEach((e, i) => {
+    switch (e.kind) {
+      case 'SocketOpenV1':
+        close(e.fd);
+        open.set(e.fd, []);
+        return;
+      case 'SocketBindV1':
+      case 'SocketConnectedV1':
+        open.get(e.fd)?.push(i);
+        return;
+      case 'SocketAcceptedV1':
+        close(e.fd);
+        open.set(e.fd, [i]);
+        return;
+      case 'CloseFileDescriptorV1':
+        return close(e.fd);
+      case 'RenumberFileDescriptorV1':
+        close(e.new_fd);
+        if (open.has(e.old_fd)) open.set(e.new_fd, open.get(e.old_fd)!);
+        open.delete(e.old_fd);
+        return;
+      case 'OpenFileDescriptorV1':
+      case 'OpenFileDescriptorV2':
+        return close(e.fd);
+      case 'InitModuleV1':
+      case 'ProcessExitV1':
+        for (const fd of [...open.keys()]) close(fd);
+        return;
+      default:
+    }
+  });
+  return gone;
 }
 
 /** Applies one entry; false when the entry holds nothing to restore here. */

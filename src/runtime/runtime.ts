@@ -349,7 +349,9 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
   const running = runnable ?? module.module;
   // An adaptive run keeps a copy of its inputs, to re-execute it in a newly instrumented module.
   adaptive?.tap(world as RecordingWorld);
-  opts.onRun?.({ wroteMemory: (offset, data, atCallStart) => adaptive?.wroteMemory(offset, data, atCallStart) });
+  // Whether the call in progress is one a snapshot was taken at, rewound into (it was counted before the unwind).
+  let rewound = false;
+  opts.onRun?.({ wroteMemory: (offset, data, atCallStart) => adaptive?.wroteMemory(offset, data, atCallStart, rewound) });
   // Whatever happens (a trap, a divergence, a failing journal), host handles, the stdin probe and the socket worker
   // are released at the end.
   const started: { proc?: Process } = {};
@@ -447,9 +449,11 @@ async function execute(opts: RunOptions, sink: EntrySink, restoreSink: EntrySink
       if (s && s.state === AsyncifyState.Rewinding) {
         s.finishRewind();
         // The point the snapshot was taken at (again): a debugger may stop there (after a travel, or a pause).
+        rewound = true;
         if (points) points.point(name, pointArgs(first, a1, a2, a3, a4), true);
         return false;
       }
+      rewound = false;
       if (points) points.point(name, pointArgs(first, a1, a2, a3, a4), false);
       if (adaptive) {
         adaptive.calls++;

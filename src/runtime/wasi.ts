@@ -6,7 +6,7 @@
 // written. Anything else (a runtime bug, a replay divergence, proc_exit) is thrown and ends the run, as wasmtime does.
 
 import { DirDesc, FileDesc, SocketDesc, StdioDesc } from './descriptors';
-import { splitAddress, type Readiness } from './world';
+import { ipv6Bytes, ipv6Text, splitAddress, type Readiness } from './world';
 import { isIP } from 'node:net';
 import type { Process } from './process';
 import { FsError, type Stat } from './vfs/types';
@@ -615,11 +615,7 @@ function readAddrPort(m: GuestMemory, p: number): string {
   const b = m.u8();
   const port = b[p + 2] | (b[p + 3] << 8);
   if (b[p] === 1) return `${b[p + 4]}.${b[p + 5]}.${b[p + 6]}.${b[p + 7]}:${port}`;
-  if (b[p] === 2) {
-    const groups: string[] = [];
-    for (let i = 0; i < 8; i++) groups.push(((b[p + 4 + i * 2] << 8) | b[p + 5 + i * 2]).toString(16));
-    return `[${groups.join(':')}]:${port}`;
-  }
+  if (b[p] === 2) return `[${ipv6Text(b.subarray(p + 4, p + 20))}]:${port}`;
   throw new FsError(E.INVAL);
 }
 
@@ -641,25 +637,5 @@ function writeAddrPort(m: GuestMemory, p: number, address: string): void {
   m.u8().set(out, p);
 }
 
-/** The 16 bytes of an IPv6 address in text ("::1", "fe80::1:2", "::ffff:1.2.3.4"). */
-function ipv6Bytes(host: string): Uint8Array {
-  const out = new Uint8Array(16);
-  let text = host;
-  const tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (tail) {
-    const [a, b, c, d] = tail[1].split('.').map(Number);
-    text = `${text.slice(0, tail.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head, rest] = text.includes('::') ? text.split('::') : [text, undefined];
-  const h = head ? head.split(':') : [];
-  const t = rest ? rest.split(':') : [];
-  const groups = rest === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  groups.forEach((g, i) => {
-    const n = parseInt(g, 16) || 0;
-    out[i * 2] = n >> 8;
-    out[i * 2 + 1] = n & 0xff;
-  });
-  return out;
-}
 
 export const WASI_MODULE = 'wasi_snapshot_preview1';

@@ -167,7 +167,7 @@ export class NetPolicy {
 
   /** Where to bind for `host` (the unspecified address is loopback unless every address is allowed), or EACCES. */
   bindHost(host: string): string {
-    if ((host === '0.0.0.0' || host === '::') && !this.any) return host === '::' ? '::1' : '127.0.0.1';
+    if (unspecified(host) && !this.any) return isIP(host) === 6 ? '::1' : '127.0.0.1';
     if (!this.allows(host)) throw new FsError(E.ACCES, `${host} is outside the addresses the program may use (--net)`);
     return host;
   }
@@ -183,6 +183,61 @@ export function splitAddress(address: string): { host: string; port: number } {
 /** "host:port", with brackets for IPv6. */
 export function joinAddress(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** The 16 bytes of an IPv6 address in text ("::1", "fe80::1:2", "::ffff:1.2.3.4"). */
+export function ipv6Bytes(host: string): Uint8Array {
+  const out = new Uint8Array(16);
+  let text = host;
+  const tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (tail) {
+    const [a, b, c, d] = tail[1].split('.').map(Number);
+    text = `${text.slice(0, tail.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, rest] = text.includes('::') ? text.split('::') : [text, undefined];
+  const h = head ? head.split(':') : [];
+  const t = rest ? rest.split(':') : [];
+  const groups = rest === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  groups.forEach((g, i) => {
+    const n = parseInt(g, 16) || 0;
+    out[i * 2] = n >> 8;
+    out[i * 2 + 1] = n & 0xff;
+  });
+  return out;
+}
+
+/**
+ * An IPv6 address as text the way the host writes it (RFC 5952: lower case, the longest run of zero groups as "::",
+ * an IPv4-mapped address with its dotted tail), so addresses from the program and from the host compare equal.
+ */
+export function ipv6Text(b: Uint8Array): string {
+  const g: number[] = [];
+  for (let i = 0; i < 8; i++) g.push((b[i * 2] << 8) | b[i * 2 + 1]);
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+/** The unspecified address ("every interface"): 0.0.0.0, or :: however it is written. */
+function unspecified(host: string): boolean {
+  const family = isIP(host);
+  return family === 4 ? host === '0.0.0.0' : family === 6 && ipv6Bytes(host).every((x) => x === 0);
 }
 
 /** No terminal: pipes or files, 80 by 24. */

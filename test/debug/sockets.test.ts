@@ -103,3 +103,34 @@ test('dap: a travel that cannot reproduce the recording (a host file changed und
     await c.close();
   }
 });
+
+test('dap: travels from snapshots taken after connections were closed (every accept snapshotted) restore the sockets from the recording alone', async () => {
+  const dir = tempDir('wj-dap-net-');
+  const c = new AdapterClient();
+  c.startStdio();
+  try {
+    await c.initializeRequest({ adapterID: 'wasm-journal', pathFormat: 'path' });
+    const initialized = c.waitForEvent('initialized', 20000);
+    await c.launchRequest({ program: HTTPD, args: ['0', '1'], journal: path.join(dir, 'httpd.journal'), snapshotOn: ['non-deterministic-call'], autoSnapshots: false } as never);
+    await initialized;
+    await c.configurationDoneRequest();
+    await c.waitForOutput(/listening on \d+/);
+    const port = Number(/listening on (\d+)/.exec(c.programOutput())![1]);
+    for (const k of [1, 2, 3, 4]) assert.equal(await get(port, `/prime/${k}`), `${[2, 3, 5, 7][k - 1]}\n`);
+    const ended = c.waitForEvent('stopped', 30000);
+    await get(port, '/quit');
+    await ended;
+    const tl = (await c.customRequest('timeline', { start: 0, count: 100000 })).body as { points: { point: number; call: string }[]; snapshots: { point: number }[] };
+    const accepts = tl.points.filter((p) => p.call === 'sock_accept_v2').map((p) => p.point);
+    assert.equal(accepts.length, 5);
+    const snapped = new Set(tl.snapshots.map((s) => s.point));
+    assert.ok(accepts.every((p) => snapped.has(p)), 'a snapshot at every accept');
+    // From the snapshot at the last accepts (two and three connections closed before it) and just after them.
+    for (const p of [accepts[4], accepts[3] + 2, accepts[2], accepts[4] + 1]) {
+      await c.moved(() => c.customRequest('travel', { point: p }));
+      assert.equal((await c.pointVariables()).point, String(p));
+    }
+  } finally {
+    await c.close();
+  }
+});

@@ -76,3 +76,33 @@ test('background writer: a journal of small records never starts it (nor one who
   assert.equal(got.length, 160);
   assert.deepEqual(got[149], sequenceEntry(149));
 });
+
+test('background writer: a rollback cuts back to what was committed and the journal goes on valid; a writer that fails is an error at the next call, not a hang', () => {
+  // The same operations with and without the writer: the same file (a snapshot marker commits, in both).
+  const files = [false, true].map((background) => {
+    const file = tempJournal(`rollback-${background}.journal`);
+    const j = LogFileJournal.create(file, { background, backgroundAfter: 0, createdMs: 1n });
+    for (let i = 0; i < 50; i++) j.write(sequenceEntry(i));
+    j.commit();
+    for (let i = 50; i < 95; i++) j.write(sequenceEntry(i));
+    assert.ok(j.rollback() > 0, 'the records after the last commit go');
+    for (let i = 100; i < 160; i++) j.write(sequenceEntry(i));
+    j.close();
+    return file;
+  });
+  assert.ok(fs.readFileSync(files[0]).equals(fs.readFileSync(files[1])), 'the same bytes');
+  const survey = surveyJournal(files[1]);
+  assert.deepEqual([survey.badRecords, survey.tornBytes, survey.records], [[], 0, 90 + 60]);
+
+  // The descriptor the writer writes through, closed under it: its next write fails, and the journal says so.
+  const broken = tempJournal('broken.journal');
+  const b = LogFileJournal.create(broken, { background: true, backgroundAfter: 0 });
+  for (let i = 0; i < 50; i++) b.write(sequenceEntry(i));
+  b.flush();
+  fs.closeSync((b as unknown as { fd: number }).fd);
+  // Told at the next write or, at the latest, when the caller waits for the writer.
+  assert.throws(() => {
+    for (let i = 50; i < 100; i++) b.write(sequenceEntry(i));
+    b.flush();
+  }, /cannot write the journal: .*(EBADF|bad file descriptor)/i);
+});

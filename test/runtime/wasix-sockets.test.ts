@@ -139,6 +139,27 @@ test('WASIX sockets: a TCP client and a UDP exchange with real peers; a connecti
   }
 });
 
+test('WASIX sockets over IPv6: a socket bound to every interface (::) goes to ::1, and connected to a peer it hears it', async (t) => {
+  const echo = dgram.createSocket('udp6');
+  echo.on('message', (m, from) => echo.send(m.toString().toUpperCase(), from.port, from.address));
+  const bound = await new Promise<boolean>((resolve) => {
+    echo.once('error', () => resolve(false));
+    echo.bind(0, '::1', () => resolve(true));
+  });
+  if (!bound) {
+    t.skip('no IPv6 loopback on this machine');
+    return;
+  }
+  try {
+    const r = await cliAsync(['run', NETCHECK, '--', 'udp6', String(echo.address().port)]);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, 'open: OK\nbind ::: OK\nbound to ::1: yes\nconnect: OK\nsend: OK\nanswer: SIX\nclose: OK\n');
+    assert.match(r.err, /the program binds \[::\]:0: bound to \[::1\]:0 instead/);
+  } finally {
+    echo.close();
+  }
+});
+
 /** GET path from 127.0.0.1:port, one connection per request: status and body. */
 function get(port: number, p: string): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -177,7 +177,13 @@ export async function executePlan(plan: RunPlan, io: Io, signals?: Int32Array, o
       resumeAt: plan.at,
       resumeFrom: indexed,
       progress: (m) => io.err.line(`wasm-journal: ${m}`),
-      onSuspend,
+      // The stop snapshot is on disk before the process stops (the journal's writer thread may still hold it).
+      onSuspend: onSuspend
+        ? (): void => {
+            journal?.commit();
+            onSuspend();
+          }
+        : undefined,
     });
   } catch (e) {
     if (creates && e instanceof RuntimeError && e.code === 'not-wasm') {

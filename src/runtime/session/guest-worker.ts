@@ -820,6 +820,8 @@ async function runLive(cfg: LiveConfig, module: LoadedModule): Promise<never> {
       restore,
       resumeFrom,
       snapshotsAddToResumed: branch !== undefined,
+      // A branch from a snapshot re-executes from there: what the world said before it is behind its cursor.
+      restoreOffline: branch?.from !== undefined,
       snapshots: {
         triggers: cfg.triggers,
         periodMs: cfg.periodMs,

@@ -136,6 +136,7 @@ class GuestThread {
   onEvent: (e: WorkerEvent) => void = () => undefined;
   dead: string | undefined;
   readonly ready: Promise<void>;
+  private rejectReady: (e: Error) => void = () => undefined;
 
   constructor(init: Omit<WorkerInit, 'control'>) {
     const sab = new SharedArrayBuffer(CONTROL_CELLS * 4);
@@ -153,7 +154,10 @@ class GuestThread {
     this.ready = new Promise((res, rej) => {
       readyResolve = res;
       readyReject = rej;
+      this.rejectReady = rej;
     });
+    // Whoever waits for it sees the failure; nobody waiting is no crash.
+    this.ready.catch(() => undefined);
     const dispatch = (e: WorkerEvent): void => {
       switch (e.type) {
         case 'ready':
@@ -193,6 +197,8 @@ class GuestThread {
   private fail(message: string): void {
     if (this.dead) return;
     this.dead = message;
+    // A worker that failed before it was ready (at its start, or one started early that died meanwhile).
+    this.rejectReady(new RuntimeError('bad-option', message));
     for (const w of this.waiting.values()) w.reject(new RuntimeError('bad-option', message));
     this.waiting.clear();
     const waiters = this.stopWaiters;
