@@ -33,14 +33,6 @@ function ticksAddress(): Promise<number> {
   });
 }
 
-async function launch(c: AdapterClient, args: Record<string, unknown>): Promise<void> {
-  await c.initializeRequest({ adapterID: 'wasm-journal', supportsProgressReporting: false, pathFormat: 'path' });
-  const initialized = c.waitForEvent('initialized', 20000);
-  await c.launchRequest(args as never);
-  await initialized;
-  await c.configurationDoneRequest();
-}
-
 /** The instrumented functions each snapshot's thread state names, in journal order. */
 function snapshotFunctions(journal: string): (number[] | undefined)[] {
   const j = LogFileJournal.openRead(journal);
@@ -63,7 +55,7 @@ test('dap, adaptive instrumentation: the policy\'s snapshots come once the modul
   const c = new AdapterClient();
   c.startStdio(undefined, env);
   try {
-    await launch(c, { program: SPIN, args: ['calls'], journal });
+    await c.launchProgram({ program: SPIN, args: ['calls'], journal });
     await c.waitForOutput(/ticks at/);
     // The program runs as built while the functions on its stack are instrumented in the background.
     await sleep(1500);
@@ -106,7 +98,7 @@ test('dap, adaptive instrumentation: the policy\'s snapshots come once the modul
   const again = new AdapterClient();
   again.startStdio(undefined, env);
   try {
-    await launch(again, { program: SPIN, args: ['calls'], journal: path.join(dir, 'again.journal') });
+    await again.launchProgram({ program: SPIN, args: ['calls'], journal: path.join(dir, 'again.journal') });
     await again.waitForOutput(/ticks at/);
     await sleep(300);
     await again.moved(() => again.pauseRequest({ threadId: 1 }));
@@ -128,7 +120,7 @@ test('dap, adaptive instrumentation: memory written at the live end before any s
   c.startStdio(undefined, env);
   try {
     const entry = c.waitForEvent('stopped', 30000);
-    await launch(c, { program: SPIN, args: ['calls'], journal: path.join(dir, 'spin.journal'), stopOnEntry: true });
+    await c.launchProgram({ program: SPIN, args: ['calls'], journal: path.join(dir, 'spin.journal'), stopOnEntry: true });
     assert.equal(((await entry) as { body: { reason: string } }).body.reason, 'entry');
     const ref = await c.memoryRef();
     assert.equal(await c.readU64(ref, address), 0n);

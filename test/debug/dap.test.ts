@@ -21,32 +21,20 @@ async function launched(c: AdapterClient, args: Record<string, unknown>, before?
   assert.equal(init.body?.supportsStepBack, true);
   assert.equal(init.body?.supportsRestartFrame, true);
   assert.equal(init.body?.supportsDataBreakpoints, true);
-  const initialized = c.waitForEvent('initialized', 20000);
-  await c.launchRequest(args as never);
-  await initialized;
-  await before?.();
-  await c.configurationDoneRequest();
+  await c.launchProgram(args, { initialize: false, before });
 }
 
 /** Opens a recording post-mortem; the stop it opens at. */
 async function attached(c: AdapterClient, args: Record<string, unknown>): Promise<{ body: { reason: string } }> {
-  await c.initializeRequest({ adapterID: 'wasm-journal', pathFormat: 'path' });
-  const initialized = c.waitForEvent('initialized', 20000);
   const entry = c.waitForEvent('stopped', 30000);
-  await c.attachRequest(args as never);
-  await initialized;
-  await c.configurationDoneRequest();
+  await c.launchProgram(args, { attach: true });
   return (await entry) as { body: { reason: string } };
 }
 
 /** Launches on an earlier recording (restoreFrom); the stop it opens at. */
 async function restored(c: AdapterClient, args: Record<string, unknown>): Promise<{ body: { reason: string } }> {
-  await c.initializeRequest({ adapterID: 'wasm-journal', pathFormat: 'path' });
-  const initialized = c.waitForEvent('initialized', 20000);
   const first = c.waitForEvent('stopped', 30000);
-  await c.launchRequest(args as never);
-  await initialized;
-  await c.configurationDoneRequest();
+  await c.launchProgram(args);
   return (await first) as { body: { reason: string } };
 }
 
@@ -311,10 +299,7 @@ test('dap: bad programs, bad journals and traps give clear errors; the adapter g
     await assert.rejects(c.attachRequest({ journal: damaged, program: path.join(GUESTS, 'hello.wasm') } as never), /damaged\.journal/);
     // The same adapter still launches a program that traps: a stop with reason exception and the trap's message.
     const stopped = c.waitForEvent('stopped', 30000);
-    const initialized = c.waitForEvent('initialized', 20000);
-    await c.launchRequest({ program: path.join(GUESTS, 'trap.wasm'), args: ['unreachable'], journal: path.join(dir, 't.journal') } as never);
-    await initialized;
-    await c.configurationDoneRequest();
+    await c.launchProgram({ program: path.join(GUESTS, 'trap.wasm'), args: ['unreachable'], journal: path.join(dir, 't.journal') }, { initialize: false });
     const stop = (await stopped) as { body: { reason: string; text?: string } };
     assert.equal(stop.body.reason, 'exception');
     assert.match(stop.body.text ?? '', /unreachable/);
@@ -550,10 +535,7 @@ test('dap: a long re-execution shows progress and can be cancelled; the session 
   c.startStdio();
   try {
     await c.initializeRequest({ adapterID: 'wasm-journal', pathFormat: 'path', supportsProgressReporting: true });
-    const initialized = c.waitForEvent('initialized', 20000);
-    await c.launchRequest({ program: path.join(GUESTS, 'spin.wasm'), args: ['calls'], journal: path.join(dir, 'spin.journal'), autoSnapshots: false, snapshotOn: [] } as never);
-    await initialized;
-    await c.configurationDoneRequest();
+    await c.launchProgram({ program: path.join(GUESTS, 'spin.wasm'), args: ['calls'], journal: path.join(dir, 'spin.journal'), autoSnapshots: false, snapshotOn: [] }, { initialize: false });
     // Record a long run (a host call each iteration), then pause it: a snapshot at the live end.
     await new Promise((r) => setTimeout(r, 2000));
     await c.moved(() => c.pauseRequest({ threadId: 1 }));

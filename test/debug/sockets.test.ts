@@ -36,11 +36,8 @@ test('dap: a server stopped at its first-listen snapshot, serving live, then tra
     );
     assert.match(refused ?? '', /net: nowhere: expected an IP address/);
 
-    const initialized = c.waitForEvent('initialized', 20000);
     const first = c.waitForEvent('stopped', 30000);
-    await c.launchRequest({ program: HTTPD, args: ['0', '1'], journal: path.join(dir, 'httpd.journal'), snapshotOn: ['first-listen'], stopOnSnapshot: true } as never);
-    await initialized;
-    await c.configurationDoneRequest();
+    await c.launchProgram({ program: HTTPD, args: ['0', '1'], journal: path.join(dir, 'httpd.journal'), snapshotOn: ['first-listen'], stopOnSnapshot: true }, { initialize: false });
     const stop = (await first) as { body: { reason: string; description?: string } };
     assert.equal(stop.body.reason, 'snapshot');
     assert.match(stop.body.description ?? '', /first-listen/);
@@ -83,12 +80,8 @@ test('dap: a travel that cannot reproduce the recording (a host file changed und
   const c = new AdapterClient();
   c.startStdio();
   try {
-    await c.initializeRequest({ adapterID: 'wasm-journal', pathFormat: 'path' });
-    const initialized = c.waitForEvent('initialized', 20000);
     const end = c.waitForEvent('stopped', 30000);
-    await c.launchRequest({ program: NOTES, args: ['t'], dirs: [`${notes}::/notes`], journal: path.join(dir, 'n.journal'), autoSnapshots: false, snapshotOn: [] } as never);
-    await initialized;
-    await c.configurationDoneRequest();
+    await c.launchProgram({ program: NOTES, args: ['t'], dirs: [`${notes}::/notes`], journal: path.join(dir, 'n.journal'), autoSnapshots: false, snapshotOn: [] });
     assert.equal(((await end) as { body: { reason: string } }).body.reason, 'exit');
     const at = (await c.pointVariables()).point;
     // The file the program read has other lines now: a re-execution from the start reads them.
@@ -109,11 +102,7 @@ test('dap: travels from snapshots taken after connections were closed (every acc
   const c = new AdapterClient();
   c.startStdio();
   try {
-    await c.initializeRequest({ adapterID: 'wasm-journal', pathFormat: 'path' });
-    const initialized = c.waitForEvent('initialized', 20000);
-    await c.launchRequest({ program: HTTPD, args: ['0', '1'], journal: path.join(dir, 'httpd.journal'), snapshotOn: ['non-deterministic-call'], autoSnapshots: false } as never);
-    await initialized;
-    await c.configurationDoneRequest();
+    await c.launchProgram({ program: HTTPD, args: ['0', '1'], journal: path.join(dir, 'httpd.journal'), snapshotOn: ['non-deterministic-call'], autoSnapshots: false });
     await c.waitForOutput(/listening on \d+/);
     const port = Number(/listening on (\d+)/.exec(c.programOutput())![1]);
     for (const k of [1, 2, 3, 4]) assert.equal(await get(port, `/prime/${k}`), `${[2, 3, 5, 7][k - 1]}\n`);

@@ -70,6 +70,19 @@ export class AdapterClient extends DebugClient {
     this.child?.kill();
   }
 
+  /**
+   * Starts a session the way VS Code does: initialize (unless `initialize: false`: the test did it), launch (or attach),
+   * wait for `initialized`, run `before` (breakpoints, say), configurationDone.
+   */
+  async launchProgram(args: Record<string, unknown>, opts: { attach?: boolean; initialize?: boolean; before?: () => Promise<unknown> } = {}): Promise<void> {
+    if (opts.initialize !== false) await this.initializeRequest({ adapterID: 'wasm-journal', pathFormat: 'path' });
+    const initialized = this.waitForEvent('initialized', 20000);
+    await (opts.attach ? this.attachRequest(args as never) : this.launchRequest(args as never));
+    await initialized;
+    await opts.before?.();
+    await this.configurationDoneRequest();
+  }
+
   /** Sends a request that moves the program and waits for the stop it ends in. */
   async moved(send: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
     const [, stopped] = await Promise.all([send(), this.waitForEvent('stopped', 20000)]);

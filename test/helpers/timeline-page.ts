@@ -73,12 +73,8 @@ export async function record(n: number): Promise<Recorded> {
   const c = new AdapterClient();
   c.startStdio();
   try {
-    await c.initializeRequest({ adapterID: 'wasm-journal', pathFormat: 'path' });
-    const initialized = c.waitForEvent('initialized', 20000);
     const stopped = c.waitForEvent('stopped', 60000);
-    await c.launchRequest({ program: CALLS, args: [String(n)], journal: path.join(tempDir('wj-webview-'), 'calls.journal') } as never);
-    await initialized;
-    await c.configurationDoneRequest();
+    await c.launchProgram({ program: CALLS, args: [String(n)], journal: path.join(tempDir('wj-webview-'), 'calls.journal') });
     await stopped;
     const t = (await c.customRequest('timeline', { columns: true })).body as TimelineColumnsBody;
     const o = (await c.customRequest('output', {})).body as { chunks: { point: number; stream: number; text: string }[] };
